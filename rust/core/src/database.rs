@@ -1,0 +1,680 @@
+//! The database handle: one per directory (or one in memory). Writes go validate → resolve
+//! against memory → log → record store → publish to memory; reads are served from memory
+//! under a shared lock and never touch SQLite.
+
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use parking_lot::{Mutex, RwLock};
+use rayon::prelude::*;
+use roaring::RoaringBitmap;
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::batch::{Embeddings, PutRecord, RecordBatch, ResolvedBatch, WriteKind};
+use crate::config::CollectionConfiguration;
+use crate::error::{Error, Result};
+use crate::filter::Filter;
+use crate::metadata::{Metadata, check_key};
+use crate::names::{check_collection_name, check_database_name, check_tenant_name};
+use crate::segment::Segment;
+use crate::store::{CollectionRecord, DatabaseRecord, Store};
+use crate::wal::Log;
+
+pub const STORE_FILE: &str = "azurite.sqlite3";
+pub const LOG_DIR: &str = "wal";
+pub const LOCK_FILE: &str = "azurite.lock";
+
+/// How far a write is carried before the call returns.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Durability {
+    /// Written to the operating system: survives the process crashing, not power loss.
+    #[default]
+    Process,
+    /// Synced to the disk on every commit: survives power loss, at a cost per write.
+    Full,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DatabaseOptions {
+    pub durability: Durability,
+}
+
+/// A collection as the catalog describes it.
+#[derive(Debug, Clone)]
+pub struct CollectionInfo {
+    pub id: Uuid,
+    pub name: String,
+    pub tenant: String,
+    pub database: String,
+    pub metadata: Option<Metadata>,
+    pub configuration: Value,
+    pub dimension: Option<u32>,
+}
+
+impl From<&CollectionRecord> for CollectionInfo {
+    fn from(record: &CollectionRecord) -> Self {
+        CollectionInfo {
+            id: record.id,
+            name: record.name.clone(),
+            tenant: record.tenant.clone(),
+            database: record.database.clone(),
+            metadata: record.metadata.clone(),
+            configuration: record.configuration.to_public_json(),
+            dimension: record.dimension,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Include {
+    pub embeddings: bool,
+    pub documents: bool,
+    pub metadatas: bool,
+    pub uris: bool,
+}
+
+/// Records in the order a read returns them, with the fields that were asked for.
+#[derive(Debug, Default)]
+pub struct Records {
+    pub ids: Vec<String>,
+    /// Row-major, `ids.len() * dimension` values.
+    pub embeddings: Option<Vec<f32>>,
+    pub dimension: usize,
+    pub documents: Option<Vec<Option<String>>>,
+    pub metadatas: Option<Vec<Option<Metadata>>>,
+    pub uris: Option<Vec<Option<String>>>,
+}
+
+#[derive(Debug, Default)]
+pub struct QueryResult {
+    pub records: Records,
+    pub distances: Vec<f32>,
+}
+
+struct CollectionHandle {
+    /// The collection's key in the record store.
+    key: i64,
+    /// Serialises writers of this collection so that a batch is resolved against the state
+    /// it will be applied to; readers only wait for the short publish step.
+    writer: Mutex<()>,
+    segment: RwLock<Segment>,
+}
+
+struct Storage {
+    store: Store,
+    /// `None` for an in-memory database, which needs no recovery.
+    log: Option<Log>,
+    last_seq: u64,
+}
+
+impl Storage {
+    /// Makes a resolved batch durable: logged first, then applied to the record store. If
+    /// the store refuses it, the log entry is withdrawn so the failed write never reappears.
+    fn commit(&mut self, batch: &ResolvedBatch) -> Result<()> {
+        let seq = self.last_seq + 1;
+        match &mut self.log {
+            Some(log) => {
+                let log_len = log.active_len();
+                let seq = log.append(batch)?;
+                if let Err(e) = self.store.apply(seq, batch) {
+                    log.withdraw_last(seq, log_len);
+                    return Err(e);
+                }
+                log.rotate_if_full()?;
+            }
+            None => self.store.apply(seq, batch)?,
+        }
+        self.last_seq = seq;
+        Ok(())
+    }
+}
+
+pub struct Database {
+    path: Option<PathBuf>,
+    storage: Mutex<Storage>,
+    collections: RwLock<HashMap<Uuid, Arc<CollectionHandle>>>,
+    /// Held open for the life of the database: the OS lock on it keeps other processes out.
+    _lock: Option<File>,
+}
+
+fn lock_directory(dir: &Path) -> Result<File> {
+    let path = dir.join(LOCK_FILE);
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(|e| Error::io(&path, e))?;
+    if file.try_lock().is_err() {
+        let mut holder = String::new();
+        let _ = file.read_to_string(&mut holder);
+        let holder = holder.trim();
+        let holder = if holder.is_empty() { "unknown" } else { holder };
+        return Err(Error::Locked(format!(
+            "The database at {} is already open for writing in another process (pid {holder}). \
+             Close it there, or open it read-only.",
+            dir.display()
+        )));
+    }
+    let pid = std::process::id().to_string();
+    file.set_len(0)
+        .and_then(|()| file.rewind())
+        .and_then(|()| file.write_all(pid.as_bytes()))
+        .map_err(|e| Error::io(&path, e))?;
+    Ok(file)
+}
+
+fn load_segment(store: &Store, record: &CollectionRecord) -> Result<Segment> {
+    let mut segment = Segment::new(
+        record.key,
+        record.configuration.hnsw.space,
+        record.dimension.map(|d| d as usize),
+        record.next_row,
+    );
+    let mut batch = ResolvedBatch {
+        collection: record.key,
+        dimension: None,
+        next_row: record.next_row,
+        changes: Vec::new(),
+    };
+    store.load_records(record.key, |stored| {
+        batch.changes.push(crate::batch::Change::Put(PutRecord {
+            row: stored.row,
+            id: stored.id,
+            embedding: Some(stored.embedding),
+            document: stored.document,
+            metadata: stored.metadata,
+            uri: stored.uri,
+        }));
+    })?;
+    if let Some(dimension) = segment.dimension()
+        && let Some(bad) = batch.changes.iter().find_map(|c| match c {
+            crate::batch::Change::Put(p) => p
+                .embedding
+                .as_ref()
+                .filter(|e| e.len() != dimension)
+                .map(|_| p.id.clone()),
+            crate::batch::Change::Delete { .. } => None,
+        })
+    {
+        return Err(Error::Corrupt {
+            path: PathBuf::from(STORE_FILE),
+            message: format!("record {bad:?} has a vector of the wrong dimension"),
+        });
+    }
+    segment.apply(&batch);
+    Ok(segment)
+}
+
+fn check_collection_metadata(metadata: Option<&Metadata>, field: &str) -> Result<()> {
+    let Some(metadata) = metadata else {
+        return Ok(());
+    };
+    if metadata.is_empty() {
+        return Err(Error::invalid(format!(
+            "Validation error: {field}: Metadata cannot be empty"
+        )));
+    }
+    for (key, value) in metadata {
+        check_key(key)
+            .map_err(|problem| Error::invalid(format!("Validation error: {field}: {problem}")))?;
+        if value.is_array() {
+            return Err(Error::invalid(format!(
+                "Validation error: {field}: collection metadata values cannot be arrays: {key}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+impl Database {
+    /// Opens the database in `path` (created if missing), or an in-memory one for `None`.
+    pub fn open(path: Option<&Path>, options: DatabaseOptions) -> Result<Database> {
+        let sync = options.durability == Durability::Full;
+        let (lock, store, log) = match path {
+            Some(dir) => {
+                std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+                let lock = lock_directory(dir)?;
+                let mut store = Store::open(Some(&dir.join(STORE_FILE)), sync)?;
+                let recovered = Log::open(&dir.join(LOG_DIR), store.applied_seq()?, sync)?;
+                if !recovered.pending.is_empty() {
+                    log::warn!(
+                        "replaying {} logged writes that were not yet in {}",
+                        recovered.pending.len(),
+                        dir.join(STORE_FILE).display()
+                    );
+                }
+                for (seq, batch) in &recovered.pending {
+                    store.apply(*seq, batch)?;
+                }
+                (Some(lock), store, Some(recovered.log))
+            }
+            None => (None, Store::open(None, false)?, None),
+        };
+        let last_seq = store.applied_seq()?;
+        let mut collections = HashMap::new();
+        for record in store.all_collections()? {
+            collections.insert(
+                record.id,
+                Arc::new(CollectionHandle {
+                    key: record.key,
+                    writer: Mutex::new(()),
+                    segment: RwLock::new(load_segment(&store, &record)?),
+                }),
+            );
+        }
+        Ok(Database {
+            path: path.map(Path::to_path_buf),
+            storage: Mutex::new(Storage {
+                store,
+                log,
+                last_seq,
+            }),
+            collections: RwLock::new(collections),
+            _lock: lock,
+        })
+    }
+
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    pub fn reset(&self) -> Result<()> {
+        let mut storage = self.storage.lock();
+        let mut collections = self.collections.write();
+        storage.store.reset()?;
+        collections.clear();
+        Ok(())
+    }
+
+    // ---- tenants and databases
+
+    pub fn create_tenant(&self, name: &str) -> Result<()> {
+        check_tenant_name(name)?;
+        self.storage.lock().store.create_tenant(name)
+    }
+
+    pub fn get_tenant(&self, name: &str) -> Result<()> {
+        if self.storage.lock().store.tenant_exists(name)? {
+            Ok(())
+        } else {
+            Err(Error::NotFound(format!("Tenant [{name}] not found")))
+        }
+    }
+
+    pub fn create_database(&self, name: &str, tenant: &str) -> Result<DatabaseRecord> {
+        check_database_name(name)?;
+        self.storage.lock().store.create_database(name, tenant)
+    }
+
+    pub fn get_database(&self, name: &str, tenant: &str) -> Result<DatabaseRecord> {
+        self.storage
+            .lock()
+            .store
+            .database(name, tenant)?
+            .ok_or_else(|| {
+                Error::NotFound(format!(
+                    "Database [{name}] not found. Are you sure it exists?"
+                ))
+            })
+    }
+
+    pub fn list_databases(
+        &self,
+        tenant: &str,
+        limit: Option<u32>,
+        offset: u32,
+    ) -> Result<Vec<DatabaseRecord>> {
+        self.storage
+            .lock()
+            .store
+            .list_databases(tenant, limit, offset)
+    }
+
+    pub fn delete_database(&self, name: &str, tenant: &str) -> Result<()> {
+        let mut storage = self.storage.lock();
+        let database = storage
+            .store
+            .database(name, tenant)?
+            .ok_or_else(|| Error::NotFound(format!("Database [{name}] not found")))?;
+        let keys = storage.store.delete_database(&database.id)?;
+        self.collections
+            .write()
+            .retain(|_, handle| !keys.contains(&handle.key));
+        Ok(())
+    }
+
+    fn database_id(store: &Store, tenant: &str, database: &str) -> Result<String> {
+        Ok(store
+            .database(database, tenant)?
+            .ok_or_else(|| {
+                Error::NotFound(format!(
+                    "Database [{database}] not found. Are you sure it exists?"
+                ))
+            })?
+            .id)
+    }
+
+    // ---- collections
+
+    pub fn create_collection(
+        &self,
+        tenant: &str,
+        database: &str,
+        name: &str,
+        configuration: Option<&Value>,
+        metadata: Option<&Metadata>,
+        get_or_create: bool,
+    ) -> Result<CollectionInfo> {
+        // Chroma resolves the configuration before it checks the name.
+        let configuration = CollectionConfiguration::resolve(configuration, metadata)?;
+        check_collection_name(name, "name")?;
+        check_collection_metadata(metadata, "metadata")?;
+        let mut storage = self.storage.lock();
+        let database_id = Self::database_id(&storage.store, tenant, database)?;
+        if let Some(existing) = storage.store.collection_by_name(&database_id, name)? {
+            if get_or_create {
+                return Ok(CollectionInfo::from(&existing));
+            }
+            return Err(Error::AlreadyExists(format!(
+                "Collection [{name}] already exists"
+            )));
+        }
+        let (key, id) =
+            storage
+                .store
+                .insert_collection(&database_id, name, metadata, &configuration)?;
+        let segment = Segment::new(key, configuration.hnsw.space, None, 0);
+        self.collections.write().insert(
+            id,
+            Arc::new(CollectionHandle {
+                key,
+                writer: Mutex::new(()),
+                segment: RwLock::new(segment),
+            }),
+        );
+        Ok(CollectionInfo {
+            id,
+            name: name.to_string(),
+            tenant: tenant.to_string(),
+            database: database.to_string(),
+            metadata: metadata.cloned(),
+            configuration: configuration.to_public_json(),
+            dimension: None,
+        })
+    }
+
+    pub fn get_collection(
+        &self,
+        tenant: &str,
+        database: &str,
+        name: &str,
+    ) -> Result<CollectionInfo> {
+        let storage = self.storage.lock();
+        let database_id = Self::database_id(&storage.store, tenant, database)?;
+        storage
+            .store
+            .collection_by_name(&database_id, name)?
+            .map(|record| CollectionInfo::from(&record))
+            .ok_or_else(|| Error::NotFound(format!("Collection [{name}] does not exist")))
+    }
+
+    pub fn get_collection_by_id(
+        &self,
+        tenant: &str,
+        database: &str,
+        id: &Uuid,
+    ) -> Result<CollectionInfo> {
+        let storage = self.storage.lock();
+        let database_id = Self::database_id(&storage.store, tenant, database)?;
+        storage
+            .store
+            .collection_by_id(&database_id, id)?
+            .map(|record| CollectionInfo::from(&record))
+            .ok_or_else(|| Error::NotFound(format!("Collection [{id}] does not exist")))
+    }
+
+    pub fn list_collections(
+        &self,
+        tenant: &str,
+        database: &str,
+        limit: Option<u32>,
+        offset: u32,
+    ) -> Result<Vec<CollectionInfo>> {
+        let storage = self.storage.lock();
+        let database_id = Self::database_id(&storage.store, tenant, database)?;
+        Ok(storage
+            .store
+            .list_collections(&database_id, limit, offset)?
+            .iter()
+            .map(CollectionInfo::from)
+            .collect())
+    }
+
+    pub fn count_collections(&self, tenant: &str, database: &str) -> Result<u64> {
+        let storage = self.storage.lock();
+        let database_id = Self::database_id(&storage.store, tenant, database)?;
+        storage.store.count_collections(&database_id)
+    }
+
+    pub fn delete_collection(&self, tenant: &str, database: &str, name: &str) -> Result<()> {
+        let mut storage = self.storage.lock();
+        let database_id = Self::database_id(&storage.store, tenant, database)?;
+        let record = storage
+            .store
+            .collection_by_name(&database_id, name)?
+            .ok_or_else(|| Error::NotFound(format!("Collection [{name}] does not exist")))?;
+        storage.store.delete_collection(record.key)?;
+        self.collections.write().remove(&record.id);
+        Ok(())
+    }
+
+    /// Renames a collection, replaces its metadata, or updates its mutable configuration.
+    pub fn modify_collection(
+        &self,
+        id: &Uuid,
+        new_name: Option<&str>,
+        new_metadata: Option<&Metadata>,
+        new_configuration: Option<&Value>,
+    ) -> Result<CollectionInfo> {
+        if let Some(name) = new_name {
+            check_collection_name(name, "new_name")?;
+        }
+        check_collection_metadata(new_metadata, "new_metadata")?;
+        let mut storage = self.storage.lock();
+        let mut record = storage
+            .store
+            .all_collections()?
+            .into_iter()
+            .find(|record| record.id == *id)
+            .ok_or_else(|| Error::NotFound(format!("Collection [{id}] does not exist")))?;
+        if let Some(update) = new_configuration {
+            record.configuration.update(update)?;
+        }
+        if let Some(name) = new_name
+            && name != record.name
+        {
+            let database_id = Self::database_id(&storage.store, &record.tenant, &record.database)?;
+            if storage
+                .store
+                .collection_by_name(&database_id, name)?
+                .is_some()
+            {
+                return Err(Error::AlreadyExists(
+                    "Database error: error returned from database: (code: 2067) UNIQUE constraint \
+                     failed: collections.name, collections.database_id"
+                        .to_string(),
+                ));
+            }
+            record.name = name.to_string();
+        }
+        if let Some(metadata) = new_metadata {
+            record.metadata = Some(metadata.clone());
+        }
+        storage.store.update_collection(
+            record.key,
+            &record.name,
+            record.metadata.as_ref(),
+            &record.configuration,
+        )?;
+        Ok(CollectionInfo::from(&record))
+    }
+
+    // ---- records
+
+    fn handle(&self, collection: &Uuid) -> Result<Arc<CollectionHandle>> {
+        self.collections
+            .read()
+            .get(collection)
+            .cloned()
+            .ok_or_else(|| Error::NotFound(format!("Collection [{collection}] does not exist")))
+    }
+
+    /// Adds, updates or upserts records: all of them or, on error, none.
+    pub fn write(&self, collection: &Uuid, kind: WriteKind, batch: &RecordBatch) -> Result<()> {
+        let handle = self.handle(collection)?;
+        let _writer = handle.writer.lock();
+        let resolved = handle.segment.read().resolve(kind, batch)?;
+        if resolved.changes.is_empty() && resolved.dimension.is_none() {
+            return Ok(());
+        }
+        self.storage.lock().commit(&resolved)?;
+        handle.segment.write().apply(&resolved);
+        Ok(())
+    }
+
+    /// Deletes by ids and/or filter and returns Chroma's count: the number of ids given when
+    /// there is no filter (existing or not), else the number of matching records deleted.
+    pub fn delete(
+        &self,
+        collection: &Uuid,
+        ids: Option<&[String]>,
+        filter: Option<&Filter>,
+        limit: Option<u32>,
+    ) -> Result<u64> {
+        let handle = self.handle(collection)?;
+        let _writer = handle.writer.lock();
+        let (resolved, reported) = {
+            let segment = handle.segment.read();
+            let rows = segment.select(ids, filter);
+            let rows: Vec<u32> = match limit {
+                Some(limit) if filter.is_some() => rows.iter().take(limit as usize).collect(),
+                _ => rows.iter().collect(),
+            };
+            let reported = match (filter, ids) {
+                (None, Some(ids)) => ids.len() as u64,
+                _ => rows.len() as u64,
+            };
+            (segment.resolve_delete(rows), reported)
+        };
+        if !resolved.changes.is_empty() {
+            self.storage.lock().commit(&resolved)?;
+            handle.segment.write().apply(&resolved);
+        }
+        Ok(reported)
+    }
+
+    pub fn count(&self, collection: &Uuid) -> Result<u64> {
+        Ok(self.handle(collection)?.segment.read().count())
+    }
+
+    pub fn get(
+        &self,
+        collection: &Uuid,
+        ids: Option<&[String]>,
+        filter: Option<&Filter>,
+        limit: Option<u32>,
+        offset: u32,
+        include: Include,
+    ) -> Result<Records> {
+        let handle = self.handle(collection)?;
+        let segment = handle.segment.read();
+        let rows = segment.select(ids, filter);
+        let rows: Vec<u32> = rows
+            .iter()
+            .skip(offset as usize)
+            .take(limit.map_or(usize::MAX, |l| l as usize))
+            .collect();
+        Ok(gather(&segment, &rows, include))
+    }
+
+    /// Nearest records to each query vector among those passing `ids` and `filter`.
+    pub fn query(
+        &self,
+        collection: &Uuid,
+        queries: &Embeddings,
+        n_results: u32,
+        ids: Option<&[String]>,
+        filter: Option<&Filter>,
+        include: Include,
+    ) -> Result<Vec<QueryResult>> {
+        let handle = self.handle(collection)?;
+        let segment = handle.segment.read();
+        let empty = || (0..queries.len()).map(|_| QueryResult::default()).collect();
+        let Some(dimension) = segment.dimension() else {
+            return Ok(empty());
+        };
+        if queries.dimension() != dimension {
+            return Err(Error::invalid(format!(
+                "Collection expecting embedding with dimension of {dimension}, got {}",
+                queries.dimension()
+            )));
+        }
+        if let (Some(ids), None) = (ids, filter)
+            && ids.iter().any(|id| segment.row_of(id).is_none())
+        {
+            return Err(Error::Internal(
+                "Error executing plan: Internal error: Error finding id".to_string(),
+            ));
+        }
+        let allowed: RoaringBitmap = segment.select(ids, filter);
+        if allowed.is_empty() {
+            return Ok(empty());
+        }
+        let search = |i: usize| {
+            let hits = segment.nearest(queries.row(i), n_results as usize, &allowed);
+            let rows: Vec<u32> = hits.iter().map(|h| h.row).collect();
+            QueryResult {
+                records: gather(&segment, &rows, include),
+                distances: hits.iter().map(|h| h.distance).collect(),
+            }
+        };
+        Ok(if queries.len() > 1 {
+            (0..queries.len()).into_par_iter().map(search).collect()
+        } else {
+            (0..queries.len()).map(search).collect()
+        })
+    }
+}
+
+fn gather(segment: &Segment, rows: &[u32], include: Include) -> Records {
+    let dimension = segment.dimension().unwrap_or(0);
+    Records {
+        ids: rows.iter().map(|&r| segment.row(r).id.clone()).collect(),
+        embeddings: include.embeddings.then(|| {
+            let mut flat = Vec::with_capacity(rows.len() * dimension);
+            rows.iter()
+                .for_each(|&r| flat.extend_from_slice(segment.vector(r)));
+            flat
+        }),
+        dimension,
+        documents: include.documents.then(|| {
+            rows.iter()
+                .map(|&r| segment.row(r).document.clone())
+                .collect()
+        }),
+        metadatas: include.metadatas.then(|| {
+            rows.iter()
+                .map(|&r| segment.row(r).visible_metadata())
+                .collect()
+        }),
+        uris: include
+            .uris
+            .then(|| rows.iter().map(|&r| segment.row(r).uri.clone()).collect()),
+    }
+}

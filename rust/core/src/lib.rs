@@ -1,0 +1,27 @@
+//! Azurite's storage engine: a catalog of tenants, databases and collections; a
+//! sequence-numbered write-ahead log; per-collection record segments with metadata and
+//! full-text indexes; `where` filters; and exact vector search behind an index trait.
+//! Pure Rust and synchronous; the Python bindings live in their own crate.
+
+mod batch;
+mod codec;
+mod config;
+mod database;
+pub mod distance;
+mod error;
+pub mod filter;
+mod index;
+mod metadata;
+mod names;
+mod segment;
+mod store;
+mod wal;
+
+pub use batch::{Embeddings, RecordBatch, WriteKind};
+pub use database::{
+    CollectionInfo, Database, DatabaseOptions, Durability, Include, LOCK_FILE, LOG_DIR,
+    QueryResult, Records, STORE_FILE,
+};
+pub use error::{Error, Result};
+pub use metadata::{Metadata, MetadataUpdate, MetadataValue};
+pub use store::{DEFAULT_DATABASE, DEFAULT_TENANT, DatabaseRecord};

@@ -1,0 +1,342 @@
+//! One collection's records in memory: the read state. Rows are numbered in insertion order,
+//! which is also the order `get` returns; an id keeps its row across updates and gets a new
+//! one only when it is deleted and added again.
+
+mod metadata_index;
+mod text_index;
+mod vectors;
+
+pub use vectors::VectorStore;
+
+use std::collections::HashMap;
+use std::ops::Bound;
+
+use regex::Regex;
+use roaring::RoaringBitmap;
+
+use crate::batch::{Change, PutRecord, RecordBatch, ResolvedBatch, WriteKind};
+use crate::distance::{PreparedQuery, Space};
+use crate::error::{Error, Result};
+use crate::filter::{Filter, FilterSource, Scalar, evaluate};
+use crate::index::{FlatIndex, Hit, VectorIndex};
+use crate::metadata::{INTERNAL_KEY_PREFIX, Metadata, Number, merge};
+use metadata_index::MetadataIndex;
+use text_index::TextIndex;
+
+#[derive(Debug, Clone, Default)]
+pub struct Row {
+    pub id: String,
+    pub document: Option<String>,
+    pub metadata: Option<Metadata>,
+    pub uri: Option<String>,
+}
+
+impl Row {
+    /// Metadata as readers see it: internal `chroma:` keys hidden. Like Chroma, which keeps
+    /// the URI as an internal metadata key, a row with a URI (or only internal keys) shows
+    /// `{}` rather than no metadata.
+    pub fn visible_metadata(&self) -> Option<Metadata> {
+        if self.metadata.is_none() && self.uri.is_none() {
+            return None;
+        }
+        let mut visible = self.metadata.clone().unwrap_or_default();
+        visible.retain(|key, _| !key.starts_with(INTERNAL_KEY_PREFIX));
+        Some(visible)
+    }
+}
+
+pub struct Segment {
+    collection: i64,
+    space: Space,
+    rows: Vec<Option<Row>>,
+    row_of_id: HashMap<String, u32>,
+    live: RoaringBitmap,
+    next_row: u32,
+    vectors: Option<VectorStore>,
+    index: Box<dyn VectorIndex>,
+    metadata_index: MetadataIndex,
+    text_index: TextIndex,
+}
+
+impl Segment {
+    pub fn new(collection: i64, space: Space, dimension: Option<usize>, next_row: u32) -> Self {
+        Segment {
+            collection,
+            space,
+            rows: Vec::new(),
+            row_of_id: HashMap::new(),
+            live: RoaringBitmap::new(),
+            next_row,
+            vectors: dimension.map(VectorStore::new),
+            index: Box::new(FlatIndex),
+            metadata_index: MetadataIndex::default(),
+            text_index: TextIndex::default(),
+        }
+    }
+
+    pub fn dimension(&self) -> Option<usize> {
+        self.vectors.as_ref().map(VectorStore::dimension)
+    }
+
+    pub fn count(&self) -> u64 {
+        self.live.len()
+    }
+
+    pub fn row(&self, row: u32) -> &Row {
+        self.rows[row as usize]
+            .as_ref()
+            .expect("only live rows are read")
+    }
+
+    pub fn vector(&self, row: u32) -> &[f32] {
+        self.vectors
+            .as_ref()
+            .expect("a segment with rows has a dimension")
+            .get(row)
+    }
+
+    pub fn row_of(&self, id: &str) -> Option<u32> {
+        self.row_of_id.get(id).copied()
+    }
+
+    /// Checks a batch against the collection and turns it into physical changes. Nothing is
+    /// modified: the caller logs and stores the result, then [`Segment::apply`]s it.
+    pub fn resolve(&self, kind: WriteKind, batch: &RecordBatch) -> Result<ResolvedBatch> {
+        batch.validate(kind)?;
+        let mut dimension = None;
+        if let Some(embeddings) = &batch.embeddings {
+            match self.dimension() {
+                Some(expected) if expected != embeddings.dimension() => {
+                    return Err(Error::invalid(format!(
+                        "Collection expecting embedding with dimension of {expected}, got {}",
+                        embeddings.dimension()
+                    )));
+                }
+                Some(_) => {}
+                None => dimension = Some(embeddings.dimension() as u32),
+            }
+        }
+        let mut changes: Vec<PutRecord> = Vec::new();
+        let mut pending: HashMap<&str, usize> = HashMap::new();
+        let mut next_row = self.next_row;
+        for (i, id) in batch.ids.iter().enumerate() {
+            let embedding = batch.embeddings.as_ref().map(|e| e.row(i).to_vec());
+            let metadata = batch.metadatas.as_ref().and_then(|m| m[i].as_ref());
+            let document = batch.documents.as_ref().and_then(|d| d[i].clone());
+            let uri = batch.uris.as_ref().and_then(|u| u[i].clone());
+            let existing = match pending.get(id.as_str()) {
+                Some(&change) => Some(changes[change].clone()),
+                None => self.row_of(id).map(|row| {
+                    let current = self.row(row);
+                    PutRecord {
+                        row,
+                        id: id.clone(),
+                        embedding: None,
+                        document: current.document.clone(),
+                        metadata: current.metadata.clone(),
+                        uri: current.uri.clone(),
+                    }
+                }),
+            };
+            let put = match (kind, existing) {
+                // Adding an id that exists leaves the stored record as it is, like Chroma.
+                (WriteKind::Add, Some(_)) | (WriteKind::Update, None) => continue,
+                (WriteKind::Add | WriteKind::Upsert, None) => {
+                    let embedding = embedding.ok_or_else(|| {
+                        Error::invalid(format!("Embedding is required to insert the record {id}"))
+                    })?;
+                    let row = next_row;
+                    next_row = next_row.checked_add(1).ok_or_else(|| {
+                        Error::Internal("collection has exhausted its row numbers".to_string())
+                    })?;
+                    PutRecord {
+                        row,
+                        id: id.clone(),
+                        embedding: Some(embedding),
+                        document,
+                        metadata: metadata.and_then(|m| merge(None, m)),
+                        uri,
+                    }
+                }
+                (WriteKind::Update | WriteKind::Upsert, Some(base)) => PutRecord {
+                    embedding: embedding.or(base.embedding),
+                    document: document.or(base.document),
+                    metadata: match metadata {
+                        Some(update) => merge(base.metadata.as_ref(), update),
+                        None => base.metadata,
+                    },
+                    uri: uri.or(base.uri),
+                    ..base
+                },
+            };
+            match pending.get(id.as_str()) {
+                Some(&change) => changes[change] = put,
+                None => {
+                    pending.insert(id, changes.len());
+                    changes.push(put);
+                }
+            }
+        }
+        Ok(ResolvedBatch {
+            collection: self.collection,
+            dimension,
+            next_row,
+            changes: changes.into_iter().map(Change::Put).collect(),
+        })
+    }
+
+    /// Physical deletes of the rows holding `ids` (missing ids are skipped).
+    pub fn resolve_delete(&self, rows: impl IntoIterator<Item = u32>) -> ResolvedBatch {
+        ResolvedBatch {
+            collection: self.collection,
+            dimension: None,
+            next_row: self.next_row,
+            changes: rows.into_iter().map(|row| Change::Delete { row }).collect(),
+        }
+    }
+
+    pub fn apply(&mut self, batch: &ResolvedBatch) {
+        if let Some(dimension) = batch.dimension
+            && self.vectors.is_none()
+        {
+            self.vectors = Some(VectorStore::new(dimension as usize));
+        }
+        self.next_row = self.next_row.max(batch.next_row);
+        let mut written = Vec::new();
+        let mut deleted = Vec::new();
+        for change in &batch.changes {
+            match change {
+                Change::Put(put) => {
+                    if put.embedding.is_some() {
+                        written.push(put.row);
+                    }
+                    self.put(put);
+                }
+                Change::Delete { row } => {
+                    if self.take_row(*row).is_some() {
+                        deleted.push(*row);
+                    }
+                }
+            }
+        }
+        self.index.remove(&deleted);
+        if let Some(vectors) = &self.vectors {
+            self.index.upsert(&written, vectors);
+        }
+    }
+
+    fn put(&mut self, put: &PutRecord) {
+        if let Some(embedding) = &put.embedding {
+            let vectors = self
+                .vectors
+                .get_or_insert_with(|| VectorStore::new(embedding.len()));
+            vectors.set(put.row, embedding);
+        }
+        self.take_row(put.row);
+        let row = Row {
+            id: put.id.clone(),
+            document: put.document.clone(),
+            metadata: put.metadata.clone(),
+            uri: put.uri.clone(),
+        };
+        if let Some(metadata) = &row.metadata {
+            self.metadata_index.insert(put.row, metadata);
+        }
+        if let Some(document) = &row.document {
+            self.text_index.insert(put.row, document);
+        }
+        let slot = put.row as usize;
+        if self.rows.len() <= slot {
+            self.rows.resize(slot + 1, None);
+        }
+        self.rows[slot] = Some(row);
+        self.row_of_id.insert(put.id.clone(), put.row);
+        self.live.insert(put.row);
+        self.next_row = self.next_row.max(put.row + 1);
+    }
+
+    /// Removes a row from every index (its vector stays in the arena until the row is
+    /// reused or the segment is rebuilt) and returns it.
+    fn take_row(&mut self, row: u32) -> Option<Row> {
+        let taken = self.rows.get_mut(row as usize)?.take()?;
+        if let Some(metadata) = &taken.metadata {
+            self.metadata_index.remove(row, metadata);
+        }
+        if let Some(document) = &taken.document {
+            self.text_index.remove(row, document);
+        }
+        self.live.remove(row);
+        if self.row_of_id.get(&taken.id) == Some(&row) {
+            self.row_of_id.remove(&taken.id);
+        }
+        Some(taken)
+    }
+
+    /// The live rows passing `filter` and, when given, holding one of `ids`.
+    pub fn select(&self, ids: Option<&[String]>, filter: Option<&Filter>) -> RoaringBitmap {
+        let mut rows = match ids {
+            Some(ids) => ids.iter().filter_map(|id| self.row_of(id)).collect(),
+            None => self.live.clone(),
+        };
+        if let Some(filter) = filter
+            && !rows.is_empty()
+        {
+            rows &= evaluate(filter, self);
+        }
+        rows
+    }
+
+    pub fn nearest(&self, query: &[f32], k: usize, allowed: &RoaringBitmap) -> Vec<Hit> {
+        match &self.vectors {
+            Some(vectors) => {
+                let prepared = PreparedQuery::new(self.space, query);
+                self.index.search(vectors, &prepared, k, allowed)
+            }
+            None => Vec::new(),
+        }
+    }
+}
+
+impl FilterSource for Segment {
+    fn live_rows(&self) -> &RoaringBitmap {
+        &self.live
+    }
+
+    fn metadata_equal(&self, key: &str, value: &Scalar) -> RoaringBitmap {
+        self.metadata_index.equal(key, value)
+    }
+
+    fn metadata_range(
+        &self,
+        key: &str,
+        lower: Bound<Number>,
+        upper: Bound<Number>,
+    ) -> RoaringBitmap {
+        self.metadata_index.range(key, lower, upper)
+    }
+
+    fn metadata_array_contains(&self, key: &str, value: &Scalar) -> RoaringBitmap {
+        self.metadata_index.array_contains(key, value)
+    }
+
+    fn document_contains(&self, text: &str) -> RoaringBitmap {
+        self.text_index.contains(text, &self.live, |row| {
+            self.rows
+                .get(row as usize)
+                .and_then(|r| r.as_ref())
+                .and_then(|r| r.document.as_deref())
+        })
+    }
+
+    fn document_matches(&self, regex: &Regex) -> RoaringBitmap {
+        self.live
+            .iter()
+            .filter(|&row| {
+                self.row(row)
+                    .document
+                    .as_deref()
+                    .is_some_and(|doc| regex.is_match(doc))
+            })
+            .collect()
+    }
+}

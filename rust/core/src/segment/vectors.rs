@@ -1,0 +1,45 @@
+//! Every row's vector in one contiguous arena (row-major), so an exact scan streams through
+//! memory instead of chasing a pointer per record. The inverse norm of each row sits beside
+//! it for cosine.
+
+use crate::distance::inverse_norm;
+
+pub struct VectorStore {
+    dimension: usize,
+    data: Vec<f32>,
+    inverse_norms: Vec<f32>,
+}
+
+impl VectorStore {
+    pub fn new(dimension: usize) -> Self {
+        VectorStore {
+            dimension,
+            data: Vec::new(),
+            inverse_norms: Vec::new(),
+        }
+    }
+
+    pub fn dimension(&self) -> usize {
+        self.dimension
+    }
+
+    pub fn set(&mut self, row: u32, vector: &[f32]) {
+        debug_assert_eq!(vector.len(), self.dimension);
+        let row = row as usize;
+        if self.inverse_norms.len() <= row {
+            self.inverse_norms.resize(row + 1, 0.0);
+            self.data.resize((row + 1) * self.dimension, 0.0);
+        }
+        self.data[row * self.dimension..(row + 1) * self.dimension].copy_from_slice(vector);
+        self.inverse_norms[row] = inverse_norm(vector);
+    }
+
+    pub fn get(&self, row: u32) -> &[f32] {
+        let start = row as usize * self.dimension;
+        &self.data[start..start + self.dimension]
+    }
+
+    pub fn inverse_norm(&self, row: u32) -> f32 {
+        self.inverse_norms[row as usize]
+    }
+}
