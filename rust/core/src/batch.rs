@@ -19,7 +19,7 @@ impl Embeddings {
                 "Validation error: embeddings: Each embedding must have at least 1 dimension",
             ));
         }
-        if data.len() % dimension != 0 {
+        if !data.len().is_multiple_of(dimension) {
             return Err(Error::invalid(
                 "Inconsistent dimensions in provided embeddings",
             ));

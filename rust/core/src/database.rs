@@ -106,6 +106,8 @@ struct CollectionHandle {
 
 struct Storage {
     store: Store,
+    /// Held while the database is open: the OS lock on it keeps other writers out.
+    _lock: Option<File>,
     /// `None` for an in-memory database, which needs no recovery.
     log: Option<Log>,
     last_seq: u64,
@@ -135,10 +137,9 @@ impl Storage {
 
 pub struct Database {
     path: Option<PathBuf>,
-    storage: Mutex<Storage>,
+    /// `None` once the database is closed.
+    storage: Mutex<Option<Storage>>,
     collections: RwLock<HashMap<Uuid, Arc<CollectionHandle>>>,
-    /// Held open for the life of the database: the OS lock on it keeps other processes out.
-    _lock: Option<File>,
 }
 
 fn lock_directory(dir: &Path) -> Result<File> {
@@ -157,7 +158,7 @@ fn lock_directory(dir: &Path) -> Result<File> {
         let holder = if holder.is_empty() { "unknown" } else { holder };
         return Err(Error::Locked(format!(
             "The database at {} is already open for writing in another process (pid {holder}). \
-             Close it there, or open it read-only.",
+             Close it there first.",
             dir.display()
         )));
     }
@@ -270,14 +271,34 @@ impl Database {
         }
         Ok(Database {
             path: path.map(Path::to_path_buf),
-            storage: Mutex::new(Storage {
+            storage: Mutex::new(Some(Storage {
                 store,
+                _lock: lock,
                 log,
                 last_seq,
-            }),
+            })),
             collections: RwLock::new(collections),
-            _lock: lock,
         })
+    }
+
+    /// Releases the files and the directory lock. Later calls fail with a clear error.
+    pub fn close(&self) {
+        let mut storage = self.storage.lock();
+        self.collections.write().clear();
+        *storage = None;
+    }
+
+    fn closed_error(&self) -> Error {
+        Error::Internal(match &self.path {
+            Some(path) => format!("The database at {} has been closed", path.display()),
+            None => "The in-memory database has been closed".to_string(),
+        })
+    }
+
+    /// The storage of an open database, locked for the caller.
+    fn storage(&self) -> Result<parking_lot::MappedMutexGuard<'_, Storage>> {
+        parking_lot::MutexGuard::try_map(self.storage.lock(), Option::as_mut)
+            .map_err(|_| self.closed_error())
     }
 
     pub fn path(&self) -> Option<&Path> {
@@ -285,7 +306,7 @@ impl Database {
     }
 
     pub fn reset(&self) -> Result<()> {
-        let mut storage = self.storage.lock();
+        let mut storage = self.storage()?;
         let mut collections = self.collections.write();
         storage.store.reset()?;
         collections.clear();
@@ -296,11 +317,11 @@ impl Database {
 
     pub fn create_tenant(&self, name: &str) -> Result<()> {
         check_tenant_name(name)?;
-        self.storage.lock().store.create_tenant(name)
+        self.storage()?.store.create_tenant(name)
     }
 
     pub fn get_tenant(&self, name: &str) -> Result<()> {
-        if self.storage.lock().store.tenant_exists(name)? {
+        if self.storage()?.store.tenant_exists(name)? {
             Ok(())
         } else {
             Err(Error::NotFound(format!("Tenant [{name}] not found")))
@@ -309,12 +330,11 @@ impl Database {
 
     pub fn create_database(&self, name: &str, tenant: &str) -> Result<DatabaseRecord> {
         check_database_name(name)?;
-        self.storage.lock().store.create_database(name, tenant)
+        self.storage()?.store.create_database(name, tenant)
     }
 
     pub fn get_database(&self, name: &str, tenant: &str) -> Result<DatabaseRecord> {
-        self.storage
-            .lock()
+        self.storage()?
             .store
             .database(name, tenant)?
             .ok_or_else(|| {
@@ -330,14 +350,11 @@ impl Database {
         limit: Option<u32>,
         offset: u32,
     ) -> Result<Vec<DatabaseRecord>> {
-        self.storage
-            .lock()
-            .store
-            .list_databases(tenant, limit, offset)
+        self.storage()?.store.list_databases(tenant, limit, offset)
     }
 
     pub fn delete_database(&self, name: &str, tenant: &str) -> Result<()> {
-        let mut storage = self.storage.lock();
+        let mut storage = self.storage()?;
         let database = storage
             .store
             .database(name, tenant)?
@@ -375,7 +392,7 @@ impl Database {
         let configuration = CollectionConfiguration::resolve(configuration, metadata)?;
         check_collection_name(name, "name")?;
         check_collection_metadata(metadata, "metadata")?;
-        let mut storage = self.storage.lock();
+        let mut storage = self.storage()?;
         let database_id = Self::database_id(&storage.store, tenant, database)?;
         if let Some(existing) = storage.store.collection_by_name(&database_id, name)? {
             if get_or_create {
@@ -415,7 +432,7 @@ impl Database {
         database: &str,
         name: &str,
     ) -> Result<CollectionInfo> {
-        let storage = self.storage.lock();
+        let storage = self.storage()?;
         let database_id = Self::database_id(&storage.store, tenant, database)?;
         storage
             .store
@@ -430,7 +447,7 @@ impl Database {
         database: &str,
         id: &Uuid,
     ) -> Result<CollectionInfo> {
-        let storage = self.storage.lock();
+        let storage = self.storage()?;
         let database_id = Self::database_id(&storage.store, tenant, database)?;
         storage
             .store
@@ -446,7 +463,7 @@ impl Database {
         limit: Option<u32>,
         offset: u32,
     ) -> Result<Vec<CollectionInfo>> {
-        let storage = self.storage.lock();
+        let storage = self.storage()?;
         let database_id = Self::database_id(&storage.store, tenant, database)?;
         Ok(storage
             .store
@@ -457,13 +474,13 @@ impl Database {
     }
 
     pub fn count_collections(&self, tenant: &str, database: &str) -> Result<u64> {
-        let storage = self.storage.lock();
+        let storage = self.storage()?;
         let database_id = Self::database_id(&storage.store, tenant, database)?;
         storage.store.count_collections(&database_id)
     }
 
     pub fn delete_collection(&self, tenant: &str, database: &str, name: &str) -> Result<()> {
-        let mut storage = self.storage.lock();
+        let mut storage = self.storage()?;
         let database_id = Self::database_id(&storage.store, tenant, database)?;
         let record = storage
             .store
@@ -486,7 +503,7 @@ impl Database {
             check_collection_name(name, "new_name")?;
         }
         check_collection_metadata(new_metadata, "new_metadata")?;
-        let mut storage = self.storage.lock();
+        let mut storage = self.storage()?;
         let mut record = storage
             .store
             .all_collections()?
@@ -528,6 +545,9 @@ impl Database {
     // ---- records
 
     fn handle(&self, collection: &Uuid) -> Result<Arc<CollectionHandle>> {
+        if self.storage.lock().is_none() {
+            return Err(self.closed_error());
+        }
         self.collections
             .read()
             .get(collection)
@@ -543,7 +563,7 @@ impl Database {
         if resolved.changes.is_empty() && resolved.dimension.is_none() {
             return Ok(());
         }
-        self.storage.lock().commit(&resolved)?;
+        self.storage()?.commit(&resolved)?;
         handle.segment.write().apply(&resolved);
         Ok(())
     }
@@ -573,7 +593,7 @@ impl Database {
             (segment.resolve_delete(rows), reported)
         };
         if !resolved.changes.is_empty() {
-            self.storage.lock().commit(&resolved)?;
+            self.storage()?.commit(&resolved)?;
             handle.segment.write().apply(&resolved);
         }
         Ok(reported)

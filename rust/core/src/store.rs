@@ -92,7 +92,7 @@ fn f32s_to_blob(v: &[f32]) -> Vec<u8> {
 }
 
 fn blob_to_f32s(blob: &[u8]) -> Option<Vec<f32>> {
-    (blob.len() % 4 == 0).then(|| {
+    blob.len().is_multiple_of(4).then(|| {
         blob.chunks_exact(4)
             .map(|c| f32::from_le_bytes(c.try_into().expect("chunk of 4")))
             .collect()

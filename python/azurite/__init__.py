@@ -1,0 +1,34 @@
+"""Azurite: an embedded vector database with a Rust core, API-compatible with Chroma.
+
+import azurite
+client = azurite.PersistentClient(path="./azurite-data")
+collection = client.get_or_create_collection("docs")
+"""
+
+from azurite._core import __version__
+from azurite.api.client import (
+    DEFAULT_DATABASE,
+    DEFAULT_TENANT,
+    AdminClient,
+    Client,
+    EphemeralClient,
+    PersistentClient,
+    SharedSystemClient,
+    UserIdentity,
+)
+from azurite.api.collection import Collection
+from azurite.config import Settings
+
+__all__ = [
+    "DEFAULT_DATABASE",
+    "DEFAULT_TENANT",
+    "AdminClient",
+    "Client",
+    "Collection",
+    "EphemeralClient",
+    "PersistentClient",
+    "Settings",
+    "SharedSystemClient",
+    "UserIdentity",
+    "__version__",
+]

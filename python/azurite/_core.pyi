@@ -1,0 +1,110 @@
+"""Type stub of the compiled engine module (checked against it with mypy.stubtest)."""
+
+from os import PathLike
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+__version__: str
+
+_Columns = dict[str, Any]
+
+class Database:
+    """An open database: a directory, or in memory when ``path`` is None. Every method
+    that reaches storage releases the GIL."""
+
+    def __new__(
+        cls, path: str | PathLike[str] | None = None, durability: str = "process"
+    ) -> Database: ...
+    @property
+    def path(self) -> str | None: ...
+    def close(self) -> None: ...
+    def reset(self) -> None: ...
+    def create_tenant(self, name: str) -> None: ...
+    def get_tenant(self, name: str) -> None: ...
+    def create_database(self, name: str, tenant: str) -> dict[str, str]: ...
+    def get_database(self, name: str, tenant: str) -> dict[str, str]: ...
+    def list_databases(
+        self, tenant: str, limit: int | None = None, offset: int = 0
+    ) -> list[dict[str, str]]: ...
+    def delete_database(self, name: str, tenant: str) -> None: ...
+    def create_collection(
+        self,
+        tenant: str,
+        database: str,
+        name: str,
+        configuration_json: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        get_or_create: bool = False,
+    ) -> dict[str, Any]: ...
+    def get_collection(self, tenant: str, database: str, name: str) -> dict[str, Any]: ...
+    def get_collection_by_id(self, tenant: str, database: str, id: str) -> dict[str, Any]: ...
+    def list_collections(
+        self, tenant: str, database: str, limit: int | None = None, offset: int = 0
+    ) -> list[dict[str, Any]]: ...
+    def count_collections(self, tenant: str, database: str) -> int: ...
+    def delete_collection(self, tenant: str, database: str, name: str) -> None: ...
+    def modify_collection(
+        self,
+        id: str,
+        new_name: str | None = None,
+        new_metadata: dict[str, Any] | None = None,
+        new_configuration_json: str | None = None,
+    ) -> dict[str, Any]: ...
+    def add(
+        self,
+        collection: str,
+        ids: list[str],
+        embeddings: npt.NDArray[np.float32] | None = None,
+        metadatas: list[dict[str, Any] | None] | None = None,
+        documents: list[str | None] | None = None,
+        uris: list[str | None] | None = None,
+    ) -> None: ...
+    def update(
+        self,
+        collection: str,
+        ids: list[str],
+        embeddings: npt.NDArray[np.float32] | None = None,
+        metadatas: list[dict[str, Any] | None] | None = None,
+        documents: list[str | None] | None = None,
+        uris: list[str | None] | None = None,
+    ) -> None: ...
+    def upsert(
+        self,
+        collection: str,
+        ids: list[str],
+        embeddings: npt.NDArray[np.float32] | None = None,
+        metadatas: list[dict[str, Any] | None] | None = None,
+        documents: list[str | None] | None = None,
+        uris: list[str | None] | None = None,
+    ) -> None: ...
+    def delete(
+        self,
+        collection: str,
+        ids: list[str] | None = None,
+        where_json: str | None = None,
+        where_document_json: str | None = None,
+        limit: int | None = None,
+    ) -> int: ...
+    def count(self, collection: str) -> int: ...
+    def get(
+        self,
+        collection: str,
+        ids: list[str] | None = None,
+        where_json: str | None = None,
+        where_document_json: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+        include: list[str] = ...,
+    ) -> _Columns: ...
+    def query(
+        self,
+        collection: str,
+        query_embeddings: npt.NDArray[np.float32],
+        n_results: int,
+        ids: list[str] | None = None,
+        where_json: str | None = None,
+        where_document_json: str | None = None,
+        include: list[str] = ...,
+    ) -> list[_Columns]: ...

@@ -1,0 +1,1 @@
+"""Client-side API helpers shared by the Client and Collection classes."""

@@ -1,0 +1,366 @@
+"""Clients: the entry points that open a database and manage its collections.
+
+Clients are backed by a process-wide *system* per storage location, as in Chroma: every
+ephemeral client in a process shares one in-memory database, and every client on the same
+path shares one open database (a directory can be opened for writing by one process only,
+so sharing is also what makes two clients on one path work at all).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from azurite import _core
+from azurite.api import embedding
+from azurite.api.collection import Collection
+from azurite.config import Settings
+from azurite.errors import AuthorizationError, ChromaError, NotFoundError
+
+DEFAULT_TENANT = "default_tenant"
+DEFAULT_DATABASE = "default_database"
+#: What chromadb reports (SQLite's variable limit / 6). Azurite has no batch limit: larger
+#: batches are accepted and applied atomically; the value is kept for code that splits
+#: its input by it.
+MAX_BATCH_SIZE = 5461
+
+EPHEMERAL = "ephemeral"
+
+
+@dataclass
+class UserIdentity:
+    user_id: str
+    tenant: str
+    databases: list[str] = field(default_factory=list)
+
+
+class _System:
+    """One open database and the settings it was opened with, shared by its clients."""
+
+    def __init__(self, identifier: str, settings: Settings) -> None:
+        self.identifier = identifier
+        self.settings = settings
+        path = None if identifier == EPHEMERAL else identifier
+        self.database = _core.Database(path, settings.azurite_durability)
+        self.clients = 0
+
+
+_systems: dict[str, _System] = {}
+_systems_lock = threading.Lock()
+
+
+def _identifier(settings: Settings) -> str:
+    if settings.is_persistent:
+        return os.path.abspath(str(settings.persist_directory))
+    return EPHEMERAL
+
+
+def _acquire_system(settings: Settings) -> _System:
+    identifier = _identifier(settings)
+    with _systems_lock:
+        system = _systems.get(identifier)
+        if system is None:
+            system = _systems[identifier] = _System(identifier, settings)
+        elif system.settings != settings:
+            raise ValueError(
+                f"An instance of Chroma already exists for {identifier} with different settings"
+            )
+        system.clients += 1
+        return system
+
+
+def _release_system(system: _System) -> None:
+    with _systems_lock:
+        system.clients -= 1
+        if system.clients <= 0 and _systems.get(system.identifier) is system:
+            del _systems[system.identifier]
+            system.database.close()
+
+
+class SharedSystemClient:
+    """Chroma's name for the owner of the system cache."""
+
+    @staticmethod
+    def clear_system_cache() -> None:
+        """Closes every open database of this process and forgets it."""
+        with _systems_lock:
+            systems = list(_systems.values())
+            _systems.clear()
+        for system in systems:
+            system.database.close()
+
+
+class _ClientBase(SharedSystemClient):
+    def __init__(self, settings: Settings | None) -> None:
+        self._settings = settings if settings is not None else Settings()
+        self._system: _System | None = _acquire_system(self._settings)
+
+    @property
+    def _db(self) -> _core.Database:
+        if self._system is None:
+            raise ChromaError("This client has been closed")
+        return self._system.database
+
+    def close(self) -> None:
+        """Releases this client's hold on the database; the last client closes it."""
+        if self._system is not None:
+            _release_system(self._system)
+            self._system = None
+
+    def __enter__(self) -> _ClientBase:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def get_settings(self) -> Settings:
+        return self._settings
+
+
+class AdminClient(_ClientBase):
+    """Manages tenants and databases."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        super().__init__(settings)
+
+    def create_tenant(self, name: str) -> None:
+        self._db.create_tenant(name)
+
+    def get_tenant(self, name: str) -> dict[str, str]:
+        self._db.get_tenant(name)
+        return {"name": name}
+
+    def create_database(self, name: str, tenant: str = DEFAULT_TENANT) -> None:
+        self._db.create_database(name, tenant)
+
+    def get_database(self, name: str, tenant: str = DEFAULT_TENANT) -> dict[str, Any]:
+        return _database(self._db.get_database(name, tenant))
+
+    def delete_database(self, name: str, tenant: str = DEFAULT_TENANT) -> None:
+        self._db.delete_database(name, tenant)
+
+    def list_databases(
+        self,
+        limit: int | None = None,
+        offset: int | None = None,
+        tenant: str = DEFAULT_TENANT,
+    ) -> list[dict[str, Any]]:
+        return [_database(d) for d in self._db.list_databases(tenant, limit, offset or 0)]
+
+
+def _database(record: dict[str, str]) -> dict[str, Any]:
+    return {"id": UUID(record["id"]), "name": record["name"], "tenant": record["tenant"]}
+
+
+def _configuration_json(
+    configuration: dict[str, Any] | None,
+    metadata: dict[str, Any] | None,
+    embedding_function: Any,
+) -> str | None:
+    """Serialises a create-time configuration the way Chroma's client does, including
+    filling in the space that the embedding function prefers."""
+    configuration = dict(configuration or {})
+    configured_function = configuration.get("embedding_function")
+    if (
+        embedding_function is not None
+        and configured_function is not None
+        and embedding.configuration_entry(embedding_function)
+        != embedding.configuration_entry(configured_function)
+        and not isinstance(embedding_function, embedding.DefaultEmbeddingFunctionMarker)
+    ):
+        raise ValueError(
+            "Multiple embedding functions provided. Please provide only one. Embedding "
+            f"function conflict: {embedding_function.name()} vs {configured_function.name()}"
+        )
+    function = configured_function if configured_function is not None else embedding_function
+    if function is None and not configuration:
+        return None
+    if configuration.get("hnsw") is not None and configuration.get("spann") is not None:
+        raise ValueError("hnsw and spann cannot both be provided")
+    entry = embedding.configuration_entry(function) if function is not None else {"type": "legacy"}
+    serialised: dict[str, Any] = {
+        "hnsw": dict(configuration["hnsw"]) if configuration.get("hnsw") is not None else None,
+        "spann": dict(configuration["spann"]) if configuration.get("spann") is not None else None,
+        "embedding_function": entry,
+    }
+    space = embedding.default_space(function) if entry["type"] == "known" else None
+    if space is not None:
+        index = serialised["hnsw"] if serialised["hnsw"] is not None else serialised["spann"]
+        if index is not None:
+            index.setdefault("space", space)
+        elif "hnsw:space" not in (metadata or {}):
+            serialised["hnsw"] = {"space": space}
+    return json.dumps(serialised)
+
+
+class Client(_ClientBase):
+    """A client of one tenant and database, embedded in this process."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        tenant: str = DEFAULT_TENANT,
+        database: str = DEFAULT_DATABASE,
+    ) -> None:
+        super().__init__(settings)
+        try:
+            self._check_tenant_and_database(str(tenant), str(database))
+        except BaseException:
+            self.close()
+            raise
+        self.tenant = str(tenant)
+        self.database = str(database)
+
+    def _check_tenant_and_database(self, tenant: str, database: str) -> None:
+        self._db.get_tenant(tenant)
+        self._db.get_database(database, tenant)
+
+    # ---- server-like calls
+
+    def heartbeat(self) -> int:
+        """Nanoseconds since the Unix epoch."""
+        return time.time_ns()
+
+    def get_version(self) -> str:
+        from azurite import __version__
+
+        return __version__
+
+    def get_max_batch_size(self) -> int:
+        return MAX_BATCH_SIZE
+
+    def get_user_identity(self) -> UserIdentity:
+        return UserIdentity(user_id="", tenant=DEFAULT_TENANT, databases=[DEFAULT_DATABASE])
+
+    def reset(self) -> bool:
+        """Deletes everything. Refused unless the client was created with allow_reset."""
+        if not self._settings.allow_reset:
+            raise AuthorizationError("Reset is disabled by config")
+        self._db.reset()
+        return True
+
+    def set_tenant(self, tenant: str, database: str = DEFAULT_DATABASE) -> None:
+        self._check_tenant_and_database(tenant, database)
+        self.tenant, self.database = tenant, database
+
+    def set_database(self, database: str) -> None:
+        self._check_tenant_and_database(self.tenant, database)
+        self.database = database
+
+    # ---- collections
+
+    def _collection(
+        self, model: dict[str, Any], embedding_function: Any, data_loader: Any
+    ) -> Collection:
+        return Collection(self, model, embedding_function, data_loader)
+
+    def list_collections(
+        self, limit: int | None = None, offset: int | None = None
+    ) -> list[Collection]:
+        models = self._db.list_collections(self.tenant, self.database, limit, offset or 0)
+        return [self._collection(m, embedding.DEFAULT_EMBEDDING_FUNCTION, None) for m in models]
+
+    def count_collections(self) -> int:
+        return self._db.count_collections(self.tenant, self.database)
+
+    def create_collection(
+        self,
+        name: str,
+        schema: Any = None,
+        configuration: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+        embedding_function: Any = embedding.DEFAULT_EMBEDDING_FUNCTION,
+        data_loader: Any = None,
+        get_or_create: bool = False,
+    ) -> Collection:
+        model = self._db.create_collection(
+            self.tenant,
+            self.database,
+            name,
+            _configuration_json(configuration, metadata, embedding_function),
+            metadata,
+            get_or_create,
+        )
+        return self._collection(model, embedding_function, data_loader)
+
+    def get_or_create_collection(
+        self,
+        name: str,
+        schema: Any = None,
+        configuration: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+        embedding_function: Any = embedding.DEFAULT_EMBEDDING_FUNCTION,
+        data_loader: Any = None,
+    ) -> Collection:
+        return self.create_collection(
+            name,
+            schema=schema,
+            configuration=configuration,
+            metadata=metadata,
+            embedding_function=embedding_function,
+            data_loader=data_loader,
+            get_or_create=True,
+        )
+
+    def get_collection(
+        self,
+        name: str,
+        embedding_function: Any = embedding.DEFAULT_EMBEDDING_FUNCTION,
+        data_loader: Any = None,
+    ) -> Collection:
+        model = self._db.get_collection(self.tenant, self.database, name)
+        return self._collection(model, embedding_function, data_loader)
+
+    def get_collection_by_id(
+        self,
+        id: UUID | str,
+        embedding_function: Any = embedding.DEFAULT_EMBEDDING_FUNCTION,
+        data_loader: Any = None,
+    ) -> Collection:
+        model = self._db.get_collection_by_id(self.tenant, self.database, str(id))
+        return self._collection(model, embedding_function, data_loader)
+
+    def delete_collection(self, name: str) -> None:
+        self._db.delete_collection(self.tenant, self.database, name)
+
+
+def EphemeralClient(
+    settings: Settings | None = None,
+    tenant: str = DEFAULT_TENANT,
+    database: str = DEFAULT_DATABASE,
+) -> Client:
+    """A client of an in-memory database shared by every ephemeral client of the process."""
+    settings = settings.copy() if settings is not None else Settings()
+    settings.is_persistent = False
+    return Client(settings, tenant, database)
+
+
+def PersistentClient(
+    path: str | os.PathLike[str] = "./chroma",
+    settings: Settings | None = None,
+    tenant: str = DEFAULT_TENANT,
+    database: str = DEFAULT_DATABASE,
+) -> Client:
+    """A client of the database stored in the directory `path` (created if missing)."""
+    settings = settings.copy() if settings is not None else Settings()
+    settings.is_persistent = True
+    settings.persist_directory = str(path)
+    return Client(settings, tenant, database)
+
+
+__all__ = [
+    "DEFAULT_DATABASE",
+    "DEFAULT_TENANT",
+    "AdminClient",
+    "Client",
+    "EphemeralClient",
+    "NotFoundError",
+    "PersistentClient",
+    "SharedSystemClient",
+    "UserIdentity",
+]

@@ -1,0 +1,306 @@
+//! Conversions between Python values and core types at the boundary. Everything is copied
+//! into owned Rust values while the GIL is held, so that core work can run without it and
+//! Python code cannot change an argument underneath it.
+
+use azurite_core::filter::{parse_where, parse_where_document};
+use azurite_core::{
+    CollectionInfo, DatabaseRecord, Embeddings, Include, Metadata, MetadataUpdate, MetadataValue,
+    Records,
+};
+use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray2, PyUntypedArrayMethods, ToPyArray};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString};
+
+fn conversion_error(argument: &str, target: &str) -> PyErr {
+    PyTypeError::new_err(format!(
+        "argument '{argument}': Cannot convert Python object to {target}"
+    ))
+}
+
+enum Scalar {
+    Str(String),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+}
+
+fn scalar(value: &Bound<'_, PyAny>) -> Option<Scalar> {
+    // bool first: Python's bool is an int.
+    if let Ok(b) = value.cast::<PyBool>() {
+        return Some(Scalar::Bool(b.is_true()));
+    }
+    if value.is_instance_of::<PyInt>() {
+        // An int beyond i64 is kept as a float, as Chroma does.
+        return Some(match value.extract::<i64>() {
+            Ok(i) => Scalar::Int(i),
+            Err(_) => Scalar::Float(value.extract::<f64>().ok()?),
+        });
+    }
+    if let Ok(f) = value.cast::<PyFloat>() {
+        return Some(Scalar::Float(f.value()));
+    }
+    if value.is_instance_of::<PyString>() {
+        return value.extract::<String>().ok().map(Scalar::Str);
+    }
+    None
+}
+
+fn list_value(list: &Bound<'_, PyList>) -> Option<MetadataValue> {
+    let items: Vec<Scalar> = list
+        .iter()
+        .map(|item| scalar(&item))
+        .collect::<Option<_>>()?;
+    let value = match items.first()? {
+        Scalar::Str(_) => MetadataValue::StrList(
+            items
+                .into_iter()
+                .map(|s| match s {
+                    Scalar::Str(s) => Some(s),
+                    _ => None,
+                })
+                .collect::<Option<_>>()?,
+        ),
+        Scalar::Bool(_) => MetadataValue::BoolList(
+            items
+                .into_iter()
+                .map(|s| match s {
+                    Scalar::Bool(b) => Some(b),
+                    _ => None,
+                })
+                .collect::<Option<_>>()?,
+        ),
+        Scalar::Int(_) if items.iter().all(|s| matches!(s, Scalar::Int(_))) => {
+            MetadataValue::IntList(
+                items
+                    .into_iter()
+                    .map(|s| match s {
+                        Scalar::Int(i) => Some(i),
+                        _ => None,
+                    })
+                    .collect::<Option<_>>()?,
+            )
+        }
+        // A mix of ints and floats becomes a float array.
+        Scalar::Int(_) | Scalar::Float(_) => MetadataValue::FloatList(
+            items
+                .into_iter()
+                .map(|s| match s {
+                    Scalar::Int(i) => Some(i as f64),
+                    Scalar::Float(f) => Some(f),
+                    _ => None,
+                })
+                .collect::<Option<_>>()?,
+        ),
+    };
+    Some(value)
+}
+
+/// One metadata value. `Ok(None)` is a NaN float: Chroma stores it as NULL, so the key is
+/// dropped (or, in an update, deleted).
+fn metadata_value(value: &Bound<'_, PyAny>) -> Option<Option<MetadataValue>> {
+    if let Ok(list) = value.cast::<PyList>() {
+        return list_value(list).map(Some);
+    }
+    Some(match scalar(value)? {
+        Scalar::Str(s) => Some(MetadataValue::Str(s)),
+        Scalar::Int(i) => Some(MetadataValue::Int(i)),
+        Scalar::Float(f) if f.is_nan() => None,
+        Scalar::Float(f) => Some(MetadataValue::Float(f)),
+        Scalar::Bool(b) => Some(MetadataValue::Bool(b)),
+    })
+}
+
+/// Metadata where `None` values mean "delete this key" (update, upsert, modify).
+pub fn metadata_update(dict: &Bound<'_, PyDict>, argument: &str) -> PyResult<MetadataUpdate> {
+    let error = || conversion_error(argument, "UpdateMetadataValue");
+    let mut update = MetadataUpdate::new();
+    for (key, value) in dict.iter() {
+        let key: String = key.extract().map_err(|_| error())?;
+        let value = if value.is_none() {
+            None
+        } else {
+            metadata_value(&value).ok_or_else(error)?
+        };
+        update.insert(key, value);
+    }
+    Ok(update)
+}
+
+/// Metadata where every value must be present (add, create_collection).
+pub fn metadata(dict: &Bound<'_, PyDict>, argument: &str) -> PyResult<Metadata> {
+    let error = || conversion_error(argument, "MetadataValue");
+    let mut metadata = Metadata::new();
+    for (key, value) in dict.iter() {
+        let key: String = key.extract().map_err(|_| error())?;
+        if value.is_none() {
+            return Err(error());
+        }
+        if let Some(value) = metadata_value(&value).ok_or_else(error)? {
+            metadata.insert(key, value);
+        }
+    }
+    Ok(metadata)
+}
+
+pub fn metadatas(
+    list: Option<&Bound<'_, PyList>>,
+    allow_none_values: bool,
+) -> PyResult<Option<Vec<Option<MetadataUpdate>>>> {
+    let Some(list) = list else { return Ok(None) };
+    let mut out = Vec::with_capacity(list.len());
+    for item in list.iter() {
+        if item.is_none() {
+            out.push(None);
+            continue;
+        }
+        let dict = item.cast::<PyDict>().map_err(|_| {
+            let target = if allow_none_values {
+                "UpdateMetadataValue"
+            } else {
+                "MetadataValue"
+            };
+            conversion_error("metadatas", target)
+        })?;
+        out.push(Some(if allow_none_values {
+            metadata_update(dict, "metadatas")?
+        } else {
+            metadata(dict, "metadatas")?
+                .into_iter()
+                .map(|(k, v)| (k, Some(v)))
+                .collect()
+        }));
+    }
+    Ok(Some(out))
+}
+
+pub fn embeddings(array: Option<PyReadonlyArray2<'_, f32>>) -> PyResult<Option<Embeddings>> {
+    let Some(array) = array else { return Ok(None) };
+    let dimension = array.shape()[1];
+    let data = array.as_array().iter().copied().collect();
+    Embeddings::new(data, dimension)
+        .map(Some)
+        .map_err(|e| to_value_error(array.py(), e))
+}
+
+fn to_value_error(py: Python<'_>, error: azurite_core::Error) -> PyErr {
+    crate::errors::to_py_err(py, error)
+}
+
+pub fn filter_from_json(
+    py: Python<'_>,
+    where_json: Option<&str>,
+    where_document_json: Option<&str>,
+) -> PyResult<Option<azurite_core::filter::Filter>> {
+    let parse = |json: &str| {
+        serde_json::from_str::<serde_json::Value>(json)
+            .map_err(|e| PyValueError::new_err(format!("filter is not valid JSON: {e}")))
+    };
+    let where_ = where_json
+        .map(|json| parse(json).and_then(|v| parse_where(&v).map_err(|e| to_value_error(py, e))))
+        .transpose()?;
+    let where_document = where_document_json
+        .map(|json| {
+            parse(json).and_then(|v| parse_where_document(&v).map_err(|e| to_value_error(py, e)))
+        })
+        .transpose()?;
+    Ok(azurite_core::filter::Filter::combine(
+        where_,
+        where_document,
+    ))
+}
+
+pub fn include(fields: &[String]) -> Include {
+    let has = |name: &str| fields.iter().any(|f| f == name);
+    Include {
+        embeddings: has("embeddings"),
+        documents: has("documents"),
+        metadatas: has("metadatas"),
+        uris: has("uris"),
+    }
+}
+
+pub fn metadata_to_py<'py>(py: Python<'py>, metadata: &Metadata) -> PyResult<Bound<'py, PyDict>> {
+    let dict = PyDict::new(py);
+    for (key, value) in metadata {
+        match value {
+            MetadataValue::Str(s) => dict.set_item(key, s)?,
+            MetadataValue::Int(i) => dict.set_item(key, i)?,
+            MetadataValue::Float(f) => dict.set_item(key, f)?,
+            MetadataValue::Bool(b) => dict.set_item(key, b)?,
+            MetadataValue::StrList(v) => dict.set_item(key, v)?,
+            MetadataValue::IntList(v) => dict.set_item(key, v)?,
+            MetadataValue::FloatList(v) => dict.set_item(key, v)?,
+            MetadataValue::BoolList(v) => dict.set_item(key, v)?,
+        }
+    }
+    Ok(dict)
+}
+
+fn optional_metadata_to_py<'py>(
+    py: Python<'py>,
+    metadata: Option<&Metadata>,
+) -> PyResult<Bound<'py, PyAny>> {
+    match metadata {
+        Some(m) => Ok(metadata_to_py(py, m)?.into_any()),
+        None => Ok(py.None().into_bound(py)),
+    }
+}
+
+pub fn collection_to_py<'py>(
+    py: Python<'py>,
+    info: &CollectionInfo,
+) -> PyResult<Bound<'py, PyDict>> {
+    let dict = PyDict::new(py);
+    dict.set_item("id", info.id.to_string())?;
+    dict.set_item("name", &info.name)?;
+    dict.set_item("tenant", &info.tenant)?;
+    dict.set_item("database", &info.database)?;
+    dict.set_item(
+        "metadata",
+        optional_metadata_to_py(py, info.metadata.as_ref())?,
+    )?;
+    dict.set_item("configuration_json", info.configuration.to_string())?;
+    dict.set_item("dimension", info.dimension)?;
+    Ok(dict)
+}
+
+pub fn database_to_py<'py>(py: Python<'py>, db: &DatabaseRecord) -> PyResult<Bound<'py, PyDict>> {
+    let dict = PyDict::new(py);
+    dict.set_item("id", &db.id)?;
+    dict.set_item("name", &db.name)?;
+    dict.set_item("tenant", &db.tenant)?;
+    Ok(dict)
+}
+
+/// Records as a dict of columns: `ids`, and `embeddings` (2-D float32 array), `documents`,
+/// `metadatas`, `uris` when they were asked for (else `None`).
+pub fn records_to_py<'py>(py: Python<'py>, records: Records) -> PyResult<Bound<'py, PyDict>> {
+    let dict = PyDict::new(py);
+    let n = records.ids.len();
+    dict.set_item("ids", records.ids)?;
+    match records.embeddings {
+        Some(flat) => {
+            let array = PyArray1::from_vec(py, flat).reshape([n, records.dimension])?;
+            dict.set_item("embeddings", array)?;
+        }
+        None => dict.set_item("embeddings", py.None())?,
+    }
+    dict.set_item("documents", records.documents)?;
+    match records.metadatas {
+        Some(metadatas) => {
+            let list = PyList::empty(py);
+            for metadata in &metadatas {
+                list.append(optional_metadata_to_py(py, metadata.as_ref())?)?;
+            }
+            dict.set_item("metadatas", list)?;
+        }
+        None => dict.set_item("metadatas", py.None())?,
+    }
+    dict.set_item("uris", records.uris)?;
+    Ok(dict)
+}
+
+pub fn distances_to_py<'py>(py: Python<'py>, distances: &[f32]) -> Bound<'py, PyArray1<f32>> {
+    distances.to_pyarray(py)
+}

@@ -1,0 +1,408 @@
+//! `azurite._core.Database`: a frozen handle over a shared core database. Every method that
+//! reaches storage or an index runs through [`run`], which releases the GIL.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use azurite_core::{
+    DatabaseOptions, Durability, Embeddings, RecordBatch, WriteKind, filter::Filter,
+};
+use numpy::PyReadonlyArray2;
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+use uuid::Uuid;
+
+use crate::convert;
+use crate::errors::run;
+
+#[pyclass(frozen, module = "azurite._core")]
+pub struct Database {
+    inner: Arc<azurite_core::Database>,
+}
+
+fn collection_id(id: &str) -> PyResult<Uuid> {
+    Uuid::parse_str(id)
+        .map_err(|e| PyValueError::new_err(format!("invalid collection id {id:?}: {e}")))
+}
+
+fn parse_json(json: Option<&str>) -> PyResult<Option<serde_json::Value>> {
+    json.map(|text| {
+        serde_json::from_str(text)
+            .map_err(|e| PyValueError::new_err(format!("configuration is not valid JSON: {e}")))
+    })
+    .transpose()
+}
+
+struct WriteArgs {
+    batch: RecordBatch,
+}
+
+impl WriteArgs {
+    fn new(
+        ids: Vec<String>,
+        embeddings: Option<PyReadonlyArray2<'_, f32>>,
+        metadatas: Option<&Bound<'_, PyList>>,
+        documents: Option<Vec<Option<String>>>,
+        uris: Option<Vec<Option<String>>>,
+        allow_none_values: bool,
+    ) -> PyResult<Self> {
+        Ok(WriteArgs {
+            batch: RecordBatch {
+                ids,
+                embeddings: convert::embeddings(embeddings)?,
+                metadatas: convert::metadatas(metadatas, allow_none_values)?,
+                documents,
+                uris,
+            },
+        })
+    }
+}
+
+impl Database {
+    fn write(
+        &self,
+        py: Python<'_>,
+        collection: &str,
+        kind: WriteKind,
+        args: WriteArgs,
+    ) -> PyResult<()> {
+        let id = collection_id(collection)?;
+        let db = &self.inner;
+        run(py, || db.write(&id, kind, &args.batch))
+    }
+}
+
+#[pymethods]
+impl Database {
+    /// Opens the database stored in `path`, or an in-memory one when `path` is None.
+    #[new]
+    #[pyo3(signature = (path=None, durability="process"))]
+    fn new(py: Python<'_>, path: Option<PathBuf>, durability: &str) -> PyResult<Self> {
+        let durability = match durability {
+            "process" => Durability::Process,
+            "full" => Durability::Full,
+            other => {
+                return Err(PyValueError::new_err(format!(
+                    "durability must be 'process' or 'full', got {other:?}"
+                )));
+            }
+        };
+        let options = DatabaseOptions { durability };
+        let inner = run(py, || {
+            azurite_core::Database::open(path.as_deref(), options)
+        })?;
+        Ok(Database {
+            inner: Arc::new(inner),
+        })
+    }
+
+    #[getter]
+    fn path(&self) -> Option<PathBuf> {
+        self.inner.path().map(PathBuf::from)
+    }
+
+    /// Releases the files and the directory lock; later calls raise.
+    fn close(&self, py: Python<'_>) {
+        py.detach(|| self.inner.close());
+    }
+
+    fn reset(&self, py: Python<'_>) -> PyResult<()> {
+        run(py, || self.inner.reset())
+    }
+
+    fn create_tenant(&self, py: Python<'_>, name: String) -> PyResult<()> {
+        run(py, || self.inner.create_tenant(&name))
+    }
+
+    fn get_tenant(&self, py: Python<'_>, name: String) -> PyResult<()> {
+        run(py, || self.inner.get_tenant(&name))
+    }
+
+    fn create_database<'py>(
+        &self,
+        py: Python<'py>,
+        name: String,
+        tenant: String,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let db = run(py, || self.inner.create_database(&name, &tenant))?;
+        convert::database_to_py(py, &db)
+    }
+
+    fn get_database<'py>(
+        &self,
+        py: Python<'py>,
+        name: String,
+        tenant: String,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let db = run(py, || self.inner.get_database(&name, &tenant))?;
+        convert::database_to_py(py, &db)
+    }
+
+    #[pyo3(signature = (tenant, limit=None, offset=0))]
+    fn list_databases<'py>(
+        &self,
+        py: Python<'py>,
+        tenant: String,
+        limit: Option<u32>,
+        offset: u32,
+    ) -> PyResult<Vec<Bound<'py, PyDict>>> {
+        let dbs = run(py, || self.inner.list_databases(&tenant, limit, offset))?;
+        dbs.iter()
+            .map(|db| convert::database_to_py(py, db))
+            .collect()
+    }
+
+    fn delete_database(&self, py: Python<'_>, name: String, tenant: String) -> PyResult<()> {
+        run(py, || self.inner.delete_database(&name, &tenant))
+    }
+
+    #[pyo3(signature = (tenant, database, name, configuration_json=None, metadata=None, get_or_create=false))]
+    fn create_collection<'py>(
+        &self,
+        py: Python<'py>,
+        tenant: String,
+        database: String,
+        name: String,
+        configuration_json: Option<&str>,
+        metadata: Option<&Bound<'py, PyDict>>,
+        get_or_create: bool,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let configuration = parse_json(configuration_json)?;
+        let metadata = metadata
+            .map(|m| convert::metadata(m, "metadata"))
+            .transpose()?;
+        let info = run(py, || {
+            self.inner.create_collection(
+                &tenant,
+                &database,
+                &name,
+                configuration.as_ref(),
+                metadata.as_ref(),
+                get_or_create,
+            )
+        })?;
+        convert::collection_to_py(py, &info)
+    }
+
+    fn get_collection<'py>(
+        &self,
+        py: Python<'py>,
+        tenant: String,
+        database: String,
+        name: String,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let info = run(py, || self.inner.get_collection(&tenant, &database, &name))?;
+        convert::collection_to_py(py, &info)
+    }
+
+    fn get_collection_by_id<'py>(
+        &self,
+        py: Python<'py>,
+        tenant: String,
+        database: String,
+        id: &str,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let id = collection_id(id)?;
+        let info = run(py, || {
+            self.inner.get_collection_by_id(&tenant, &database, &id)
+        })?;
+        convert::collection_to_py(py, &info)
+    }
+
+    #[pyo3(signature = (tenant, database, limit=None, offset=0))]
+    fn list_collections<'py>(
+        &self,
+        py: Python<'py>,
+        tenant: String,
+        database: String,
+        limit: Option<u32>,
+        offset: u32,
+    ) -> PyResult<Vec<Bound<'py, PyDict>>> {
+        let infos = run(py, || {
+            self.inner
+                .list_collections(&tenant, &database, limit, offset)
+        })?;
+        infos
+            .iter()
+            .map(|info| convert::collection_to_py(py, info))
+            .collect()
+    }
+
+    fn count_collections(&self, py: Python<'_>, tenant: String, database: String) -> PyResult<u64> {
+        run(py, || self.inner.count_collections(&tenant, &database))
+    }
+
+    fn delete_collection(
+        &self,
+        py: Python<'_>,
+        tenant: String,
+        database: String,
+        name: String,
+    ) -> PyResult<()> {
+        run(py, || {
+            self.inner.delete_collection(&tenant, &database, &name)
+        })
+    }
+
+    #[pyo3(signature = (id, new_name=None, new_metadata=None, new_configuration_json=None))]
+    fn modify_collection<'py>(
+        &self,
+        py: Python<'py>,
+        id: &str,
+        new_name: Option<String>,
+        new_metadata: Option<&Bound<'py, PyDict>>,
+        new_configuration_json: Option<&str>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let id = collection_id(id)?;
+        // Collection metadata given to modify may carry None values; they are dropped.
+        let new_metadata = new_metadata
+            .map(|m| convert::metadata_update(m, "metadata"))
+            .transpose()?
+            .map(|m| {
+                m.into_iter()
+                    .filter_map(|(k, v)| v.map(|v| (k, v)))
+                    .collect()
+            });
+        let configuration = parse_json(new_configuration_json)?;
+        let info = run(py, || {
+            self.inner.modify_collection(
+                &id,
+                new_name.as_deref(),
+                new_metadata.as_ref(),
+                configuration.as_ref(),
+            )
+        })?;
+        convert::collection_to_py(py, &info)
+    }
+
+    #[pyo3(signature = (collection, ids, embeddings=None, metadatas=None, documents=None, uris=None))]
+    fn add(
+        &self,
+        py: Python<'_>,
+        collection: &str,
+        ids: Vec<String>,
+        embeddings: Option<PyReadonlyArray2<'_, f32>>,
+        metadatas: Option<&Bound<'_, PyList>>,
+        documents: Option<Vec<Option<String>>>,
+        uris: Option<Vec<Option<String>>>,
+    ) -> PyResult<()> {
+        let args = WriteArgs::new(ids, embeddings, metadatas, documents, uris, false)?;
+        self.write(py, collection, WriteKind::Add, args)
+    }
+
+    #[pyo3(signature = (collection, ids, embeddings=None, metadatas=None, documents=None, uris=None))]
+    fn update(
+        &self,
+        py: Python<'_>,
+        collection: &str,
+        ids: Vec<String>,
+        embeddings: Option<PyReadonlyArray2<'_, f32>>,
+        metadatas: Option<&Bound<'_, PyList>>,
+        documents: Option<Vec<Option<String>>>,
+        uris: Option<Vec<Option<String>>>,
+    ) -> PyResult<()> {
+        let args = WriteArgs::new(ids, embeddings, metadatas, documents, uris, true)?;
+        self.write(py, collection, WriteKind::Update, args)
+    }
+
+    #[pyo3(signature = (collection, ids, embeddings=None, metadatas=None, documents=None, uris=None))]
+    fn upsert(
+        &self,
+        py: Python<'_>,
+        collection: &str,
+        ids: Vec<String>,
+        embeddings: Option<PyReadonlyArray2<'_, f32>>,
+        metadatas: Option<&Bound<'_, PyList>>,
+        documents: Option<Vec<Option<String>>>,
+        uris: Option<Vec<Option<String>>>,
+    ) -> PyResult<()> {
+        let args = WriteArgs::new(ids, embeddings, metadatas, documents, uris, true)?;
+        self.write(py, collection, WriteKind::Upsert, args)
+    }
+
+    #[pyo3(signature = (collection, ids=None, where_json=None, where_document_json=None, limit=None))]
+    fn delete(
+        &self,
+        py: Python<'_>,
+        collection: &str,
+        ids: Option<Vec<String>>,
+        where_json: Option<&str>,
+        where_document_json: Option<&str>,
+        limit: Option<u32>,
+    ) -> PyResult<u64> {
+        let id = collection_id(collection)?;
+        let filter: Option<Filter> =
+            convert::filter_from_json(py, where_json, where_document_json)?;
+        run(py, || {
+            self.inner
+                .delete(&id, ids.as_deref(), filter.as_ref(), limit)
+        })
+    }
+
+    fn count(&self, py: Python<'_>, collection: &str) -> PyResult<u64> {
+        let id = collection_id(collection)?;
+        run(py, || self.inner.count(&id))
+    }
+
+    #[pyo3(signature = (collection, ids=None, where_json=None, where_document_json=None, limit=None, offset=0, include=Vec::new()))]
+    fn get<'py>(
+        &self,
+        py: Python<'py>,
+        collection: &str,
+        ids: Option<Vec<String>>,
+        where_json: Option<&str>,
+        where_document_json: Option<&str>,
+        limit: Option<u32>,
+        offset: u32,
+        include: Vec<String>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let id = collection_id(collection)?;
+        let filter = convert::filter_from_json(py, where_json, where_document_json)?;
+        let include = convert::include(&include);
+        let records = run(py, || {
+            self.inner
+                .get(&id, ids.as_deref(), filter.as_ref(), limit, offset, include)
+        })?;
+        convert::records_to_py(py, records)
+    }
+
+    /// Nearest records for each row of `query_embeddings`: one dict per query, with the
+    /// columns of `get` plus `distances`.
+    #[pyo3(signature = (collection, query_embeddings, n_results, ids=None, where_json=None, where_document_json=None, include=Vec::new()))]
+    fn query<'py>(
+        &self,
+        py: Python<'py>,
+        collection: &str,
+        query_embeddings: PyReadonlyArray2<'py, f32>,
+        n_results: u32,
+        ids: Option<Vec<String>>,
+        where_json: Option<&str>,
+        where_document_json: Option<&str>,
+        include: Vec<String>,
+    ) -> PyResult<Vec<Bound<'py, PyDict>>> {
+        let id = collection_id(collection)?;
+        let filter = convert::filter_from_json(py, where_json, where_document_json)?;
+        let include = convert::include(&include);
+        let queries: Embeddings =
+            convert::embeddings(Some(query_embeddings))?.expect("an array was given");
+        let results = run(py, || {
+            self.inner.query(
+                &id,
+                &queries,
+                n_results,
+                ids.as_deref(),
+                filter.as_ref(),
+                include,
+            )
+        })?;
+        results
+            .into_iter()
+            .map(|result| {
+                let dict = convert::records_to_py(py, result.records)?;
+                dict.set_item("distances", convert::distances_to_py(py, &result.distances))?;
+                Ok(dict)
+            })
+            .collect()
+    }
+}
