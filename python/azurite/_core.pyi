@@ -1,15 +1,17 @@
 """Type stub of the compiled engine module (checked against it with mypy.stubtest)."""
 
 from os import PathLike
-from typing import Any
+from typing import Any, final
 
 import numpy as np
 import numpy.typing as npt
 
+__all__ = ["Database", "__version__"]
 __version__: str
 
 _Columns = dict[str, Any]
 
+@final
 class Database:
     """An open database: a directory, or in memory when ``path`` is None. Every method
     that reaches storage releases the GIL."""

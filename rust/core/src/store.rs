@@ -115,6 +115,13 @@ impl Store {
             ),
             None => (Connection::open_in_memory()?, ":memory:".to_string()),
         };
+        // The first read of the file: a damaged or foreign file fails here, and is reported
+        // as such rather than as a generic database error.
+        conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))
+            .map_err(|e| Error::Corrupt {
+                path: file.clone().into(),
+                message: format!("not a readable Azurite record store: {e}"),
+            })?;
         // WAL lets readers in other processes see committed data while we write; NORMAL
         // syncs at checkpoints only, which survives a process crash (our log covers the rest).
         conn.execute_batch(&format!(
@@ -137,8 +144,7 @@ impl Store {
     fn migrate(&mut self) -> Result<()> {
         let version: i64 = self
             .conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(|e| self.corrupt(format!("not a readable database: {e}")))?;
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?;
         let version = usize::try_from(version).unwrap_or(usize::MAX);
         if version > MIGRATIONS.len() {
             return Err(self.corrupt(format!(

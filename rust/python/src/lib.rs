@@ -9,6 +9,9 @@ use pyo3::prelude::*;
 
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    // Engine warnings (a torn log tail cut off, writes replayed at open) reach Python's
+    // `logging` under the logger names of their Rust modules (`azurite_core.wal`, ...).
+    pyo3_log::init();
     m.add_class::<database::Database>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

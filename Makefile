@@ -1,0 +1,42 @@
+# One entry point for people and CI. `make demo` and `make test` are the README's two
+# set-up commands: each creates .venv (if missing) and installs what it needs into it.
+
+VENV ?= .venv
+PYTHON := $(VENV)/bin/python
+PIP := $(PYTHON) -m pip
+# Tests run in parallel on every core; the Rust engine is built once, in release mode,
+# and `cargo test --release` reuses its dependency artifacts.
+PYTEST_WORKERS ?= auto
+
+.PHONY: demo test lint rust-test python-test bench install install-test
+
+$(PYTHON):
+	python3 -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+install: $(PYTHON)
+	$(PIP) install --quiet -e .
+
+install-test: $(PYTHON)
+	$(PIP) install --quiet -e '.[test]'
+
+demo: install
+	$(PYTHON) examples/quickstart.py
+
+lint: install-test
+	cargo fmt --all --check
+	cargo clippy --release --locked --all-targets -- -D warnings
+	$(VENV)/bin/ruff check python tests benches examples
+	$(VENV)/bin/ruff format --check python tests benches examples
+	$(PYTHON) -m mypy.stubtest azurite._core
+
+rust-test:
+	cargo test --release --locked -p azurite-core
+
+python-test: install-test
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS)
+
+test: lint rust-test python-test
+
+bench: install-test
+	$(PYTHON) benches/bench_exact.py

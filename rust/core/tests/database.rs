@@ -1,0 +1,241 @@
+//! The engine through its public API: writes, reads, filters and reopening a directory.
+
+use azurite_core::filter::{parse_where, parse_where_document};
+use azurite_core::{
+    DEFAULT_DATABASE, DEFAULT_TENANT, Database, DatabaseOptions, Embeddings, Error, Include,
+    MetadataUpdate, MetadataValue, RecordBatch, WriteKind,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+fn open(dir: &std::path::Path) -> Database {
+    Database::open(Some(dir), DatabaseOptions::default()).unwrap()
+}
+
+fn create(db: &Database, name: &str, space: &str) -> Uuid {
+    db.create_collection(
+        DEFAULT_TENANT,
+        DEFAULT_DATABASE,
+        name,
+        Some(&json!({"hnsw": {"space": space}})),
+        None,
+        false,
+    )
+    .unwrap()
+    .id
+}
+
+fn batch(ids: &[&str], vectors: &[[f32; 2]], tags: &[Option<i64>]) -> RecordBatch {
+    RecordBatch {
+        ids: ids.iter().map(|s| s.to_string()).collect(),
+        embeddings: Some(Embeddings::new(vectors.concat(), 2).unwrap()),
+        metadatas: Some(
+            tags.iter()
+                .map(|t| {
+                    t.map(|t| {
+                        MetadataUpdate::from([("tag".to_string(), Some(MetadataValue::Int(t)))])
+                    })
+                })
+                .collect(),
+        ),
+        documents: Some(
+            ids.iter()
+                .map(|id| Some(format!("document {id}")))
+                .collect(),
+        ),
+        uris: None,
+    }
+}
+
+const ALL: Include = Include {
+    embeddings: true,
+    documents: true,
+    metadatas: true,
+    uris: true,
+};
+
+fn ids(db: &Database, collection: &Uuid) -> Vec<String> {
+    db.get(collection, None, None, None, 0, Include::default())
+        .unwrap()
+        .ids
+}
+
+#[test]
+fn writes_survive_reopening_in_insertion_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let collection = {
+        let db = open(dir.path());
+        let c = create(&db, "things", "l2");
+        db.write(
+            &c,
+            WriteKind::Add,
+            &batch(
+                &["a", "b", "c"],
+                &[[0.0, 0.0], [1.0, 0.0], [2.0, 0.0]],
+                &[Some(1), None, Some(3)],
+            ),
+        )
+        .unwrap();
+        db.write(
+            &c,
+            WriteKind::Upsert,
+            &batch(&["d", "a"], &[[3.0, 0.0], [9.0, 9.0]], &[Some(4), Some(10)]),
+        )
+        .unwrap();
+        db.delete(&c, Some(&["b".to_string()]), None, None).unwrap();
+        c
+    };
+    let db = open(dir.path());
+    assert_eq!(ids(&db, &collection), ["a", "c", "d"]);
+    let records = db
+        .get(&collection, Some(&["a".to_string()]), None, None, 0, ALL)
+        .unwrap();
+    assert_eq!(records.embeddings.unwrap(), [9.0, 9.0]);
+    assert_eq!(
+        records.metadatas.unwrap()[0].as_ref().unwrap()["tag"],
+        MetadataValue::Int(10)
+    );
+}
+
+#[test]
+fn a_second_open_of_the_directory_is_refused_until_the_first_closes() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = open(dir.path());
+    match Database::open(Some(dir.path()), DatabaseOptions::default()) {
+        Err(Error::Locked(message)) => assert!(message.contains(&std::process::id().to_string())),
+        other => panic!("expected a lock error, got {:?}", other.err()),
+    }
+    first.close();
+    let reopened = open(dir.path());
+    assert!(matches!(
+        first.count(&Uuid::nil()),
+        Err(Error::Internal(message)) if message.contains("closed")
+    ));
+    drop(reopened);
+}
+
+#[test]
+fn a_write_is_atomic_when_it_fails_validation() {
+    let db = Database::open(None, DatabaseOptions::default()).unwrap();
+    let c = create(&db, "things", "l2");
+    db.write(&c, WriteKind::Add, &batch(&["a"], &[[1.0, 1.0]], &[None]))
+        .unwrap();
+    let wrong_dimension = RecordBatch {
+        ids: vec!["b".into(), "c".into()],
+        embeddings: Some(Embeddings::new(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], 3).unwrap()),
+        ..RecordBatch::default()
+    };
+    let err = db.write(&c, WriteKind::Add, &wrong_dimension).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Collection expecting embedding with dimension of 2, got 3"
+    );
+    let bad_key = RecordBatch {
+        metadatas: Some(vec![
+            None,
+            Some(MetadataUpdate::from([(
+                "$bad".to_string(),
+                Some(MetadataValue::Int(1)),
+            )])),
+        ]),
+        ..batch(&["b", "c"], &[[1.0, 1.0], [2.0, 2.0]], &[None, None])
+    };
+    assert!(matches!(
+        db.write(&c, WriteKind::Add, &bad_key),
+        Err(Error::InvalidArgument(m)) if m == "Validation error: metadatas: Invalid metadata at index 1"
+    ));
+    assert_eq!(ids(&db, &c), ["a"]);
+}
+
+#[test]
+fn exact_search_in_every_space_with_filters() {
+    let db = Database::open(None, DatabaseOptions::default()).unwrap();
+    for (space, expected) in [("l2", 17.0f32), ("ip", -5.0), ("cosine", 0.4)] {
+        let c = create(&db, &format!("space-{space}"), space);
+        db.write(
+            &c,
+            WriteKind::Add,
+            &batch(&["x", "y"], &[[3.0, 4.0], [0.0, 1.0]], &[Some(1), Some(2)]),
+        )
+        .unwrap();
+        let query = Embeddings::new(vec![2.0, 0.0], 2).unwrap();
+        let filter = parse_where(&json!({"tag": {"$lt": 1.5}})).unwrap();
+        let results = db.query(&c, &query, 5, None, Some(&filter), ALL).unwrap();
+        assert_eq!(results[0].records.ids, ["x"]);
+        assert!((results[0].distances[0] - expected).abs() < 1e-6, "{space}");
+        // The original vector comes back, not the normalised one.
+        assert_eq!(results[0].records.embeddings.as_ref().unwrap(), &[3.0, 4.0]);
+    }
+}
+
+#[test]
+fn query_by_unknown_id_without_a_filter_is_an_error_and_with_one_is_dropped() {
+    let db = Database::open(None, DatabaseOptions::default()).unwrap();
+    let c = create(&db, "things", "l2");
+    db.write(
+        &c,
+        WriteKind::Add,
+        &batch(&["a", "b"], &[[0.0, 0.0], [1.0, 1.0]], &[Some(1), Some(1)]),
+    )
+    .unwrap();
+    let query = Embeddings::new(vec![0.0, 0.0], 2).unwrap();
+    let unknown = ["a".to_string(), "zz".to_string()];
+    assert!(matches!(
+        db.query(&c, &query, 3, Some(&unknown), None, Include::default()),
+        Err(Error::Internal(m)) if m.contains("Error finding id")
+    ));
+    let filter = parse_where_document(&json!({"$contains": "document"})).unwrap();
+    let results = db
+        .query(
+            &c,
+            &query,
+            3,
+            Some(&unknown),
+            Some(&filter),
+            Include::default(),
+        )
+        .unwrap();
+    assert_eq!(results[0].records.ids, ["a"]);
+}
+
+#[test]
+fn delete_with_a_filter_and_limit_takes_the_first_matches() {
+    let db = Database::open(None, DatabaseOptions::default()).unwrap();
+    let c = create(&db, "things", "l2");
+    db.write(
+        &c,
+        WriteKind::Add,
+        &batch(
+            &["a", "b", "c", "d"],
+            &[[0.0, 0.0]; 4],
+            &[Some(1), Some(2), Some(1), Some(1)],
+        ),
+    )
+    .unwrap();
+    let filter = parse_where(&json!({"tag": 1})).unwrap();
+    assert_eq!(db.delete(&c, None, Some(&filter), Some(2)).unwrap(), 2);
+    assert_eq!(ids(&db, &c), ["b", "d"]);
+    let missing = ["nope".to_string()];
+    assert_eq!(db.delete(&c, Some(&missing), None, None).unwrap(), 1);
+    assert_eq!(ids(&db, &c), ["b", "d"]);
+}
+
+#[test]
+fn deleting_a_collection_deletes_its_records_on_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let db = open(dir.path());
+        let c = create(&db, "things", "l2");
+        db.write(&c, WriteKind::Add, &batch(&["a"], &[[0.0, 0.0]], &[None]))
+            .unwrap();
+        db.delete_collection(DEFAULT_TENANT, DEFAULT_DATABASE, "things")
+            .unwrap();
+        let again = create(&db, "things", "l2");
+        assert_eq!(db.count(&again).unwrap(), 0);
+    }
+    let db = open(dir.path());
+    let info = db
+        .get_collection(DEFAULT_TENANT, DEFAULT_DATABASE, "things")
+        .unwrap();
+    assert_eq!(db.count(&info.id).unwrap(), 0);
+}
