@@ -14,7 +14,7 @@ use roaring::RoaringBitmap;
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::batch::{Embeddings, PutRecord, RecordBatch, ResolvedBatch, WriteKind};
+use crate::batch::{Change, Embeddings, PutRecord, RecordBatch, ResolvedBatch, WriteKind};
 use crate::config::CollectionConfiguration;
 use crate::error::{Error, Result};
 use crate::filter::Filter;
@@ -177,14 +177,16 @@ fn load_segment(store: &Store, record: &CollectionRecord) -> Result<Segment> {
         record.dimension.map(|d| d as usize),
         record.next_row,
     );
-    let mut batch = ResolvedBatch {
-        collection: record.key,
-        dimension: None,
-        next_row: record.next_row,
-        changes: Vec::new(),
-    };
+    let mut changes = Vec::new();
+    let mut wrong_dimension = None;
     store.load_records(record.key, |stored| {
-        batch.changes.push(crate::batch::Change::Put(PutRecord {
+        if record
+            .dimension
+            .is_some_and(|d| stored.embedding.len() != d as usize)
+        {
+            wrong_dimension.get_or_insert_with(|| stored.id.clone());
+        }
+        changes.push(Change::Put(PutRecord {
             row: stored.row,
             id: stored.id,
             embedding: Some(stored.embedding),
@@ -193,22 +195,21 @@ fn load_segment(store: &Store, record: &CollectionRecord) -> Result<Segment> {
             uri: stored.uri,
         }));
     })?;
-    if let Some(dimension) = segment.dimension()
-        && let Some(bad) = batch.changes.iter().find_map(|c| match c {
-            crate::batch::Change::Put(p) => p
-                .embedding
-                .as_ref()
-                .filter(|e| e.len() != dimension)
-                .map(|_| p.id.clone()),
-            crate::batch::Change::Delete { .. } => None,
-        })
-    {
+    if let Some(id) = wrong_dimension {
         return Err(Error::Corrupt {
             path: PathBuf::from(STORE_FILE),
-            message: format!("record {bad:?} has a vector of the wrong dimension"),
+            message: format!(
+                "record {id:?} of collection {} has a vector of the wrong dimension",
+                record.name
+            ),
         });
     }
-    segment.apply(&batch);
+    segment.apply(ResolvedBatch {
+        collection: record.key,
+        dimension: None,
+        next_row: record.next_row,
+        changes,
+    });
     Ok(segment)
 }
 
@@ -564,7 +565,7 @@ impl Database {
             return Ok(());
         }
         self.storage()?.commit(&resolved)?;
-        handle.segment.write().apply(&resolved);
+        handle.segment.write().apply(resolved);
         Ok(())
     }
 
@@ -594,7 +595,7 @@ impl Database {
         };
         if !resolved.changes.is_empty() {
             self.storage()?.commit(&resolved)?;
-            handle.segment.write().apply(&resolved);
+            handle.segment.write().apply(resolved);
         }
         Ok(reported)
     }

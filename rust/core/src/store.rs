@@ -40,17 +40,27 @@ const MIGRATIONS: &[&str] = &["
         next_row INTEGER NOT NULL DEFAULT 0,
         UNIQUE (database_id, name)
     );
+    -- key = (collection key << 32) | row. One integer key keeps each collection's rows
+    -- together and in row order in SQLite's rowid B-tree, which stores kilobyte-sized
+    -- vector blobs far more compactly than a WITHOUT ROWID table would.
     CREATE TABLE records (
-        collection INTEGER NOT NULL REFERENCES collections (key) ON DELETE CASCADE,
-        row INTEGER NOT NULL,
+        key INTEGER PRIMARY KEY,
         id TEXT NOT NULL,
         embedding BLOB NOT NULL,
         document TEXT,
         metadata BLOB,
-        uri TEXT,
-        PRIMARY KEY (collection, row)
-    ) WITHOUT ROWID;
+        uri TEXT
+    );
 "];
+
+fn record_key(collection: i64, row: u32) -> i64 {
+    (collection << 32) | i64::from(row)
+}
+
+/// The first and last record key a collection can have.
+fn record_key_range(collection: i64) -> (i64, i64) {
+    (record_key(collection, 0), record_key(collection, u32::MAX))
+}
 
 #[derive(Debug, Clone)]
 pub struct CollectionRecord {
@@ -284,6 +294,9 @@ impl Store {
             stmt.query_map([database_id], |r| r.get(0))?
                 .collect::<Result<Vec<i64>, _>>()?
         };
+        for key in &keys {
+            delete_records_of(&tx, *key)?;
+        }
         tx.execute("DELETE FROM databases WHERE id = ?1", [database_id])?;
         tx.commit()?;
         Ok(keys)
@@ -422,20 +435,23 @@ impl Store {
     }
 
     pub fn delete_collection(&mut self, key: i64) -> Result<()> {
-        self.conn
-            .execute("DELETE FROM collections WHERE key = ?1", [key])?;
+        let tx = self.conn.transaction()?;
+        delete_records_of(&tx, key)?;
+        tx.execute("DELETE FROM collections WHERE key = ?1", [key])?;
+        tx.commit()?;
         Ok(())
     }
 
     /// Every record of a collection in row order.
     pub fn load_records(&self, collection: i64, mut each: impl FnMut(StoredRecord)) -> Result<()> {
         let mut stmt = self.conn.prepare(
-            "SELECT row, id, embedding, document, metadata, uri FROM records \
-             WHERE collection = ?1 ORDER BY row",
+            "SELECT key, id, embedding, document, metadata, uri FROM records \
+             WHERE key BETWEEN ?1 AND ?2 ORDER BY key",
         )?;
-        let mut rows = stmt.query([collection])?;
+        let (first, last) = record_key_range(collection);
+        let mut rows = stmt.query([first, last])?;
         while let Some(r) = rows.next()? {
-            let row: u32 = r.get(0)?;
+            let row = (r.get::<_, i64>(0)? & i64::from(u32::MAX)) as u32;
             let id: String = r.get(1)?;
             let blob: Vec<u8> = r.get(2)?;
             let metadata: Option<Vec<u8>> = r.get(4)?;
@@ -457,6 +473,15 @@ impl Store {
         }
         Ok(())
     }
+}
+
+fn delete_records_of(tx: &Transaction<'_>, collection: i64) -> Result<()> {
+    let (first, last) = record_key_range(collection);
+    tx.execute(
+        "DELETE FROM records WHERE key BETWEEN ?1 AND ?2",
+        [first, last],
+    )?;
+    Ok(())
 }
 
 fn apply_in(tx: &Transaction<'_>, batch: &ResolvedBatch) -> Result<()> {
@@ -483,13 +508,13 @@ fn apply_in(tx: &Transaction<'_>, batch: &ResolvedBatch) -> Result<()> {
         params![batch.next_row, batch.collection],
     )?;
     let mut put = tx.prepare_cached(
-        "INSERT INTO records (collection, row, id, embedding, document, metadata, uri) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
-         ON CONFLICT (collection, row) DO UPDATE SET id = excluded.id, \
+        "INSERT INTO records (key, id, embedding, document, metadata, uri) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+         ON CONFLICT (key) DO UPDATE SET id = excluded.id, \
          embedding = iif(length(excluded.embedding) > 0, excluded.embedding, embedding), \
          document = excluded.document, metadata = excluded.metadata, uri = excluded.uri",
     )?;
-    let mut delete = tx.prepare_cached("DELETE FROM records WHERE collection = ?1 AND row = ?2")?;
+    let mut delete = tx.prepare_cached("DELETE FROM records WHERE key = ?1")?;
     for change in &batch.changes {
         match change {
             Change::Put(record) => {
@@ -501,8 +526,7 @@ fn apply_in(tx: &Transaction<'_>, batch: &ResolvedBatch) -> Result<()> {
                     .map(f32s_to_blob)
                     .unwrap_or_default();
                 put.execute(params![
-                    batch.collection,
-                    record.row,
+                    record_key(batch.collection, record.row),
                     record.id,
                     blob,
                     record.document,
@@ -511,7 +535,7 @@ fn apply_in(tx: &Transaction<'_>, batch: &ResolvedBatch) -> Result<()> {
                 ])?;
             }
             Change::Delete { row } => {
-                delete.execute(params![batch.collection, row])?;
+                delete.execute([record_key(batch.collection, *row)])?;
             }
         }
     }

@@ -195,7 +195,9 @@ impl Segment {
         }
     }
 
-    pub fn apply(&mut self, batch: &ResolvedBatch) {
+    /// Publishes a batch that is already durable. Takes it by value: its strings and
+    /// vectors move into memory instead of being copied.
+    pub fn apply(&mut self, batch: ResolvedBatch) {
         if let Some(dimension) = batch.dimension
             && self.vectors.is_none()
         {
@@ -204,7 +206,7 @@ impl Segment {
         self.next_row = self.next_row.max(batch.next_row);
         let mut written = Vec::new();
         let mut deleted = Vec::new();
-        for change in &batch.changes {
+        for change in batch.changes {
             match change {
                 Change::Put(put) => {
                     if put.embedding.is_some() {
@@ -213,8 +215,8 @@ impl Segment {
                     self.put(put);
                 }
                 Change::Delete { row } => {
-                    if self.take_row(*row).is_some() {
-                        deleted.push(*row);
+                    if self.take_row(row).is_some() {
+                        deleted.push(row);
                     }
                 }
             }
@@ -225,7 +227,7 @@ impl Segment {
         }
     }
 
-    fn put(&mut self, put: &PutRecord) {
+    fn put(&mut self, put: PutRecord) {
         if let Some(embedding) = &put.embedding {
             let vectors = self
                 .vectors
@@ -233,26 +235,25 @@ impl Segment {
             vectors.set(put.row, embedding);
         }
         self.take_row(put.row);
-        let row = Row {
-            id: put.id.clone(),
-            document: put.document.clone(),
-            metadata: put.metadata.clone(),
-            uri: put.uri.clone(),
-        };
-        if let Some(metadata) = &row.metadata {
+        if let Some(metadata) = &put.metadata {
             self.metadata_index.insert(put.row, metadata);
         }
-        if let Some(document) = &row.document {
+        if let Some(document) = &put.document {
             self.text_index.insert(put.row, document);
         }
         let slot = put.row as usize;
         if self.rows.len() <= slot {
             self.rows.resize(slot + 1, None);
         }
-        self.rows[slot] = Some(row);
         self.row_of_id.insert(put.id.clone(), put.row);
         self.live.insert(put.row);
         self.next_row = self.next_row.max(put.row + 1);
+        self.rows[slot] = Some(Row {
+            id: put.id,
+            document: put.document,
+            metadata: put.metadata,
+            uri: put.uri,
+        });
     }
 
     /// Removes a row from every index (its vector stays in the arena until the row is

@@ -3,18 +3,23 @@
 //! with a substring search, so it reads only documents that can match. Patterns shorter
 //! than a trigram fall back to a scan, as SQLite's trigram tokenizer does.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use memchr::memmem;
 use roaring::RoaringBitmap;
 
 type Trigram = [u8; 3];
 
-fn trigrams(text: &str) -> HashSet<Trigram> {
-    text.as_bytes()
+/// The distinct trigrams of a text (sorted, so that postings are touched in a stable order).
+fn trigrams(text: &str) -> Vec<Trigram> {
+    let mut found: Vec<Trigram> = text
+        .as_bytes()
         .windows(3)
         .map(|w| [w[0], w[1], w[2]])
-        .collect()
+        .collect();
+    found.sort_unstable();
+    found.dedup();
+    found
 }
 
 #[derive(Default)]
