@@ -68,7 +68,8 @@ impl Ord for Number {
     fn cmp(&self, other: &Self) -> Ordering {
         match (*self, *other) {
             (Number::Int(a), Number::Int(b)) => a.cmp(&b),
-            (Number::Float(a), Number::Float(b)) => a.total_cmp(&b),
+            // Numerically, so that -0.0 == 0.0 as it does against Int(0); NaN never gets here.
+            (Number::Float(a), Number::Float(b)) => a.partial_cmp(&b).unwrap_or(Ordering::Equal),
             (Number::Int(a), Number::Float(b)) => Number::cmp_int_float(a, b),
             (Number::Float(a), Number::Int(b)) => Number::cmp_int_float(b, a).reverse(),
         }
@@ -130,6 +131,8 @@ mod tests {
         assert!(Number::Int(-1) > Number::Float(-1.5));
         assert!(Number::Int(i64::MAX) < Number::Float(9.3e18));
         assert!(Number::Int(i64::MIN) > Number::Float(-9.3e18));
+        assert_eq!(Number::Float(-0.0), Number::Float(0.0));
+        assert_eq!(Number::Float(-0.0), Number::Int(0));
         // 2^53 + 1 is not representable as f64: an exact comparison must still order it.
         assert!(Number::Int((1 << 53) + 1) > Number::Float((1u64 << 53) as f64));
     }

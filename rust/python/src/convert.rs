@@ -2,15 +2,17 @@
 //! into owned Rust values while the GIL is held, so that core work can run without it and
 //! Python code cannot change an argument underneath it.
 
-use azurite_core::filter::{parse_where, parse_where_document};
+use azurite_core::filter::{Filter, parse_where, parse_where_document};
 use azurite_core::{
     CollectionInfo, DatabaseRecord, Embeddings, Include, Metadata, MetadataUpdate, MetadataValue,
     Records,
 };
 use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray2, PyUntypedArrayMethods, ToPyArray};
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString};
+
+use crate::errors::to_py_err;
 
 fn conversion_error(argument: &str, target: &str) -> PyErr {
     PyTypeError::new_err(format!(
@@ -38,7 +40,8 @@ fn scalar(value: &Bound<'_, PyAny>) -> Option<Scalar> {
         });
     }
     if let Ok(f) = value.cast::<PyFloat>() {
-        return Some(Scalar::Float(f.value()));
+        // -0.0 is stored as 0.0, as SQL stores it in Chroma.
+        return Some(Scalar::Float(f.value() + 0.0));
     }
     if value.is_instance_of::<PyString>() {
         return value.extract::<String>().ok().map(Scalar::Str);
@@ -180,34 +183,31 @@ pub fn embeddings(array: Option<PyReadonlyArray2<'_, f32>>) -> PyResult<Option<E
     let data = array.as_array().iter().copied().collect();
     Embeddings::new(data, dimension)
         .map(Some)
-        .map_err(|e| to_value_error(array.py(), e))
+        .map_err(|e| to_py_err(array.py(), e))
 }
 
-fn to_value_error(py: Python<'_>, error: azurite_core::Error) -> PyErr {
-    crate::errors::to_py_err(py, error)
-}
-
+/// Parses `where` / `where_document` JSON. Text that is not JSON (Python's `json.dumps`
+/// writes NaN and infinities as bare words) is an invalid clause, as in Chroma.
 pub fn filter_from_json(
     py: Python<'_>,
     where_json: Option<&str>,
     where_document_json: Option<&str>,
 ) -> PyResult<Option<azurite_core::filter::Filter>> {
-    let parse = |json: &str| {
+    let parse = |json: &str,
+                 parser: fn(&serde_json::Value) -> azurite_core::Result<Filter>,
+                 invalid: &str| {
         serde_json::from_str::<serde_json::Value>(json)
-            .map_err(|e| PyValueError::new_err(format!("filter is not valid JSON: {e}")))
+            .map_err(|_| azurite_core::Error::invalid(invalid))
+            .and_then(|value| parser(&value))
+            .map_err(|e| to_py_err(py, e))
     };
     let where_ = where_json
-        .map(|json| parse(json).and_then(|v| parse_where(&v).map_err(|e| to_value_error(py, e))))
+        .map(|json| parse(json, parse_where, "Invalid where clause"))
         .transpose()?;
     let where_document = where_document_json
-        .map(|json| {
-            parse(json).and_then(|v| parse_where_document(&v).map_err(|e| to_value_error(py, e)))
-        })
+        .map(|json| parse(json, parse_where_document, "Invalid where document clause"))
         .transpose()?;
-    Ok(azurite_core::filter::Filter::combine(
-        where_,
-        where_document,
-    ))
+    Ok(Filter::combine(where_, where_document))
 }
 
 pub fn include(fields: &[String]) -> Include {

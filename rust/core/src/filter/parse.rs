@@ -76,11 +76,12 @@ fn scalar(value: &Value) -> Option<Scalar> {
     match value {
         Value::String(s) => Some(Scalar::Str(s.clone())),
         Value::Bool(b) => Some(Scalar::Bool(*b)),
-        Value::Number(n) => Some(match n.as_i64() {
-            Some(i) => Scalar::Int(i),
-            // Integers beyond i64 are stored as floats, so they are compared as floats too.
-            None => Scalar::Float(n.as_f64()?),
-        }),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => Some(Scalar::Int(i)),
+            // An integer operand beyond i64 is refused, as Chroma refuses it.
+            None if n.is_u64() => None,
+            None => n.as_f64().map(Scalar::Float),
+        },
         _ => None,
     }
 }
@@ -223,6 +224,7 @@ mod tests {
             json!({"a": {"$regex": "x"}}),
             json!({"#document": {"$eq": "x"}}),
             json!({"#document": {"$contains": 1}}),
+            json!({"a": 9_223_372_036_854_775_808u64}),
         ] {
             assert_eq!(where_error(clause.clone()), INVALID_WHERE, "{clause}");
         }
