@@ -44,7 +44,9 @@ def make_articles(count: int) -> tuple[list[str], list[str], list[dict]]:
         words = rng.sample(TOPICS[topic].split(), 5)
         ids.append(f"article-{i:05d}")
         documents.append(f"A note on {topic}: " + " ".join(words))
-        metadatas.append({"topic": topic, "year": rng.randint(2015, 2025), "stars": rng.randint(1, 5)})
+        metadatas.append(
+            {"topic": topic, "year": rng.randint(2015, 2025), "stars": rng.randint(1, 5)}
+        )
     return ids, documents, metadatas
 
 
@@ -66,11 +68,15 @@ def main() -> None:
     ids, documents, metadatas = make_articles(5000)
     started = time.perf_counter()
     articles.upsert(ids=ids, embeddings=embed(documents), metadatas=metadatas, documents=documents)
-    print(f"Stored {len(ids)} records in {time.perf_counter() - started:.2f} s "
-          f"(now {articles.count()}).")
+    print(
+        f"Stored {len(ids)} records in {time.perf_counter() - started:.2f} s "
+        f"(now {articles.count()})."
+    )
 
     question = "which telescope shows a comet near the moon"
-    show(f"Nearest to {question!r}:", articles.query(query_embeddings=embed([question]), n_results=3))
+    show(
+        f"Nearest to {question!r}:", articles.query(query_embeddings=embed([question]), n_results=3)
+    )
     show(
         "The same, among articles from 2024 on with 4 stars or more:",
         articles.query(

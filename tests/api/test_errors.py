@@ -3,6 +3,7 @@
 import inspect
 
 import pytest
+
 from azurite import errors
 
 # (class, name(), code()) for every class, as listed in spec/validation.md §1.

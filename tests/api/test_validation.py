@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+
 from azurite.api import validation as v
 from azurite.errors import DuplicateIDError
 

@@ -13,10 +13,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import azurite
 import chromadb
 import numpy as np
 import pytest
+
+import azurite
 from azurite.errors import InvalidArgumentError
 
 # --------------------------------------------------------------------------- dataset

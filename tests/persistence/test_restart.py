@@ -175,7 +175,7 @@ def test_a_damaged_record_store_is_reported_naming_the_file(tmp_path: Path) -> N
     make_database(tmp_path)
     store = tmp_path / "azurite.sqlite3"
     store.write_bytes(b"this is not a database" * 100)
-    with pytest.raises(CorruptionError, match="azurite.sqlite3"):
+    with pytest.raises(CorruptionError, match=r"azurite\.sqlite3"):
         azurite.PersistentClient(tmp_path)
 
 

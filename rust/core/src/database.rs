@@ -7,6 +7,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use parking_lot::{Mutex, RwLock};
 use rayon::prelude::*;
@@ -139,6 +140,9 @@ pub struct Database {
     path: Option<PathBuf>,
     /// `None` once the database is closed.
     storage: Mutex<Option<Storage>>,
+    /// Set by `close`; read without the storage lock so that readers never queue behind
+    /// a writer's commit.
+    closed: AtomicBool,
     collections: RwLock<HashMap<Uuid, Arc<CollectionHandle>>>,
 }
 
@@ -278,6 +282,7 @@ impl Database {
                 log,
                 last_seq,
             })),
+            closed: AtomicBool::new(false),
             collections: RwLock::new(collections),
         })
     }
@@ -285,6 +290,7 @@ impl Database {
     /// Releases the files and the directory lock. Later calls fail with a clear error.
     pub fn close(&self) {
         let mut storage = self.storage.lock();
+        self.closed.store(true, Ordering::Release);
         self.collections.write().clear();
         *storage = None;
     }
@@ -546,7 +552,7 @@ impl Database {
     // ---- records
 
     fn handle(&self, collection: &Uuid) -> Result<Arc<CollectionHandle>> {
-        if self.storage.lock().is_none() {
+        if self.closed.load(Ordering::Acquire) {
             return Err(self.closed_error());
         }
         self.collections
