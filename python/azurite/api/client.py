@@ -20,7 +20,7 @@ from azurite import _core
 from azurite.api import embedding
 from azurite.api.collection import Collection
 from azurite.config import Settings
-from azurite.errors import AuthorizationError, ChromaError, NotFoundError
+from azurite.errors import AuthorizationError, ChromaError, InvalidArgumentError
 
 DEFAULT_TENANT = "default_tenant"
 DEFAULT_DATABASE = "default_database"
@@ -60,13 +60,21 @@ def _identifier(settings: Settings) -> str:
     return EPHEMERAL
 
 
+def _comparable(settings: Settings) -> Settings:
+    """Settings as compared between clients of one system: the same directory spelled
+    differently (relative, absolute, trailing slash) is the same setting."""
+    normalised = settings.copy()
+    normalised.persist_directory = _identifier(settings)
+    return normalised
+
+
 def _acquire_system(settings: Settings) -> _System:
     identifier = _identifier(settings)
     with _systems_lock:
         system = _systems.get(identifier)
         if system is None:
             system = _systems[identifier] = _System(identifier, settings)
-        elif system.settings != settings:
+        elif _comparable(system.settings) != _comparable(settings):
             raise ValueError(
                 f"An instance of Chroma already exists for {identifier} with different settings"
             )
@@ -322,7 +330,13 @@ class Client(_ClientBase):
         embedding_function: Any = embedding.DEFAULT_EMBEDDING_FUNCTION,
         data_loader: Any = None,
     ) -> Collection:
-        model = self._db.get_collection_by_id(self.tenant, self.database, str(id))
+        try:
+            collection_id = str(UUID(str(id)))
+        except ValueError:
+            raise InvalidArgumentError(
+                "Validation error: collection_id: Invalid collection ID format, expected UUID"
+            ) from None
+        model = self._db.get_collection_by_id(self.tenant, self.database, collection_id)
         return self._collection(model, embedding_function, data_loader)
 
     def delete_collection(self, name: str) -> None:
@@ -359,7 +373,6 @@ __all__ = [
     "AdminClient",
     "Client",
     "EphemeralClient",
-    "NotFoundError",
     "PersistentClient",
     "SharedSystemClient",
     "UserIdentity",

@@ -314,11 +314,11 @@ class Collection:
         limit: int | None = None,
         offset: int | None = None,
         where_document: dict[str, Any] | None = None,
-        include: list[str] | None = None,
+        include: list[str] = GET_INCLUDE,
     ) -> dict[str, Any]:
         """Records by ids and/or filter, in insertion order, after ``offset``, at most
         ``limit``."""
-        include = list(GET_INCLUDE) if include is None else include
+        include = list(include) if isinstance(include, list) else include
         ids, include = self._prepare_get(ids, where, where_document, include)
         columns = self._db.get(
             self._key,
@@ -408,11 +408,11 @@ class Collection:
         n_results: int = 10,
         where: dict[str, Any] | None = None,
         where_document: dict[str, Any] | None = None,
-        include: list[str] | None = None,
+        include: list[str] = QUERY_INCLUDE,
     ) -> dict[str, Any]:
         """The ``n_results`` nearest records to each query, nearest first, among those
         passing ``ids``, ``where`` and ``where_document``."""
-        include = list(QUERY_INCLUDE) if include is None else include
+        include = list(include) if isinstance(include, list) else include
         embeddings, include = self._prepare_query(
             query_embeddings,
             query_texts,
@@ -426,7 +426,7 @@ class Collection:
         ids = v.maybe_cast_one_to_many(ids)
         matrix = _as_matrix(embeddings)
         if ids is not None and len(ids) == 0:
-            results = [_empty_columns() for _ in range(len(matrix))]
+            results = [_empty_columns(include) for _ in range(len(matrix))]
         else:
             # Like chromadb's engine, asking for "data" returns metadatas as well.
             engine_include = [*include, "metadatas"] if "data" in include else include
@@ -479,6 +479,8 @@ class Collection:
         """Renames the collection, replaces its metadata, or changes its mutable
         configuration (``ef_search``, ``max_neighbors``, ``num_threads``, ...)."""
         v.validate_collection_metadata_for_modify(metadata)
+        if configuration and configuration.get("spann") is not None:
+            raise ValueError("Trying to update SPANN config but schema has HNSW")
         configuration_json = None
         if configuration:
             update = dict(configuration)
@@ -497,13 +499,14 @@ class Collection:
         raise NotImplementedError("Search is not implemented for Local Chroma")
 
 
-def _empty_columns() -> dict[str, Any]:
+def _empty_columns(include: list[str]) -> dict[str, Any]:
+    """The engine's columns for a query that matched nothing."""
     return {
         "ids": [],
-        "embeddings": np.zeros((0, 0), np.float32),
-        "documents": [],
-        "metadatas": [],
-        "uris": [],
+        "embeddings": np.zeros((0, 0), np.float32) if "embeddings" in include else None,
+        "documents": [] if "documents" in include else None,
+        "metadatas": [] if "metadatas" in include or "data" in include else None,
+        "uris": [] if "uris" in include else None,
         "distances": np.zeros(0, np.float32),
     }
 

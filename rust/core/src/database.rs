@@ -79,7 +79,7 @@ pub struct Include {
 }
 
 /// Records in the order a read returns them, with the fields that were asked for.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Records {
     pub ids: Vec<String>,
     /// Row-major, `ids.len() * dimension` values.
@@ -90,7 +90,7 @@ pub struct Records {
     pub uris: Option<Vec<Option<String>>>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct QueryResult {
     pub records: Records,
     pub distances: Vec<f32>,
@@ -373,15 +373,15 @@ impl Database {
         Ok(())
     }
 
-    fn database_id(store: &Store, tenant: &str, database: &str) -> Result<String> {
-        Ok(store
-            .database(database, tenant)?
-            .ok_or_else(|| {
-                Error::NotFound(format!(
-                    "Database [{database}] not found. Are you sure it exists?"
-                ))
-            })?
-            .id)
+    /// The id of a database, if it exists. Collection calls on a database that does not
+    /// exist (say, deleted under a client) behave as Chroma's do: nothing is listed, and
+    /// named collections do not exist.
+    fn database_id(store: &Store, tenant: &str, database: &str) -> Result<Option<String>> {
+        Ok(store.database(database, tenant)?.map(|record| record.id))
+    }
+
+    fn missing_collection(name: impl std::fmt::Display) -> Error {
+        Error::NotFound(format!("Collection [{name}] does not exist"))
     }
 
     // ---- collections
@@ -400,7 +400,8 @@ impl Database {
         check_collection_name(name, "name")?;
         check_collection_metadata(metadata, "metadata")?;
         let mut storage = self.storage()?;
-        let database_id = Self::database_id(&storage.store, tenant, database)?;
+        let database_id = Self::database_id(&storage.store, tenant, database)?
+            .ok_or_else(|| Error::invalid(format!("Database [{database}] does not exist")))?;
         if let Some(existing) = storage.store.collection_by_name(&database_id, name)? {
             if get_or_create {
                 return Ok(CollectionInfo::from(&existing));
@@ -440,12 +441,13 @@ impl Database {
         name: &str,
     ) -> Result<CollectionInfo> {
         let storage = self.storage()?;
-        let database_id = Self::database_id(&storage.store, tenant, database)?;
+        let database_id = Self::database_id(&storage.store, tenant, database)?
+            .ok_or_else(|| Self::missing_collection(name))?;
         storage
             .store
             .collection_by_name(&database_id, name)?
             .map(|record| CollectionInfo::from(&record))
-            .ok_or_else(|| Error::NotFound(format!("Collection [{name}] does not exist")))
+            .ok_or_else(|| Self::missing_collection(name))
     }
 
     pub fn get_collection_by_id(
@@ -455,12 +457,13 @@ impl Database {
         id: &Uuid,
     ) -> Result<CollectionInfo> {
         let storage = self.storage()?;
-        let database_id = Self::database_id(&storage.store, tenant, database)?;
+        let database_id = Self::database_id(&storage.store, tenant, database)?
+            .ok_or_else(|| Self::missing_collection(id))?;
         storage
             .store
             .collection_by_id(&database_id, id)?
             .map(|record| CollectionInfo::from(&record))
-            .ok_or_else(|| Error::NotFound(format!("Collection [{id}] does not exist")))
+            .ok_or_else(|| Self::missing_collection(id))
     }
 
     pub fn list_collections(
@@ -471,7 +474,9 @@ impl Database {
         offset: u32,
     ) -> Result<Vec<CollectionInfo>> {
         let storage = self.storage()?;
-        let database_id = Self::database_id(&storage.store, tenant, database)?;
+        let Some(database_id) = Self::database_id(&storage.store, tenant, database)? else {
+            return Ok(Vec::new());
+        };
         Ok(storage
             .store
             .list_collections(&database_id, limit, offset)?
@@ -482,17 +487,20 @@ impl Database {
 
     pub fn count_collections(&self, tenant: &str, database: &str) -> Result<u64> {
         let storage = self.storage()?;
-        let database_id = Self::database_id(&storage.store, tenant, database)?;
-        storage.store.count_collections(&database_id)
+        match Self::database_id(&storage.store, tenant, database)? {
+            Some(database_id) => storage.store.count_collections(&database_id),
+            None => Ok(0),
+        }
     }
 
     pub fn delete_collection(&self, tenant: &str, database: &str, name: &str) -> Result<()> {
         let mut storage = self.storage()?;
-        let database_id = Self::database_id(&storage.store, tenant, database)?;
+        let database_id = Self::database_id(&storage.store, tenant, database)?
+            .ok_or_else(|| Self::missing_collection(name))?;
         let record = storage
             .store
             .collection_by_name(&database_id, name)?
-            .ok_or_else(|| Error::NotFound(format!("Collection [{name}] does not exist")))?;
+            .ok_or_else(|| Self::missing_collection(name))?;
         storage.store.delete_collection(record.key)?;
         self.collections.write().remove(&record.id);
         Ok(())
@@ -516,14 +524,15 @@ impl Database {
             .all_collections()?
             .into_iter()
             .find(|record| record.id == *id)
-            .ok_or_else(|| Error::NotFound(format!("Collection [{id}] does not exist")))?;
+            .ok_or_else(|| Self::missing_collection(id))?;
         if let Some(update) = new_configuration {
             record.configuration.update(update)?;
         }
         if let Some(name) = new_name
             && name != record.name
         {
-            let database_id = Self::database_id(&storage.store, &record.tenant, &record.database)?;
+            let database_id = Self::database_id(&storage.store, &record.tenant, &record.database)?
+                .ok_or_else(|| Self::missing_collection(id))?;
             if storage
                 .store
                 .collection_by_name(&database_id, name)?
@@ -559,7 +568,7 @@ impl Database {
             .read()
             .get(collection)
             .cloned()
-            .ok_or_else(|| Error::NotFound(format!("Collection [{collection}] does not exist")))
+            .ok_or_else(|| Self::missing_collection(collection))
     }
 
     /// Adds, updates or upserts records: all of them or, on error, none.
@@ -642,7 +651,14 @@ impl Database {
     ) -> Result<Vec<QueryResult>> {
         let handle = self.handle(collection)?;
         let segment = handle.segment.read();
-        let empty = || (0..queries.len()).map(|_| QueryResult::default()).collect();
+        let empty = || {
+            (0..queries.len())
+                .map(|_| QueryResult {
+                    records: gather(&segment, &[], include),
+                    distances: Vec::new(),
+                })
+                .collect()
+        };
         let Some(dimension) = segment.dimension() else {
             return Ok(empty());
         };

@@ -33,12 +33,14 @@ fn plain_name_problem(name: &str) -> Option<String> {
 /// `new_name` for a rename).
 pub fn check_collection_name(name: &str, field: &str) -> Result<()> {
     let problem = match name.split_once('+') {
+        Some(_) if name.len() > 512 => Some(format!(
+            "Expected a name containing 3-512 characters. Got: {}",
+            name.len()
+        )),
         Some((_, rest)) if rest.contains('+') => Some(
             "Expected a name to contain at most one topology:  Got two `+` characters.".to_string(),
         ),
-        Some((topology, base)) if name.len() <= 512 => {
-            plain_name_problem(topology).or_else(|| plain_name_problem(base))
-        }
+        Some((topology, base)) => plain_name_problem(topology).or_else(|| plain_name_problem(base)),
         _ => plain_name_problem(name),
     };
     match problem {

@@ -273,7 +273,7 @@ impl Store {
         offset: u32,
     ) -> Result<Vec<DatabaseRecord>> {
         let mut stmt = self.conn.prepare(
-            "SELECT id, name FROM databases WHERE tenant = ?1 ORDER BY rowid LIMIT ?2 OFFSET ?3",
+            "SELECT id, name FROM databases WHERE tenant = ?1 ORDER BY name LIMIT ?2 OFFSET ?3",
         )?;
         let limit = limit.map_or(-1, i64::from);
         let rows = stmt.query_map(params![tenant, limit, offset], |r| {
