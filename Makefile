@@ -33,8 +33,10 @@ lint: install-test
 rust-test:
 	cargo test --release --locked -p azurite-core
 
+# Each test file runs on one worker (loadfile): ephemeral clients of a process share one
+# database, so modules must not interleave.
 python-test: install-test
-	$(VENV)/bin/pytest -n $(PYTEST_WORKERS)
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 test: lint rust-test python-test
 

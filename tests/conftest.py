@@ -8,6 +8,7 @@ test, and close their clients afterwards.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,22 @@ from azurite import AdminClient, Collection, EphemeralClient, PersistentClient, 
 
 #: Settings of every ephemeral client the fixtures create.
 EPHEMERAL_SETTINGS = {"allow_reset": True}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def fresh_systems_per_module() -> Iterator[None]:
+    """Each test module starts without open systems, in Azurite and in chromadb alike, so
+    that one module's clients (and their settings) never leak into the next."""
+    clear_all_system_caches()
+    yield
+    clear_all_system_caches()
+
+
+def clear_all_system_caches() -> None:
+    azurite.SharedSystemClient.clear_system_cache()
+    chromadb = sys.modules.get("chromadb")
+    if chromadb is not None:
+        chromadb.api.client.SharedSystemClient.clear_system_cache()
 
 
 def ephemeral_settings() -> Settings:
