@@ -34,6 +34,18 @@ def _as_matrix(embeddings: list[np.ndarray]) -> np.ndarray:
     return np.ascontiguousarray(np.stack(embeddings), dtype=np.float32)
 
 
+def _validate_record_set(record: dict[str, Any]) -> None:
+    """The checks shared by writes and queries: aligned non-empty fields, then each field.
+    The order of `record`'s keys is the order chromadb names fields in its messages."""
+    v.validate_record_set_lengths(**record)
+    if record["embeddings"] is not None:
+        v.validate_embeddings(record["embeddings"])
+    if record["documents"] is not None:
+        v.validate_documents(record["documents"], nullable=record["embeddings"] is not None)
+    if record["images"] is not None:
+        v.validate_images(record["images"])
+
+
 def _filter_json(clause: dict[str, Any] | None) -> str | None:
     # An empty clause means no filter, as in chromadb's engine call.
     return json.dumps(clause) if clause else None
@@ -144,13 +156,7 @@ class Collection:
             "images": v.maybe_cast_one_to_many(images),
             "uris": v.maybe_cast_one_to_many(uris),
         }
-        v.validate_record_set_lengths(**record)
-        if record["embeddings"] is not None:
-            v.validate_embeddings(record["embeddings"])
-        if record["documents"] is not None:
-            v.validate_documents(record["documents"], nullable=record["embeddings"] is not None)
-        if record["images"] is not None:
-            v.validate_images(record["images"])
+        _validate_record_set(record)
         v.validate_ids(record["ids"])
         return record
 
@@ -375,13 +381,7 @@ class Collection:
             "images": v.maybe_cast_one_to_many(query_images),
             "uris": v.maybe_cast_one_to_many(query_uris),
         }
-        v.validate_record_set_lengths(**record)
-        if record["embeddings"] is not None:
-            v.validate_embeddings(record["embeddings"])
-        if record["documents"] is not None:
-            v.validate_documents(record["documents"], nullable=record["embeddings"] is not None)
-        if record["images"] is not None:
-            v.validate_images(record["images"])
+        _validate_record_set(record)
         if where is not None:
             v.validate_where(where)
         if where_document is not None:
