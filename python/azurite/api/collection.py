@@ -68,10 +68,12 @@ class Collection:
         embedding_function: Any = embedding.DEFAULT_EMBEDDING_FUNCTION,
         data_loader: Any = None,
     ) -> None:
+        embedding.validate_signature(embedding_function)
         self._client = client
         self._model = model
         self._embedding_function = embedding_function
         self._data_loader = data_loader
+        self._rebuilt: tuple[Any, Any] | None = None
 
     # ---- properties
 
@@ -132,8 +134,23 @@ class Collection:
 
     # ---- preparing writes
 
+    def _embedding_function_to_use(self) -> Any:
+        """As in Chroma: a function given explicitly (other than the default) wins; else
+        the one stored with the collection is rebuilt, so a collection opened without a
+        function embeds as it did when created; else the one given (default or None)."""
+        given = self._embedding_function
+        if given is not None and not isinstance(given, embedding.DefaultEmbeddingFunction):
+            return given
+        stored = (self.configuration_json or {}).get("embedding_function")
+        # Rebuilding can load a model: keep the function while its record is unchanged.
+        if self._rebuilt is None or self._rebuilt[0] != stored:
+            self._rebuilt = (stored, embedding.function_from_configuration(stored))
+        rebuilt = self._rebuilt[1]
+        return rebuilt if rebuilt is not None else given
+
     def _embed(self, inputs: list, *, is_query: bool) -> list[np.ndarray]:
-        return embedding.embed(self._embedding_function, inputs, is_query=is_query)
+        function = self._embedding_function_to_use()
+        return embedding.embed(function, inputs, is_query=is_query)
 
     def _embed_record_set(self, documents: Any, images: Any, uris: Any, *, is_query: bool) -> Any:
         """Embeds the one field that is present among documents, images and URIs."""
@@ -294,6 +311,13 @@ class Collection:
         """The number of records. ``read_level`` is accepted for compatibility: local reads
         always see every acknowledged write."""
         return self._db.count(self._key)
+
+    def index_stats(self) -> dict[str, Any]:
+        """Azurite: the state of the vector index. ``live`` records; ``index`` kind;
+        ``points`` vectors in the index; ``tombstones`` among them that belong to deleted
+        or replaced records (searches skip them; past 30% the index is rebuilt without
+        them, giving the memory back)."""
+        return self._db.index_stats(self._key)
 
     @v.suffix_method("get")
     def _prepare_get(

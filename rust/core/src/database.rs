@@ -19,6 +19,7 @@ use crate::batch::{Change, Embeddings, PutRecord, RecordBatch, ResolvedBatch, Wr
 use crate::config::CollectionConfiguration;
 use crate::error::{Error, Result};
 use crate::filter::Filter;
+use crate::index::{HnswParameters, IndexStats};
 use crate::metadata::{Metadata, check_key};
 use crate::names::{check_collection_name, check_database_name, check_tenant_name};
 use crate::segment::Segment;
@@ -177,7 +178,7 @@ fn lock_directory(dir: &Path) -> Result<File> {
 fn load_segment(store: &Store, record: &CollectionRecord) -> Result<Segment> {
     let mut segment = Segment::new(
         record.key,
-        record.configuration.hnsw.space,
+        HnswParameters::from(&record.configuration.hnsw),
         record.dimension.map(|d| d as usize),
         record.next_row,
     );
@@ -414,7 +415,7 @@ impl Database {
             storage
                 .store
                 .insert_collection(&database_id, name, metadata, &configuration)?;
-        let segment = Segment::new(key, configuration.hnsw.space, None, 0);
+        let segment = Segment::new(key, HnswParameters::from(&configuration.hnsw), None, 0);
         self.collections.write().insert(
             id,
             Arc::new(CollectionHandle {
@@ -555,6 +556,12 @@ impl Database {
             record.metadata.as_ref(),
             &record.configuration,
         )?;
+        if let Some(handle) = self.collections.read().get(id) {
+            handle
+                .segment
+                .write()
+                .set_ef_search(record.configuration.hnsw.ef_search);
+        }
         Ok(CollectionInfo::from(&record))
     }
 
@@ -613,6 +620,13 @@ impl Database {
             handle.segment.write().apply(resolved);
         }
         Ok(reported)
+    }
+
+    /// The live records and what the vector index holds for them.
+    pub fn index_stats(&self, collection: &Uuid) -> Result<(u64, IndexStats)> {
+        let handle = self.handle(collection)?;
+        let segment = handle.segment.read();
+        Ok((segment.count(), segment.index_stats()))
     }
 
     pub fn count(&self, collection: &Uuid) -> Result<u64> {

@@ -23,5 +23,6 @@ pub use database::{
     QueryResult, Records, STORE_FILE,
 };
 pub use error::{Error, Result};
+pub use index::IndexStats;
 pub use metadata::{Metadata, MetadataUpdate, MetadataValue};
 pub use store::{DEFAULT_DATABASE, DEFAULT_TENANT, DatabaseRecord};

@@ -340,6 +340,19 @@ impl Database {
         })
     }
 
+    /// `{"live", "index", "points", "tombstones"}`: live records, the index kind, vectors in
+    /// the index and how many of them belong to deleted or replaced records.
+    fn index_stats<'py>(&self, py: Python<'py>, collection: &str) -> PyResult<Bound<'py, PyDict>> {
+        let id = collection_id(collection)?;
+        let (live, stats) = run(py, || self.inner.index_stats(&id))?;
+        let dict = PyDict::new(py);
+        dict.set_item("live", live)?;
+        dict.set_item("index", stats.kind)?;
+        dict.set_item("points", stats.points)?;
+        dict.set_item("tombstones", stats.tombstones)?;
+        Ok(dict)
+    }
+
     fn count(&self, py: Python<'_>, collection: &str) -> PyResult<u64> {
         let id = collection_id(collection)?;
         run(py, || self.inner.count(&id))

@@ -1,5 +1,6 @@
-//! Exact nearest-neighbour search by scanning the allowed rows. Large scans are split across
-//! the rayon pool; each part keeps its own bounded heap and the heaps are merged.
+//! Exact nearest-neighbour search by scanning the allowed rows in the contiguous vector
+//! store. Large scans are split across the rayon pool; each part keeps its own bounded heap
+//! and the heaps are merged.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -7,7 +8,7 @@ use std::collections::BinaryHeap;
 use rayon::prelude::*;
 use roaring::RoaringBitmap;
 
-use super::{Hit, VectorIndex};
+use super::Hit;
 use crate::distance::PreparedQuery;
 use crate::segment::VectorStore;
 
@@ -103,26 +104,6 @@ pub fn exact_search(
             .reduce(|| TopK::new(k), TopK::merge)
     };
     top.into_sorted()
-}
-
-/// The exact index: it holds no state of its own beyond the shared vector store.
-#[derive(Default)]
-pub struct FlatIndex;
-
-impl VectorIndex for FlatIndex {
-    fn upsert(&mut self, _rows: &[u32], _vectors: &VectorStore) {}
-
-    fn remove(&mut self, _rows: &[u32]) {}
-
-    fn search(
-        &self,
-        vectors: &VectorStore,
-        query: &PreparedQuery,
-        k: usize,
-        allowed: &RoaringBitmap,
-    ) -> Vec<Hit> {
-        exact_search(vectors, query, k, allowed)
-    }
 }
 
 #[cfg(test)]

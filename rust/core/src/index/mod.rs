@@ -1,15 +1,26 @@
 //! The vector index seam. A segment keeps its vectors in a [`VectorStore`] and asks an index
-//! for the nearest rows among an allowed set; the exact [`FlatIndex`] scans, and an
-//! approximate graph index can take its place without the segment changing.
+//! for the nearest rows among an allowed set. [`HnswIndex`] answers from an HNSW graph, or
+//! by the exact scan of `flat` when the allowed set is small.
 
 mod flat;
+mod hnsw;
 
-pub use flat::FlatIndex;
+pub use hnsw::{HnswIndex, HnswParameters};
 
 use roaring::RoaringBitmap;
 
 use crate::distance::PreparedQuery;
 use crate::segment::VectorStore;
+
+/// What an index holds, for users to see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndexStats {
+    pub kind: &'static str,
+    /// Vectors in the index, including tombstones.
+    pub points: usize,
+    /// Vectors of deleted or since-replaced rows, skipped by searches until a rebuild.
+    pub tombstones: usize,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Hit {
@@ -22,6 +33,11 @@ pub trait VectorIndex: Send + Sync {
     fn upsert(&mut self, rows: &[u32], vectors: &VectorStore);
     /// `rows` were deleted; they must never be returned again.
     fn remove(&mut self, rows: &[u32]);
+    /// Gives back space held by deleted and replaced vectors, when there is enough of it.
+    fn compact(&mut self, vectors: &VectorStore, live: &RoaringBitmap);
+    /// Changes the search beam width; it takes effect with the next search.
+    fn set_ef_search(&mut self, ef_search: usize);
+    fn stats(&self) -> IndexStats;
     /// Up to `k` rows of `allowed` nearest to `query`, ascending by distance, ties by row.
     /// `allowed` only ever holds live rows.
     fn search(

@@ -18,7 +18,7 @@ use crate::batch::{Change, PutRecord, RecordBatch, ResolvedBatch, WriteKind};
 use crate::distance::{PreparedQuery, Space};
 use crate::error::{Error, Result};
 use crate::filter::{Filter, FilterSource, Scalar, evaluate};
-use crate::index::{FlatIndex, Hit, VectorIndex};
+use crate::index::{Hit, HnswIndex, HnswParameters, IndexStats, VectorIndex};
 use crate::metadata::{INTERNAL_KEY_PREFIX, Metadata, Number, merge};
 use metadata_index::MetadataIndex;
 use text_index::TextIndex;
@@ -59,16 +59,21 @@ pub struct Segment {
 }
 
 impl Segment {
-    pub fn new(collection: i64, space: Space, dimension: Option<usize>, next_row: u32) -> Self {
+    pub fn new(
+        collection: i64,
+        index: HnswParameters,
+        dimension: Option<usize>,
+        next_row: u32,
+    ) -> Self {
         Segment {
             collection,
-            space,
+            space: index.space,
             rows: Vec::new(),
             row_of_id: HashMap::new(),
             live: RoaringBitmap::new(),
             next_row,
             vectors: dimension.map(VectorStore::new),
-            index: Box::new(FlatIndex),
+            index: Box::new(HnswIndex::new(index)),
             metadata_index: MetadataIndex::default(),
             text_index: TextIndex::default(),
         }
@@ -224,7 +229,16 @@ impl Segment {
         self.index.remove(&deleted);
         if let Some(vectors) = &self.vectors {
             self.index.upsert(&written, vectors);
+            self.index.compact(vectors, &self.live);
         }
+    }
+
+    pub fn set_ef_search(&mut self, ef_search: usize) {
+        self.index.set_ef_search(ef_search);
+    }
+
+    pub fn index_stats(&self) -> IndexStats {
+        self.index.stats()
     }
 
     fn put(&mut self, put: PutRecord) {

@@ -1,0 +1,77 @@
+"""The approximate index through the public API: recall, deletes, updates, filters."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import azurite
+
+
+def brute_force(vectors: np.ndarray, query: np.ndarray, k: int) -> list[int]:
+    distances = ((vectors - query) ** 2).sum(axis=1)
+    return list(np.argsort(distances, kind="stable")[:k])
+
+
+def test_graph_search_recall_deletes_updates_and_stats() -> None:
+    client = azurite.EphemeralClient()
+    collection = client.get_or_create_collection("hnsw-api", embedding_function=None)
+    rng = np.random.default_rng(11)
+    vectors = rng.normal(size=(8_000, 32)).astype(np.float32)
+    ids = [str(i) for i in range(len(vectors))]
+    collection.add(
+        ids=ids, embeddings=vectors, metadatas=[{"part": i % 10} for i in range(len(vectors))]
+    )
+    assert collection.index_stats() == {
+        "live": 8_000,
+        "index": "hnsw",
+        "points": 8_000,
+        "tombstones": 0,
+    }
+
+    queries = rng.normal(size=(30, 32)).astype(np.float32)
+    found = 0
+    for query in queries:
+        hits = collection.query(query_embeddings=query, n_results=10, include=[])["ids"][0]
+        found += len(set(hits) & {ids[i] for i in brute_force(vectors, query, 10)})
+    assert found / 300 >= 0.9
+
+    # Half of the records go, a tenth get new vectors: neither old vectors nor deleted
+    # records may come back, and the index rebuilds itself once tombstones pile up.
+    collection.delete(where={"part": {"$lt": 5}})
+    moved = [str(i) for i in range(5, 8_000, 10)]
+    new_vectors = rng.normal(size=(len(moved), 32)).astype(np.float32)
+    collection.update(ids=moved, embeddings=new_vectors)
+    stats = collection.index_stats()
+    assert stats["live"] == 4_000
+    assert stats["points"] - stats["tombstones"] == 4_000
+    assert stats["tombstones"] < 0.3 * stats["points"]
+    for i in range(0, len(moved), 40):
+        hit = collection.query(query_embeddings=new_vectors[i], n_results=1, include=[])
+        assert hit["ids"] == [[moved[i]]]
+    live = collection.get(include=[])["ids"]
+    assert all(int(id_) % 10 >= 5 for id_ in live)
+    client.delete_collection("hnsw-api")
+
+
+def test_filtered_queries_return_n_results_when_enough_records_match() -> None:
+    client = azurite.EphemeralClient()
+    collection = client.get_or_create_collection("hnsw-filter", embedding_function=None)
+    rng = np.random.default_rng(12)
+    vectors = rng.normal(size=(6_000, 16)).astype(np.float32)
+    collection.add(
+        ids=[str(i) for i in range(6_000)],
+        embeddings=vectors,
+        metadatas=[{"bucket": i % 100} for i in range(6_000)],
+    )
+    for share in (1, 14, 50):
+        where = {"bucket": {"$lt": share}}
+        hits = collection.query(
+            query_embeddings=rng.normal(size=(5, 16)).astype(np.float32),
+            n_results=25,
+            where=where,
+            include=["metadatas"],
+        )
+        for metadatas in hits["metadatas"]:
+            assert len(metadatas) == 25
+            assert all(m["bucket"] < share for m in metadatas)
+    client.delete_collection("hnsw-filter")
