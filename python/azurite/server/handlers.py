@@ -1,0 +1,323 @@
+"""One function per API v2 operation: decode the request, call the engine, shape the reply.
+
+Handlers run on worker threads (the engine releases the GIL, so requests run in
+parallel); each returns the JSON-able response body and raises ``HttpError`` or an
+engine error for failures.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from starlette.datastructures import QueryParams
+
+from azurite import __version__, _core
+from azurite.api.client import DEFAULT_DATABASE, DEFAULT_TENANT, MAX_BATCH_SIZE
+from azurite.server import wire
+from azurite.server.config import ServerConfig
+from azurite.server.errors import GENERIC, HttpError, invalid_argument, not_implemented
+from azurite.server.wire import Body
+
+READ_LEVELS = ("index_and_wal", "index_only", "index_and_bounded_wal")
+EMPTY: dict[str, Any] = {}
+
+
+@dataclass
+class Call:
+    """Everything a handler needs from one request."""
+
+    database: _core.Database
+    config: ServerConfig
+    path: dict[str, str]
+    query: QueryParams
+    body: Any = None
+
+    @property
+    def json(self) -> Body:
+        return Body(self.body)
+
+    def query_count(self, name: str) -> int | None:
+        raw = self.query.get(name)
+        if raw is None:
+            return None
+        try:
+            value = int(raw)
+        except ValueError:
+            value = -1
+        if value < 0:
+            raise invalid_argument(
+                f"Failed to deserialize query string: {name}: invalid digit found in string"
+            )
+        return value
+
+    @property
+    def tenant(self) -> str:
+        return self.path["tenant"]
+
+    @property
+    def db_name(self) -> str:
+        """The database of a collection route, checked with Chroma's length rule."""
+        name = self.path["database"]
+        if len(name) < 3:
+            raise invalid_argument("Validation error: database name must be at least 3 characters")
+        return name
+
+    @property
+    def collection_id(self) -> str:
+        """The collection id of a record route."""
+        try:
+            return str(UUID(self.path["collection_id"]))
+        except ValueError:
+            raise invalid_argument("Collection ID is not a valid UUIDv4") from None
+
+
+# ---- system
+
+
+def heartbeat(call: Call) -> Any:
+    return {"nanosecond heartbeat": time.time_ns()}
+
+
+def version(call: Call) -> Any:
+    return __version__
+
+
+def pre_flight_checks(call: Call) -> Any:
+    # Azurite takes any batch size; the value keeps clients that split by it working.
+    return {"max_batch_size": MAX_BATCH_SIZE, "supports_base64_encoding": True}
+
+
+def identity(call: Call) -> Any:
+    return {"user_id": "", "tenant": DEFAULT_TENANT, "databases": [DEFAULT_DATABASE]}
+
+
+def healthcheck(call: Call) -> Any:
+    return {"is_executor_ready": True, "is_log_client_ready": True}
+
+
+def reset(call: Call) -> Any:
+    if not call.config.allow_reset:
+        raise HttpError(403, GENERIC, "Reset is disabled by config")
+    call.database.reset()
+    return True
+
+
+# ---- tenants and databases
+
+
+def create_tenant(call: Call) -> Any:
+    call.database.create_tenant(call.json.string("name", required=True))
+    return EMPTY
+
+
+def get_tenant(call: Call) -> Any:
+    call.database.get_tenant(call.tenant)
+    return {"name": call.tenant, "resource_name": None}
+
+
+def update_tenant(call: Call) -> Any:
+    call.database.get_tenant(call.tenant)
+    return EMPTY
+
+
+def _database_json(record: dict[str, str]) -> dict[str, str]:
+    return {"id": record["id"], "name": record["name"], "tenant": record["tenant"]}
+
+
+def create_database(call: Call) -> Any:
+    call.database.create_database(call.json.string("name", required=True), call.tenant)
+    return EMPTY
+
+
+def list_databases(call: Call) -> Any:
+    records = call.database.list_databases(
+        call.tenant, call.query_count("limit"), call.query_count("offset") or 0
+    )
+    return [_database_json(record) for record in records]
+
+
+def get_database(call: Call) -> Any:
+    return _database_json(call.database.get_database(call.path["database"], call.tenant))
+
+
+def delete_database(call: Call) -> Any:
+    call.database.delete_database(call.path["database"], call.tenant)
+    return EMPTY
+
+
+# ---- collections
+
+
+def list_collections(call: Call) -> Any:
+    models = call.database.list_collections(
+        call.tenant, call.db_name, call.query_count("limit"), call.query_count("offset") or 0
+    )
+    return [wire.collection(model) for model in models]
+
+
+def count_collections(call: Call) -> Any:
+    return call.database.count_collections(call.tenant, call.db_name)
+
+
+def create_collection(call: Call) -> Any:
+    body = call.json
+    configuration = body.mapping("configuration")
+    model = call.database.create_collection(
+        call.tenant,
+        call.db_name,
+        body.string("name", required=True),
+        json.dumps(configuration) if configuration is not None else None,
+        body.mapping("metadata"),
+        body.boolean("get_or_create"),
+    )
+    return wire.collection(model)
+
+
+def get_collection(call: Call) -> Any:
+    model = call.database.get_collection(call.tenant, call.db_name, call.path["name"])
+    return wire.collection(model)
+
+
+def get_collection_by_id(call: Call) -> Any:
+    try:
+        collection_id = str(UUID(call.path["collection_id"]))
+    except ValueError:
+        raise invalid_argument(
+            "Validation error: collection_id: Invalid collection ID format, expected UUID"
+        ) from None
+    model = call.database.get_collection_by_id(call.tenant, call.db_name, collection_id)
+    return wire.collection(model)
+
+
+def modify_collection(call: Call) -> Any:
+    body = call.json
+    collection_id = call.collection_id
+    new_metadata = body.mapping("new_metadata")
+    if new_metadata is not None and not new_metadata:
+        raise invalid_argument("Validation error: new_metadata: Metadata cannot be empty")
+    new_configuration = body.mapping("new_configuration")
+    call.db_name  # noqa: B018 - the database name is checked even though ids are global
+    call.database.modify_collection(
+        collection_id,
+        body.string("new_name"),
+        new_metadata,
+        json.dumps(new_configuration) if new_configuration is not None else None,
+    )
+    return EMPTY
+
+
+def delete_collection(call: Call) -> Any:
+    call.database.delete_collection(call.tenant, call.db_name, call.path["name"])
+    return EMPTY
+
+
+# ---- records
+
+
+def _write(call: Call, method: Any, *, embeddings_required: bool, null_values: bool) -> None:
+    body = call.json
+    method(
+        call.collection_id,
+        body.strings("ids", required=True),
+        wire.embeddings(body, "embeddings", required=embeddings_required),
+        body.metadatas(allow_null_values=null_values),
+        body.strings("documents", nullable_items=True),
+        body.strings("uris", nullable_items=True),
+    )
+
+
+def add(call: Call) -> Any:
+    _write(call, call.database.add, embeddings_required=True, null_values=False)
+    return EMPTY
+
+
+def update(call: Call) -> Any:
+    _write(call, call.database.update, embeddings_required=False, null_values=True)
+    return EMPTY
+
+
+def upsert(call: Call) -> Any:
+    _write(call, call.database.upsert, embeddings_required=True, null_values=True)
+    return EMPTY
+
+
+def get(call: Call) -> Any:
+    body = call.json
+    include = body.include(wire.GET_INCLUDE)
+    columns = call.database.get(
+        call.collection_id,
+        body.strings("ids"),
+        body.filter_json("where"),
+        body.filter_json("where_document"),
+        body.count("limit"),
+        body.count("offset") or 0,
+        # Chroma accepts "distances" in a get and ignores it.
+        [field for field in include if field != "distances"],
+    )
+    return wire.get_result(columns, include)
+
+
+def query(call: Call) -> Any:
+    body = call.json
+    include = body.include(wire.QUERY_INCLUDE)
+    matrix = wire.embeddings(body, "query_embeddings", required=True, allow_base64=False)
+    n_results = body.count("n_results")
+    ids = body.strings("ids")
+    if ids is not None and not ids:
+        # No candidate can match: one empty result per query, as the embedded client gives.
+        results = [{field: [] for field in wire.INCLUDE_VALUES} | {"ids": []}] * len(matrix)
+    else:
+        results = call.database.query(
+            call.collection_id,
+            matrix,
+            10 if n_results is None else n_results,
+            ids,
+            body.filter_json("where"),
+            body.filter_json("where_document"),
+            include,
+        )
+    return wire.query_result(results, include)
+
+
+def delete(call: Call) -> Any:
+    body = call.json
+    ids = body.strings("ids")
+    where = body.filter_json("where")
+    where_document = body.filter_json("where_document")
+    limit = body.count("limit")
+    has_filter = where is not None or where_document is not None
+    if ids is not None and not ids and not has_filter:
+        raise invalid_argument(
+            "Validation error: ids, where: Either ids or where must be specified"
+        )
+    if limit is not None and not has_filter:
+        raise invalid_argument(
+            "limit can only be specified when a where or where_document clause is provided"
+        )
+    if ids is None and not has_filter:
+        return {"deleted": 0}
+    deleted = call.database.delete(call.collection_id, ids, where, where_document, limit)
+    return {"deleted": deleted}
+
+
+def count(call: Call) -> Any:
+    read_level = call.query.get("read_level", READ_LEVELS[0])
+    if read_level not in READ_LEVELS:
+        raise invalid_argument(
+            f"Failed to deserialize query string: read_level: unknown variant `{read_level}`"
+        )
+    # Local reads always see every acknowledged write, whatever the level.
+    return call.database.count(call.collection_id)
+
+
+def unsupported(what: str) -> Any:
+    """A handler for a hosted-Chroma feature that Azurite does not offer (501)."""
+
+    def handler(call: Call) -> Any:
+        raise not_implemented(what)
+
+    return handler

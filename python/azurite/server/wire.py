@@ -1,0 +1,262 @@
+"""Request bodies in, response bodies out: Chroma's API v2 JSON forms.
+
+Decoding checks only the *shape* of a request (the types Chroma's server deserialises
+into); everything about the content (names, metadata keys, dimensions, filters,
+configuration) is checked by the engine, exactly as for the embedded client.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+import numpy as np
+import orjson
+from starlette.responses import Response
+
+from azurite.server.errors import invalid_argument, unprocessable
+
+INCLUDE_VALUES = ("distances", "documents", "embeddings", "metadatas", "uris")
+GET_INCLUDE = ["documents", "metadatas"]
+QUERY_INCLUDE = ["documents", "metadatas", "distances"]
+_METADATA_SCALARS = (str, int, float, bool)
+
+
+class JsonResponse(Response):
+    """orjson-encoded JSON; numpy arrays (the engine's vectors) are written directly, as
+    the shortest decimal that reads back as the same float32."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+def parse_json(raw: bytes) -> Any:
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as error:
+        raise invalid_argument(f"Failed to parse the request body as JSON: {error}") from None
+
+
+def _type_name(value: Any) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+class Body:
+    """A request body that must be a JSON object; typed access to its fields."""
+
+    def __init__(self, data: Any) -> None:
+        if not isinstance(data, dict):
+            raise unprocessable(f"invalid type: {_type_name(data)}, expected a JSON object")
+        self._data = data
+
+    def raw(self, key: str) -> Any:
+        return self._data.get(key)
+
+    def required(self, key: str) -> Any:
+        if key not in self._data:
+            raise unprocessable(f"missing field `{key}`")
+        return self._data[key]
+
+    def string(self, key: str, *, required: bool = False) -> str | None:
+        value = self.required(key) if required else self._data.get(key)
+        if value is not None and not isinstance(value, str):
+            raise unprocessable(f"{key}: invalid type: {_type_name(value)}, expected a string")
+        if required and value is None:
+            raise unprocessable(f"{key}: invalid type: null, expected a string")
+        return value
+
+    def boolean(self, key: str) -> bool:
+        value = self._data.get(key, False)
+        if not isinstance(value, bool):
+            raise unprocessable(f"{key}: invalid type: {_type_name(value)}, expected a boolean")
+        return value
+
+    def count(self, key: str) -> int | None:
+        return non_negative_int(self._data.get(key), key, unprocessable)
+
+    def mapping(self, key: str) -> dict[str, Any] | None:
+        value = self._data.get(key)
+        if value is not None and not isinstance(value, dict):
+            raise unprocessable(f"{key}: invalid type: {_type_name(value)}, expected a map")
+        return value
+
+    def strings(self, key: str, *, required: bool = False, nullable_items: bool = False) -> Any:
+        value = self.required(key) if required else self._data.get(key)
+        if value is None:
+            if required:
+                raise unprocessable(f"{key}: invalid type: null, expected a sequence")
+            return None
+        if not isinstance(value, list):
+            raise unprocessable(f"{key}: invalid type: {_type_name(value)}, expected a sequence")
+        for position, item in enumerate(value):
+            if not isinstance(item, str) and not (nullable_items and item is None):
+                raise unprocessable(
+                    f"{key}[{position}]: invalid type: {_type_name(item)}, expected a string"
+                )
+        return value
+
+    def filter_json(self, key: str) -> str | None:
+        """A ``where`` or ``where_document`` clause as the engine takes it (an empty clause
+        means no filter, as for the embedded client)."""
+        clause = self.mapping(key)
+        return json.dumps(clause) if clause else None
+
+    def include(self, default: list[str]) -> list[str]:
+        value = self._data.get("include")
+        if value is None:
+            return list(default)
+        if not isinstance(value, list):
+            raise unprocessable(f"include: invalid type: {_type_name(value)}, expected a sequence")
+        for position, item in enumerate(value):
+            if item not in INCLUDE_VALUES:
+                expected = ", ".join(f"`{name}`" for name in INCLUDE_VALUES)
+                raise unprocessable(
+                    f"include[{position}]: unknown variant `{item}`, expected one of {expected}"
+                )
+        return value
+
+    def metadatas(self, *, allow_null_values: bool) -> list[dict[str, Any] | None] | None:
+        value = self._data.get("metadatas")
+        if value is None:
+            return None
+        if not isinstance(value, list):
+            raise unprocessable(
+                f"metadatas: invalid type: {_type_name(value)}, expected a sequence"
+            )
+        for position, metadata in enumerate(value):
+            if metadata is not None:
+                _check_metadata(metadata, f"metadatas[{position}]", allow_null_values)
+        return value
+
+
+def _check_metadata(metadata: Any, where: str, allow_null_values: bool) -> None:
+    if not isinstance(metadata, dict):
+        raise unprocessable(f"{where}: invalid type: {_type_name(metadata)}, expected a map")
+    for key, value in metadata.items():
+        if value is None and allow_null_values:
+            continue
+        if isinstance(value, _METADATA_SCALARS):
+            continue
+        if isinstance(value, list) and all(isinstance(item, _METADATA_SCALARS) for item in value):
+            continue
+        raise unprocessable(
+            f"{where}.{key}: data did not match any variant of untagged enum MetadataValue"
+        )
+
+
+def non_negative_int(value: Any, name: str, error: Any) -> int | None:
+    """An optional unsigned integer; ``error`` builds the exception for a bad value."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise error(f"{name}: invalid type: {_type_name(value)}, expected an unsigned integer")
+    if value < 0:
+        raise error(f"{name}: invalid value: integer `{value}`, expected an unsigned integer")
+    return value
+
+
+# ---- embeddings
+
+
+def _base64_vector(text: str) -> np.ndarray:
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError) as error:
+        raise invalid_argument(f"Base64 decoding error: {error}") from None
+    if len(raw) % 4:
+        raise invalid_argument(
+            f"Base64 decoding error: byte length {len(raw)} is not a multiple of 4"
+        )
+    vector = np.frombuffer(raw, dtype="<f4")
+    if not np.isfinite(vector).all():
+        raise invalid_argument("Base64 decoding error: embedding contains a non-finite value")
+    return vector.astype(np.float32)
+
+
+def _number_vector(row: Any, where: str) -> np.ndarray:
+    if not isinstance(row, list) or not all(
+        isinstance(x, (int, float)) and not isinstance(x, bool) for x in row
+    ):
+        raise unprocessable(f"{where}: expected a sequence of numbers or a base64 string")
+    return np.asarray(row, dtype=np.float32)
+
+
+def _stack(vectors: list[np.ndarray]) -> np.ndarray:
+    if len({vector.shape[0] for vector in vectors}) > 1:
+        raise invalid_argument("Inconsistent dimensions in provided embeddings")
+    if not vectors:
+        return np.zeros((0, 0), np.float32)
+    return np.ascontiguousarray(np.stack(vectors), dtype=np.float32)
+
+
+def embeddings(body: Body, key: str, *, required: bool, allow_base64: bool = True) -> Any:
+    """The embeddings of a request as one float32 matrix (None when absent). Each entry is a
+    list of numbers or, for writes, a base64 string of little-endian float32 bytes."""
+    value = body.required(key) if required else body.raw(key)
+    if value is None:
+        if required:
+            raise unprocessable(f"{key}: invalid type: null, expected a sequence")
+        return None
+    if not isinstance(value, list):
+        raise unprocessable(f"{key}: invalid type: {_type_name(value)}, expected a sequence")
+    if not required and value and all(row is None for row in value):
+        return None
+    vectors = []
+    for position, row in enumerate(value):
+        where = f"{key}[{position}]"
+        if isinstance(row, str) and allow_base64:
+            vectors.append(_base64_vector(row))
+        elif row is None:
+            raise invalid_argument(f"{where}: an embedding cannot be null among non-null ones")
+        else:
+            vectors.append(_number_vector(row, where))
+    return _stack(vectors)
+
+
+# ---- responses
+
+
+def collection(model: dict[str, Any]) -> dict[str, Any]:
+    """The engine's collection record in the form Chroma's clients read."""
+    return {
+        "id": model["id"],
+        "name": model["name"],
+        "configuration_json": json.loads(model["configuration_json"]),
+        "schema": None,
+        "metadata": model["metadata"],
+        "dimension": model["dimension"],
+        "tenant": model["tenant"],
+        "database": model["database"],
+        "log_position": 0,
+        "version": 0,
+    }
+
+
+def get_result(columns: dict[str, Any], include: list[str]) -> dict[str, Any]:
+    return {
+        "ids": columns["ids"],
+        **{
+            field: columns.get(field) if field in include else None
+            for field in ("embeddings", "documents", "uris", "metadatas")
+        },
+        "include": include,
+    }
+
+
+def query_result(results: list[dict[str, Any]], include: list[str]) -> dict[str, Any]:
+    def column(field: str) -> list[Any] | None:
+        return [result[field] for result in results] if field in include else None
+
+    return {
+        "ids": [result["ids"] for result in results],
+        "embeddings": column("embeddings"),
+        "documents": column("documents"),
+        "uris": column("uris"),
+        "metadatas": column("metadatas"),
+        "distances": column("distances"),
+        "include": include,
+    }
