@@ -17,15 +17,18 @@ from azurite.api.client import (
     UserIdentity,
 )
 from azurite.api.collection import Collection
+from azurite.api.http_client import AsyncHttpClient, HttpClient
 from azurite.config import Settings
 
 __all__ = [
     "DEFAULT_DATABASE",
     "DEFAULT_TENANT",
     "AdminClient",
+    "AsyncHttpClient",
     "Client",
     "Collection",
     "EphemeralClient",
+    "HttpClient",
     "PersistentClient",
     "Settings",
     "SharedSystemClient",

@@ -87,7 +87,9 @@ def running(
 
 
 @contextlib.contextmanager
-def azurite_server(directory: Path, *options: str) -> Iterator[Server]:
+def azurite_server(
+    directory: Path, *options: str, env: dict[str, str] | None = None
+) -> Iterator[Server]:
     """``azurite run`` on a free loopback port with its database in ``directory``."""
     port = free_port()
     command = [
@@ -102,7 +104,7 @@ def azurite_server(directory: Path, *options: str) -> Iterator[Server]:
         "warning",
         *options,
     ]
-    with running(command, port, directory / "server.log") as server:
+    with running(command, port, directory / "server.log", env) as server:
         yield server
 
 
