@@ -8,7 +8,7 @@ PIP := $(PYTHON) -m pip
 # and `cargo test --release` reuses its dependency artifacts.
 PYTEST_WORKERS ?= auto
 
-.PHONY: demo test lint rust-test python-test bench install install-test
+.PHONY: demo test lint rust-test python-test bench install install-test js-install
 
 $(PYTHON):
 	python3 -m venv $(VENV)
@@ -35,7 +35,13 @@ rust-test:
 
 # Each test file runs on one worker (loadfile): ephemeral clients of a process share one
 # database, so modules must not interleave.
-python-test: install-test
+# The JavaScript client scenario (tests/server) runs the npm `chromadb` client pinned in
+# tests/server/js/package-lock.json, installed locally with the machine's Node.js and npm
+# (its optional native bindings serve only its own CLI, so they are left out).
+js-install:
+	cd tests/server/js && npm ci --omit=optional --no-audit --no-fund
+
+python-test: install-test js-install
 	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 test: lint rust-test python-test
