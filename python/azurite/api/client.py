@@ -174,17 +174,7 @@ def _configuration_json(
     filling in the space that the embedding function prefers."""
     configuration = dict(configuration or {})
     configured_function = configuration.get("embedding_function")
-    if (
-        embedding_function is not None
-        and configured_function is not None
-        and embedding.configuration_entry(embedding_function)
-        != embedding.configuration_entry(configured_function)
-        and not isinstance(embedding_function, embedding.DefaultEmbeddingFunctionMarker)
-    ):
-        raise ValueError(
-            "Multiple embedding functions provided. Please provide only one. Embedding "
-            f"function conflict: {embedding_function.name()} vs {configured_function.name()}"
-        )
+    embedding.check_conflict_on_create(embedding_function, configured_function)
     function = configured_function if configured_function is not None else embedding_function
     if function is None and not configuration:
         return None
@@ -267,6 +257,16 @@ class Client(_ClientBase):
     ) -> Collection:
         return Collection(self, model, embedding_function, data_loader)
 
+    def _opened_collection(
+        self, model: dict[str, Any], embedding_function: Any, data_loader: Any
+    ) -> Collection:
+        """A collection that exists already: the function passed must not contradict the
+        one stored with it."""
+        stored = json.loads(model["configuration_json"]) or {}
+        persisted = stored.get("embedding_function")
+        embedding.check_conflict_on_get(embedding_function, persisted)
+        return self._collection(model, embedding_function, data_loader)
+
     def list_collections(
         self, limit: int | None = None, offset: int | None = None
     ) -> list[Collection]:
@@ -294,6 +294,8 @@ class Client(_ClientBase):
             metadata,
             get_or_create,
         )
+        if get_or_create:
+            return self._opened_collection(model, embedding_function, data_loader)
         return self._collection(model, embedding_function, data_loader)
 
     def get_or_create_collection(
@@ -322,7 +324,7 @@ class Client(_ClientBase):
         data_loader: Any = None,
     ) -> Collection:
         model = self._db.get_collection(self.tenant, self.database, name)
-        return self._collection(model, embedding_function, data_loader)
+        return self._opened_collection(model, embedding_function, data_loader)
 
     def get_collection_by_id(
         self,
@@ -337,7 +339,7 @@ class Client(_ClientBase):
                 "Validation error: collection_id: Invalid collection ID format, expected UUID"
             ) from None
         model = self._db.get_collection_by_id(self.tenant, self.database, collection_id)
-        return self._collection(model, embedding_function, data_loader)
+        return self._opened_collection(model, embedding_function, data_loader)
 
     def delete_collection(self, name: str) -> None:
         self._db.delete_collection(self.tenant, self.database, name)

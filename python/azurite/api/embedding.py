@@ -2,58 +2,32 @@
 
 The function's identity is stored in the collection configuration the way Chroma stores
 it (``{"type": "known", "name": ..., "config": ...}`` or ``{"type": "legacy"}``), so that
-databases and clients agree on it. Calling it turns documents into vectors before they
+databases and clients agree on it, and a collection opened without a function embeds with
+the one rebuilt from that record. Calling it turns documents into vectors before they
 reach the core.
 """
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import numpy as np
 
-from azurite.api import validation
+from azurite.embedding_functions import (
+    DefaultEmbeddingFunction,
+    config_to_embedding_function,
+)
+from azurite.embedding_functions.base import normalized_output
 
 NO_EMBEDDING_FUNCTION_MESSAGE = (
     "You must provide an embedding function to compute embeddings."
     "https://docs.trychroma.com/guides/embeddings"
 )
 
-
-class DefaultEmbeddingFunctionMarker:
-    """Stands for Chroma's default embedding function (all-MiniLM-L6-v2) in collection
-    configurations. Collections that use it record ``{"type": "known", "name": "default"}``
-    and the ``l2`` space exactly as Chroma does; computing embeddings with it needs the
-    model runtime, which this build does not bundle, so such collections take explicit
-    embeddings."""
-
-    def name(self) -> str:
-        return "default"
-
-    def get_config(self) -> dict[str, Any]:
-        return {}
-
-    def default_space(self) -> str:
-        return "l2"
-
-    def supported_spaces(self) -> list[str]:
-        return ["cosine", "l2", "ip"]
-
-    def __call__(self, input: Any) -> Any:
-        raise ValueError(
-            "The default embedding function (all-MiniLM-L6-v2) is not available in this build "
-            "of Azurite: pass embeddings explicitly or give the collection an "
-            "embedding_function."
-        )
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, DefaultEmbeddingFunctionMarker)
-
-    def __hash__(self) -> int:
-        return hash(DefaultEmbeddingFunctionMarker)
-
-
-DEFAULT_EMBEDDING_FUNCTION = DefaultEmbeddingFunctionMarker()
+#: The default argument of the client methods: Chroma's all-MiniLM-L6-v2. Creating it
+#: loads nothing; the model is obtained on the first embedding.
+DEFAULT_EMBEDDING_FUNCTION = DefaultEmbeddingFunction()
 
 
 def _call_optional(function: Any, method: str) -> Any:
@@ -66,25 +40,91 @@ def _call_optional(function: Any, method: str) -> Any:
         return NotImplemented
 
 
+def name_of(function: Any) -> Any:
+    """``function.name()``, or ``NotImplemented`` for a function that has none."""
+    return _call_optional(function, "name")
+
+
 def is_legacy(function: Any) -> bool:
     """A function that cannot name and describe itself is stored as ``legacy``."""
-    return _call_optional(function, "name") is NotImplemented or (
+    return name_of(function) is NotImplemented or (
         _call_optional(function, "get_config") is NotImplemented
     )
 
 
 def configuration_entry(function: Any) -> dict[str, Any] | None:
-    """The configuration entry that records `function` with a collection."""
+    """The configuration entry that records `function` with a collection. The function's
+    class becomes known by its name, as in Chroma, so the entry can be rebuilt later in
+    this process."""
     if function is None:
         return None
     if is_legacy(function):
         return {"type": "legacy"}
-    return {"type": "known", "name": function.name(), "config": function.get_config()}
+    name = function.name()
+    if hasattr(type(function), "build_from_config"):
+        from azurite.embedding_functions import known_embedding_functions
+
+        known_embedding_functions.setdefault(name, type(function))
+    return {"type": "known", "name": name, "config": function.get_config()}
 
 
 def default_space(function: Any) -> str | None:
     space = _call_optional(function, "default_space")
     return None if space is NotImplemented else space
+
+
+def validate_signature(function: Any) -> None:
+    """Chroma accepts only objects whose ``__call__`` is ``(self, input)``: a plain
+    function or lambda is refused when the collection is created."""
+    if function is None:
+        return
+    call = type(function).__call__ if callable(function) else None
+    parameters = list(inspect.signature(call).parameters) if call is not None else []
+    if parameters != ["self", "input"]:
+        raise ValueError(
+            "Expected EmbeddingFunction.__call__ to have the following signature: "
+            "odict_keys(['self', 'input']), got "
+            f"odict_keys({parameters!r})\nPlease see "
+            "https://docs.trychroma.com/guides/embeddings for details of the "
+            "EmbeddingFunction interface.\nPlease note the recent change to the "
+            "EmbeddingFunction interface: https://docs.trychroma.com/deployment/migration"
+            "#migration-to-0.4.16---november-7,-2023 \n"
+        )
+
+
+def check_conflict_on_create(function: Any, configured: Any) -> None:
+    """An argument and a configured function that name different models conflict, unless
+    the argument is just the default."""
+    if function is None or configured is None:
+        return
+    name, configured_name = name_of(function), name_of(configured)
+    if name != "default" and name != configured_name:
+        raise ValueError(
+            "Multiple embedding functions provided. Please provide only one. Embedding "
+            f"function conflict: {name} vs {configured_name}"
+        )
+
+
+def check_conflict_on_get(function: Any, persisted: dict[str, Any] | None) -> None:
+    """A function passed when opening a collection must have the persisted name (the
+    default and ``None`` never conflict; a different config of the same name is fine)."""
+    if function is None or persisted is None:
+        return
+    name, persisted_name = name_of(function), persisted.get("name")
+    if name != "default" and persisted_name is not None and persisted_name != name:
+        raise ValueError(
+            "An embedding function already exists in the collection configuration, and a "
+            "new one is provided. If this is intentional, please embed documents "
+            f"separately. Embedding function conflict: new: {name} vs persisted: "
+            f"{persisted_name}"
+        )
+
+
+def function_from_configuration(entry: dict[str, Any] | None) -> Any:
+    """The function a stored configuration entry names, or ``None`` (none or legacy)."""
+    if entry is None:
+        return None
+    return config_to_embedding_function(entry)
 
 
 def embed(function: Any, inputs: list, *, is_query: bool) -> list[np.ndarray]:
@@ -93,7 +133,12 @@ def embed(function: Any, inputs: list, *, is_query: bool) -> list[np.ndarray]:
         raise ValueError(NO_EMBEDDING_FUNCTION_MESSAGE)
     embed_query = getattr(function, "embed_query", None) if is_query else None
     output = embed_query(inputs) if embed_query is not None else function(inputs)
-    embeddings = validation.normalize_embeddings(output)
-    if embeddings is None:
-        raise ValueError(f"Expected embeddings to be a list of vectors, got {output}")
-    return validation.validate_embeddings(embeddings)
+    return normalized_output(output)
+
+
+__all__ = [
+    "DEFAULT_EMBEDDING_FUNCTION",
+    "DefaultEmbeddingFunction",
+    "configuration_entry",
+    "embed",
+]

@@ -1,0 +1,44 @@
+"""Embedding functions: the default all-MiniLM-L6-v2 model and the registry of known
+functions (``azurite.utils.embedding_functions`` is the same module under Chroma's
+import path).
+
+Every function here imports its optional packages (onnxruntime, httpx, Pillow, ...) only
+when it is used, so importing this package stays cheap.
+"""
+
+from azurite.embedding_functions.base import (
+    DataLoader,
+    Documents,
+    Embeddable,
+    EmbeddingFunction,
+    Embeddings,
+    Images,
+    config_to_embedding_function,
+    known_embedding_functions,
+    register_embedding_function,
+)
+from azurite.embedding_functions.onnx_mini_lm_l6_v2 import (
+    DefaultEmbeddingFunction,
+    ONNXMiniLM_L6_V2,
+)
+
+
+def get_builtins() -> set[str]:
+    """Class names of the embedding functions that ship with Azurite."""
+    return {cls.__name__ for cls in known_embedding_functions.values()}
+
+
+__all__ = [
+    "DataLoader",
+    "DefaultEmbeddingFunction",
+    "Documents",
+    "Embeddable",
+    "EmbeddingFunction",
+    "Embeddings",
+    "Images",
+    "ONNXMiniLM_L6_V2",
+    "config_to_embedding_function",
+    "get_builtins",
+    "known_embedding_functions",
+    "register_embedding_function",
+]
