@@ -1,21 +1,17 @@
 """Azurite quick start: a persistent database of a few thousand short articles.
 
-Run it twice: the second run finds the records the first one stored. Embeddings here come
-from a small hashed bag-of-words function so that the example needs no model download;
-any embedding function (or your own vectors) works the same way.
+Run it twice: the second run finds the records the first one stored. Documents are
+embedded by the collection's default embedding function (all-MiniLM-L6-v2 on onnxruntime,
+the same vectors as Chroma's); `make demo` installs its weights so that this works offline.
 """
 
 from __future__ import annotations
 
-import hashlib
 import random
 import time
 
-import numpy as np
-
 import azurite
 
-DIMENSION = 256
 TOPICS = {
     "astronomy": "telescope galaxy orbit planet comet nebula star moon eclipse",
     "cooking": "recipe oven garlic butter simmer bake flour spice sauce",
@@ -23,17 +19,6 @@ TOPICS = {
     "gardening": "soil seed compost tomato prune bloom shovel roots water",
     "music": "guitar chord melody rhythm drum piano tempo choir concert",
 }
-
-
-def embed(texts: list[str]) -> np.ndarray:
-    """One unit vector per text: each word adds weight to a few hashed dimensions."""
-    vectors = np.zeros((len(texts), DIMENSION), dtype=np.float32)
-    for row, text in enumerate(texts):
-        for word in text.lower().split():
-            digest = hashlib.blake2b(word.encode(), digest_size=8).digest()
-            for i in range(0, 8, 2):
-                vectors[row, int.from_bytes(digest[i : i + 2], "little") % DIMENSION] += 1.0
-    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
 
 
 def make_articles(count: int) -> tuple[list[str], list[str], list[dict]]:
@@ -60,27 +45,27 @@ def show(title: str, result: dict) -> None:
 
 def main() -> None:
     client = azurite.PersistentClient("./azurite-demo")
+    # No embedding_function argument: the collection uses the default one.
     articles = client.get_or_create_collection(
-        "articles", configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
+        "articles", configuration={"hnsw": {"space": "cosine"}}
     )
     print(f"Opened ./azurite-demo: the collection holds {articles.count()} records.")
 
     ids, documents, metadatas = make_articles(5000)
-    started = time.perf_counter()
-    articles.upsert(ids=ids, embeddings=embed(documents), metadatas=metadatas, documents=documents)
-    print(
-        f"Stored {len(ids)} records in {time.perf_counter() - started:.2f} s "
-        f"(now {articles.count()})."
-    )
+    if articles.count() < len(ids):
+        started = time.perf_counter()
+        articles.upsert(ids=ids, metadatas=metadatas, documents=documents)
+        print(
+            f"Embedded and stored {len(ids)} documents in "
+            f"{time.perf_counter() - started:.2f} s (now {articles.count()})."
+        )
 
     question = "which telescope shows a comet near the moon"
-    show(
-        f"Nearest to {question!r}:", articles.query(query_embeddings=embed([question]), n_results=3)
-    )
+    show(f"Nearest to {question!r}:", articles.query(query_texts=[question], n_results=3))
     show(
         "The same, among articles from 2024 on with 4 stars or more:",
         articles.query(
-            query_embeddings=embed([question]),
+            query_texts=[question],
             n_results=3,
             where={"$and": [{"year": {"$gte": 2024}}, {"stars": {"$gte": 4}}]},
         ),
@@ -88,7 +73,7 @@ def main() -> None:
     show(
         "Cooking notes that mention garlic, nearest to 'butter sauce':",
         articles.query(
-            query_embeddings=embed(["butter sauce"]),
+            query_texts=["butter sauce"],
             n_results=3,
             where={"topic": "cooking"},
             where_document={"$contains": "garlic"},
