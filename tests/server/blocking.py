@@ -1,4 +1,5 @@
-"""Drives Azurite's asynchronous client from the synchronous scenario suite."""
+"""Drives asynchronous clients (Azurite's and chromadb's) from the synchronous scenario
+suite."""
 
 from __future__ import annotations
 
@@ -11,17 +12,24 @@ from azurite.api.http_client import AsyncCollection
 
 class Blocking:
     """Wraps an object whose methods are coroutines: each call runs to completion on
-    ``loop`` and returns its result; collections it returns are wrapped in turn."""
+    ``loop`` and returns its result; returned objects of the ``wraps`` classes (the
+    client's collections) are wrapped in turn."""
 
-    def __init__(self, target: Any, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(
+        self,
+        target: Any,
+        loop: asyncio.AbstractEventLoop,
+        wraps: tuple[type, ...] = (AsyncCollection,),
+    ) -> None:
         self._target = target
         self._loop = loop
+        self._wraps = wraps
 
     def _wrap(self, value: Any) -> Any:
-        if isinstance(value, AsyncCollection):
-            return Blocking(value, self._loop)
-        if isinstance(value, list) and value and isinstance(value[0], AsyncCollection):
-            return [Blocking(item, self._loop) for item in value]
+        if isinstance(value, self._wraps):
+            return Blocking(value, self._loop, self._wraps)
+        if isinstance(value, list) and value and isinstance(value[0], self._wraps):
+            return [Blocking(item, self._loop, self._wraps) for item in value]
         return value
 
     def __getattr__(self, name: str) -> Any:

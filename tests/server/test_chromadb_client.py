@@ -1,14 +1,18 @@
-"""chromadb's official Python ``HttpClient`` (1.5.9) against a real ``azurite run``."""
+"""chromadb's official Python ``HttpClient`` and ``AsyncHttpClient`` (1.5.9) against a
+real ``azurite run``."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import chromadb
 import chromadb.errors
 import pytest
+from chromadb.api.models.AsyncCollection import AsyncCollection
 
+from .blocking import Blocking
 from .scenarios import SCENARIOS, Api
 from .servers import Server
 
@@ -48,9 +52,24 @@ def api(official: Factory) -> Api:
     return Api(official(), chromadb.errors)
 
 
+@pytest.fixture(scope="module")
+def async_api(server: Server) -> Iterator[Api]:
+    loop = asyncio.new_event_loop()
+    client = loop.run_until_complete(chromadb.AsyncHttpClient(host=server.host, port=server.port))
+    yield Api(Blocking(client, loop, wraps=(AsyncCollection,)), chromadb.errors)
+    # Closes the HTTP clients that chromadb keeps per event loop.
+    loop.run_until_complete(client._server._cleanup())
+    loop.close()
+
+
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.__name__)
 def test_scenario(api: Api, scenario: Callable[[Api], None]) -> None:
     scenario(api)
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.__name__)
+def test_async_scenario(async_api: Api, scenario: Callable[[Api], None]) -> None:
+    scenario(async_api)
 
 
 def test_tenants_and_databases_through_admin_client(official: Factory) -> None:
