@@ -58,8 +58,7 @@ class Call:
     def tenant(self) -> str:
         return self.path["tenant"]
 
-    @property
-    def db_name(self) -> str:
+    def database_name(self) -> str:
         """The database of a collection route, checked with Chroma's length rule."""
         name = self.path["database"]
         if len(name) < 3:
@@ -154,13 +153,16 @@ def delete_database(call: Call) -> Any:
 
 def list_collections(call: Call) -> Any:
     models = call.database.list_collections(
-        call.tenant, call.db_name, call.query_count("limit"), call.query_count("offset") or 0
+        call.tenant,
+        call.database_name(),
+        call.query_count("limit"),
+        call.query_count("offset") or 0,
     )
     return [wire.collection(model) for model in models]
 
 
 def count_collections(call: Call) -> Any:
-    return call.database.count_collections(call.tenant, call.db_name)
+    return call.database.count_collections(call.tenant, call.database_name())
 
 
 def create_collection(call: Call) -> Any:
@@ -168,7 +170,7 @@ def create_collection(call: Call) -> Any:
     configuration = body.mapping("configuration")
     model = call.database.create_collection(
         call.tenant,
-        call.db_name,
+        call.database_name(),
         body.string("name", required=True),
         json.dumps(configuration) if configuration is not None else None,
         body.mapping("metadata"),
@@ -178,7 +180,7 @@ def create_collection(call: Call) -> Any:
 
 
 def get_collection(call: Call) -> Any:
-    model = call.database.get_collection(call.tenant, call.db_name, call.path["name"])
+    model = call.database.get_collection(call.tenant, call.database_name(), call.path["name"])
     return wire.collection(model)
 
 
@@ -189,7 +191,7 @@ def get_collection_by_id(call: Call) -> Any:
         raise invalid_argument(
             "Validation error: collection_id: Invalid collection ID format, expected UUID"
         ) from None
-    model = call.database.get_collection_by_id(call.tenant, call.db_name, collection_id)
+    model = call.database.get_collection_by_id(call.tenant, call.database_name(), collection_id)
     return wire.collection(model)
 
 
@@ -200,7 +202,8 @@ def modify_collection(call: Call) -> Any:
     if new_metadata is not None and not new_metadata:
         raise invalid_argument("Validation error: new_metadata: Metadata cannot be empty")
     new_configuration = body.mapping("new_configuration")
-    call.db_name  # noqa: B018 - the database name is checked even though ids are global
+    # Ids are global, but the database in the path is still checked, as Chroma does.
+    call.database_name()
     call.database.modify_collection(
         collection_id,
         body.string("new_name"),
@@ -211,7 +214,7 @@ def modify_collection(call: Call) -> Any:
 
 
 def delete_collection(call: Call) -> Any:
-    call.database.delete_collection(call.tenant, call.db_name, call.path["name"])
+    call.database.delete_collection(call.tenant, call.database_name(), call.path["name"])
     return EMPTY
 
 
