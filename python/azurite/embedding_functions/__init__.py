@@ -6,6 +6,7 @@ Every function here imports its optional packages (onnxruntime, httpx, Pillow, .
 when it is used, so importing this package stays cheap.
 """
 
+from azurite.embedding_functions._http import EmbeddingProviderError
 from azurite.embedding_functions.base import (
     DataLoader,
     Documents,
@@ -21,22 +22,56 @@ from azurite.embedding_functions.onnx_mini_lm_l6_v2 import (
     DefaultEmbeddingFunction,
     ONNXMiniLM_L6_V2,
 )
+from azurite.embedding_functions.open_clip import OpenCLIPEmbeddingFunction
+from azurite.embedding_functions.openai_like import (
+    JinaEmbeddingFunction,
+    MistralEmbeddingFunction,
+    OpenAIEmbeddingFunction,
+    VoyageAIEmbeddingFunction,
+)
+from azurite.embedding_functions.providers import (
+    CohereEmbeddingFunction,
+    GoogleGeminiEmbeddingFunction,
+    GoogleGenaiEmbeddingFunction,
+    HuggingFaceEmbeddingFunction,
+    HuggingFaceEmbeddingServer,
+    OllamaEmbeddingFunction,
+)
+from azurite.embedding_functions.sentence_transformer import (
+    SentenceTransformerEmbeddingFunction,
+)
+
+# Functions registered later (by users) are not built-ins.
+_BUILTINS = frozenset(cls.__name__ for cls in known_embedding_functions.values())
 
 
 def get_builtins() -> set[str]:
     """Class names of the embedding functions that ship with Azurite."""
-    return {cls.__name__ for cls in known_embedding_functions.values()}
+    return set(_BUILTINS)
 
 
 __all__ = [
+    "CohereEmbeddingFunction",
     "DataLoader",
     "DefaultEmbeddingFunction",
     "Documents",
     "Embeddable",
     "EmbeddingFunction",
+    "EmbeddingProviderError",
     "Embeddings",
+    "GoogleGeminiEmbeddingFunction",
+    "GoogleGenaiEmbeddingFunction",
+    "HuggingFaceEmbeddingFunction",
+    "HuggingFaceEmbeddingServer",
     "Images",
+    "JinaEmbeddingFunction",
+    "MistralEmbeddingFunction",
     "ONNXMiniLM_L6_V2",
+    "OllamaEmbeddingFunction",
+    "OpenAIEmbeddingFunction",
+    "OpenCLIPEmbeddingFunction",
+    "SentenceTransformerEmbeddingFunction",
+    "VoyageAIEmbeddingFunction",
     "config_to_embedding_function",
     "get_builtins",
     "known_embedding_functions",

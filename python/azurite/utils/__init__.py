@@ -1,0 +1,1 @@
+"""Chroma's ``chromadb.utils`` import paths, for code written against chromadb."""
