@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import azurite
+from azurite.errors import InvalidArgumentError
 
 
 def brute_force(vectors: np.ndarray, query: np.ndarray, k: int) -> list[int]:
@@ -75,3 +77,18 @@ def test_filtered_queries_return_n_results_when_enough_records_match() -> None:
             assert len(metadatas) == 25
             assert all(m["bucket"] < share for m in metadatas)
     client.delete_collection("hnsw-filter")
+
+
+def test_neighbour_counts_the_graph_cannot_hold_are_refused_not_fatal() -> None:
+    client = azurite.EphemeralClient()
+    for bad in (
+        {"configuration": {"hnsw": {"max_neighbors": 1000}}},
+        {"metadata": {"hnsw:M": 256}},
+    ):
+        with pytest.raises(InvalidArgumentError, match="max_neighbors must be between 1 and 255"):
+            client.create_collection("too-wide", embedding_function=None, **bad)
+    collection = client.create_collection("wide-enough", embedding_function=None)
+    with pytest.raises(InvalidArgumentError, match="max_neighbors"):
+        collection.modify(configuration={"hnsw": {"max_neighbors": 300}})
+    assert collection.configuration_json["hnsw"]["max_neighbors"] == 16
+    client.delete_collection("wide-enough")

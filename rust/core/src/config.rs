@@ -174,6 +174,26 @@ fn at_least_two(n: usize) -> Result<usize> {
     if n >= 2 { Ok(n) } else { Err(legacy_error()) }
 }
 
+/// The graph keeps neighbour counts in a byte and `hnsw_rs` ends the process (it does not
+/// return an error) for more than 256, so the limit is checked here, before any graph
+/// exists.
+const MAX_NEIGHBORS_LIMIT: usize = 255;
+
+impl HnswConfiguration {
+    fn check(self) -> Result<Self> {
+        if !(1..=MAX_NEIGHBORS_LIMIT).contains(&self.max_neighbors) {
+            return Err(Error::invalid(format!(
+                "max_neighbors must be between 1 and {MAX_NEIGHBORS_LIMIT}, got {}",
+                self.max_neighbors
+            )));
+        }
+        if self.ef_construction == 0 {
+            return Err(Error::invalid("ef_construction must be at least 1"));
+        }
+        Ok(self)
+    }
+}
+
 impl CollectionConfiguration {
     /// Resolves what a client sent on create. Chroma's rule: an explicit `hnsw` object wins
     /// unless it amounts to the defaults, in which case legacy metadata keys decide; a
@@ -217,7 +237,7 @@ impl CollectionConfiguration {
             (None, None) => legacy,
         };
         Ok(CollectionConfiguration {
-            hnsw,
+            hnsw: hnsw.check()?,
             embedding_function: create.embedding_function.filter(|v| !v.is_null()),
         })
     }
@@ -226,13 +246,17 @@ impl CollectionConfiguration {
     pub fn update(&mut self, update: &Value) -> Result<()> {
         let update: UpdateConfiguration = from_json(update.clone())?;
         if let Some(hnsw) = non_null::<UpdateHnsw>(update.hnsw)? {
-            let target = &mut self.hnsw;
-            target.ef_search = hnsw.ef_search.unwrap_or(target.ef_search);
-            target.max_neighbors = hnsw.max_neighbors.unwrap_or(target.max_neighbors);
-            target.num_threads = hnsw.num_threads.unwrap_or(target.num_threads);
-            target.resize_factor = hnsw.resize_factor.unwrap_or(target.resize_factor);
-            target.sync_threshold = hnsw.sync_threshold.unwrap_or(target.sync_threshold);
-            target.batch_size = hnsw.batch_size.unwrap_or(target.batch_size);
+            let current = &self.hnsw;
+            self.hnsw = HnswConfiguration {
+                ef_search: hnsw.ef_search.unwrap_or(current.ef_search),
+                max_neighbors: hnsw.max_neighbors.unwrap_or(current.max_neighbors),
+                num_threads: hnsw.num_threads.unwrap_or(current.num_threads),
+                resize_factor: hnsw.resize_factor.unwrap_or(current.resize_factor),
+                sync_threshold: hnsw.sync_threshold.unwrap_or(current.sync_threshold),
+                batch_size: hnsw.batch_size.unwrap_or(current.batch_size),
+                ..current.clone()
+            }
+            .check()?;
         }
         non_null::<UpdateSpann>(update.spann)?;
         if let Some(ef) = update.embedding_function.filter(|v| !v.is_null()) {
@@ -318,6 +342,29 @@ mod tests {
                 "Failed to parse hnsw parameters from segment metadata"
             );
         }
+    }
+
+    #[test]
+    fn neighbour_counts_the_graph_cannot_hold_are_refused() {
+        for config in [
+            json!({"hnsw": {"max_neighbors": 256}}),
+            json!({"hnsw": {"max_neighbors": 0}}),
+            json!({"hnsw": {"ef_construction": 0}}),
+        ] {
+            assert!(
+                CollectionConfiguration::resolve(Some(&config), None).is_err(),
+                "{config}"
+            );
+        }
+        let legacy: Metadata = [("hnsw:M".to_string(), MetadataValue::Int(1000))].into();
+        assert!(CollectionConfiguration::resolve(None, Some(&legacy)).is_err());
+        let mut config = CollectionConfiguration::resolve(None, None).unwrap();
+        assert!(
+            config
+                .update(&json!({"hnsw": {"max_neighbors": 300}}))
+                .is_err()
+        );
+        assert_eq!(config.hnsw.max_neighbors, 16);
     }
 
     #[test]
