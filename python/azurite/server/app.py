@@ -157,6 +157,7 @@ def routes() -> list[BaseRoute]:
         post(RECORDS + "/query", h.query),
         post(RECORDS + "/delete", h.delete),
         get(RECORDS + "/count", h.count),
+        unsupported(API + "/collections/{crn}", "GET", "Collection lookup by CRN"),
         unsupported(RECORDS + "/fork", "POST", "Collection forking"),
         unsupported(RECORDS + "/fork_count", "GET", "Collection forking"),
         unsupported(RECORDS + "/indexing_status", "GET", "Indexing status"),
