@@ -120,14 +120,22 @@ def serve(config: ServerConfig) -> None:
     """Runs the server in the foreground until SIGINT or SIGTERM."""
     import uvicorn
 
+    from azurite import _core
+    from azurite.errors import ChromaError
     from azurite.server import create_app
 
     _check_address(config.host, config.port)
+    try:
+        # Opened before serving, so that a locked or unreadable directory is one clear
+        # line, not a failed ASGI start-up.
+        database = _core.Database(config.path)
+    except ChromaError as error:
+        raise SystemExit(f"Cannot open {config.path}: {error}") from None
     print(f"Azurite {__version__}")
     print(f"Saving data to: {os.path.abspath(config.path)}")
     print(f"Connect to Azurite at: http://{config.host}:{config.port}", flush=True)
     uvicorn.run(
-        create_app(config),
+        create_app(config, database),
         host=config.host,
         port=config.port,
         log_level=config.log_level,

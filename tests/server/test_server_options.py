@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 
 import chromadb
 import chromadb.errors
@@ -14,7 +15,7 @@ import pytest
 import azurite
 import azurite.errors
 
-from .servers import AZURITE, Server, azurite_server
+from .servers import AZURITE, Server, azurite_server, free_port
 
 TOKEN = "s3cret-Token_1"
 ORIGIN = "http://app.example"
@@ -23,10 +24,15 @@ COLLECTIONS = "/api/v2/tenants/default_tenant/databases/default_database/collect
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def directory(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("options")
+
+
+@pytest.fixture(scope="module")
+def server(directory: Path) -> Iterator[Server]:
     """A server configured partly by flags and partly by environment variables."""
     with azurite_server(
-        tmp_path_factory.mktemp("options"),
+        directory,
         "--cors-allow-origins",
         ORIGIN,
         env={"AZURITE_AUTH_TOKEN": TOKEN, "AZURITE_MAX_BODY_SIZE": str(BODY_LIMIT)},
@@ -152,3 +158,23 @@ def test_taken_address_is_reported(server: Server) -> None:
     )
     assert taken.returncode != 0
     assert f"Address {server.host}:{server.port} is not available" in taken.stderr
+
+
+def test_a_directory_in_use_is_reported(server: Server, directory: Path) -> None:
+    in_use = subprocess.run(
+        [
+            *AZURITE,
+            "--path",
+            str(directory / "db"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(free_port()),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert in_use.returncode != 0
+    assert "already open for writing in another process" in in_use.stderr
+    assert "Traceback" not in in_use.stderr

@@ -180,14 +180,17 @@ def routes() -> list[BaseRoute]:
     ]
 
 
-def create_app(config: ServerConfig | None = None) -> Starlette:
-    """The server application. The database directory is opened when the server starts
-    (ASGI lifespan) and closed when it stops."""
+def create_app(
+    config: ServerConfig | None = None, database: _core.Database | None = None
+) -> Starlette:
+    """The server application over ``database``, or over the directory ``config.path``
+    opened when the server starts (ASGI lifespan). Either way the database is closed when
+    the server stops."""
     config = config if config is not None else ServerConfig()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        app.state.database = _core.Database(config.path)
+        app.state.database = database if database is not None else _core.Database(config.path)
         try:
             yield
         finally:
