@@ -125,3 +125,25 @@ def test_collection_embeds_documents_and_queries_with_default(client: Client) ->
         DefaultEmbeddingFunction()(["Simmer the garlic in butter before adding the flour"])[0],
         atol=1e-7,
     )
+
+
+def test_unsorted_lengths_keep_their_order(default_ef: DefaultEmbeddingFunction) -> None:
+    texts = ["a long sentence with quite a few words in it", "short", "medium length text"]
+    together = matrix(default_ef(texts))
+    for row, text in enumerate(texts):
+        np.testing.assert_allclose(together[row], default_ef([text])[0], atol=1e-6)
+
+
+def test_progress_bar_only_when_asked(client: Client, capfd: pytest.CaptureFixture[str]) -> None:
+    documents = [f"document number {i}" for i in range(100)]
+    quiet = client.create_collection("quiet")
+    quiet.add(ids=[str(i) for i in range(100)], documents=documents)
+    assert capfd.readouterr() == ("", "")
+    loud = client.create_collection(
+        "loud", embedding_function=DefaultEmbeddingFunction(show_progress=True)
+    )
+    loud.add(ids=[str(i) for i in range(100)], documents=documents)
+    out, err = capfd.readouterr()
+    assert out == ""
+    assert "Embedding" in err
+    assert "100/100" in err

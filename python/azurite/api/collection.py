@@ -142,6 +142,8 @@ class Collection:
         if given is not None and not isinstance(given, embedding.DefaultEmbeddingFunction):
             return given
         stored = (self.configuration_json or {}).get("embedding_function")
+        if given is not None and (stored or {}).get("name") == "default":
+            return given  # the stored default itself, with the caller's display options
         # Rebuilding can load a model: keep the function while its record is unchanged.
         if self._rebuilt is None or self._rebuilt[0] != stored:
             self._rebuilt = (stored, embedding.function_from_configuration(stored))

@@ -54,15 +54,23 @@ class MiniLMEncoder:
             providers=providers or ort.get_available_providers(),
         )
 
-    def encode(self, texts: list[str], batch_size: int = BATCH_SIZE) -> np.ndarray:
-        """Unit-norm float32 embeddings, one row per text."""
+    def encode(
+        self, texts: list[str], batch_size: int = BATCH_SIZE, show_progress: bool = False
+    ) -> np.ndarray:
+        """Unit-norm float32 embeddings, one row per text, with a progress bar on stderr
+        if asked."""
         if not texts:
             return np.zeros((0, DIMENSION), dtype=np.float32)
-        batches = [
-            self._encode_batch(texts[start : start + batch_size])
-            for start in range(0, len(texts), batch_size)
-        ]
-        return np.concatenate(batches)
+        # Texts of similar length share a batch, so little time goes into padding; the
+        # vectors do not depend on the batch (padding is masked out).
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        result = np.empty((len(texts), DIMENSION), dtype=np.float32)
+        with _progress(len(texts), show_progress) as progress:
+            for start in range(0, len(texts), batch_size):
+                rows = order[start : start + batch_size]
+                result[rows] = self._encode_batch([texts[i] for i in rows])
+                progress.update(len(rows))
+        return result
 
     def _encode_batch(self, texts: list[str]) -> np.ndarray:
         encodings = self._tokenizer.encode_batch(texts)
@@ -80,6 +88,12 @@ class MiniLMEncoder:
         pooled = (hidden * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         return (pooled / np.where(norms == 0, 1e-12, norms)).astype(np.float32)
+
+
+def _progress(total: int, enabled: bool) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="doc", desc="Embedding", disable=not enabled)
 
 
 def _import_runtime(module: str) -> Any:
@@ -135,19 +149,24 @@ class ONNXMiniLM_L6_V2(EmbeddingFunction[Documents]):
             (default: all available).
         model_dir: a directory holding ``model.onnx`` and ``tokenizer.json``; by default
             the model is found or obtained as described in ``_minilm_files``.
+        show_progress: show a progress bar on stderr while embedding (not stored with
+            collections: it changes no vector).
     """
 
     def __init__(
         self,
         preferred_providers: list[str] | None = None,
         model_dir: str | os.PathLike[str] | None = None,
+        show_progress: bool = False,
     ) -> None:
         self._preferred_providers = preferred_providers
         self._providers = _checked_providers(preferred_providers)
         self._model_dir = model_dir
+        self._show_progress = show_progress
 
     def __call__(self, input: Documents) -> Embeddings:
-        return list(shared_encoder(self._model_dir, self._providers).encode(list(input)))
+        encoder = shared_encoder(self._model_dir, self._providers)
+        return list(encoder.encode(list(input), show_progress=self._show_progress))
 
     @staticmethod
     def name() -> str:
@@ -183,10 +202,15 @@ class ONNXMiniLM_L6_V2(EmbeddingFunction[Documents]):
 @register_embedding_function
 class DefaultEmbeddingFunction(EmbeddingFunction[Documents]):
     """The function a collection gets when none is given: all-MiniLM-L6-v2, recorded as
-    ``default`` (and therefore in the ``l2`` space, as in Chroma)."""
+    ``default`` (and therefore in the ``l2`` space, as in Chroma).
 
-    def __init__(self) -> None:
-        self._onnx = ONNXMiniLM_L6_V2()
+    Args:
+        show_progress: show a progress bar on stderr while embedding, e.g. for a large
+            documents-only ``add``.
+    """
+
+    def __init__(self, show_progress: bool = False) -> None:
+        self._onnx = ONNXMiniLM_L6_V2(show_progress=show_progress)
 
     def __call__(self, input: Documents) -> Embeddings:
         return self._onnx(input)
