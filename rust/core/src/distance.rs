@@ -1,6 +1,6 @@
 //! Distance spaces with Chroma's formulas: `l2` is squared Euclidean, `ip` is `1 - a·b`,
-//! `cosine` is `1 - â·b̂`. The kernels sum into eight independent lanes so that LLVM turns
-//! them into SIMD code on stable Rust; a single running sum would force sequential adds.
+//! `cosine` is `1 - â·b̂`. The kernels sum into independent lanes so that LLVM turns them
+//! into SIMD code on stable Rust; a single running sum would force sequential adds.
 
 use serde::{Deserialize, Serialize};
 
@@ -31,10 +31,12 @@ impl Space {
     }
 }
 
-const LANES: usize = 8;
+/// Independent accumulators: enough for two 256-bit registers' worth of lanes, so that
+/// consecutive adds do not wait on each other.
+const LANES: usize = 16;
 
-#[inline]
-pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+#[inline(always)]
+fn dot_lanes(a: &[f32], b: &[f32]) -> f32 {
     debug_assert_eq!(a.len(), b.len());
     let mut acc = [0.0f32; LANES];
     let (a_chunks, b_chunks) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
@@ -52,8 +54,8 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     acc.iter().sum::<f32>() + tail
 }
 
-#[inline]
-pub fn squared_l2(a: &[f32], b: &[f32]) -> f32 {
+#[inline(always)]
+fn squared_l2_lanes(a: &[f32], b: &[f32]) -> f32 {
     debug_assert_eq!(a.len(), b.len());
     let mut acc = [0.0f32; LANES];
     let (a_chunks, b_chunks) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
@@ -70,6 +72,40 @@ pub fn squared_l2(a: &[f32], b: &[f32]) -> f32 {
         }
     }
     acc.iter().sum::<f32>() + tail
+}
+
+// Wheels are built for baseline x86-64 (SSE2). These copies of the kernels are compiled
+// for AVX2 and chosen at run time when the CPU has it: twice the lanes per instruction.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn dot_avx2(a: &[f32], b: &[f32]) -> f32 {
+    dot_lanes(a, b)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn squared_l2_avx2(a: &[f32], b: &[f32]) -> f32 {
+    squared_l2_lanes(a, b)
+}
+
+#[inline]
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2, checked just above.
+        return unsafe { dot_avx2(a, b) };
+    }
+    dot_lanes(a, b)
+}
+
+#[inline]
+pub fn squared_l2(a: &[f32], b: &[f32]) -> f32 {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2, checked just above.
+        return unsafe { squared_l2_avx2(a, b) };
+    }
+    squared_l2_lanes(a, b)
 }
 
 pub fn norm(v: &[f32]) -> f32 {
@@ -153,6 +189,14 @@ mod tests {
         assert_eq!(d, 1.0);
         let d = PreparedQuery::new(Space::Cosine, &other).distance(&zero, inverse_norm(&zero));
         assert_eq!(d, 1.0);
+    }
+
+    #[test]
+    fn the_avx2_and_baseline_kernels_agree() {
+        let a: Vec<f32> = (0..389).map(|i| (i as f32 * 0.37).sin()).collect();
+        let b: Vec<f32> = (0..389).map(|i| (i as f32 * 0.11).cos()).collect();
+        assert_eq!(dot(&a, &b), dot_lanes(&a, &b));
+        assert_eq!(squared_l2(&a, &b), squared_l2_lanes(&a, &b));
     }
 
     #[test]

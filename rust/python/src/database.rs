@@ -340,8 +340,9 @@ impl Database {
         })
     }
 
-    /// `{"live", "index", "points", "tombstones"}`: live records, the index kind, vectors in
-    /// the index and how many of them belong to deleted or replaced records.
+    /// `{"live", "index", "points", "tombstones", "index_bytes"}`: live records, the index
+    /// kind, vectors in the index, how many of them belong to deleted or replaced records,
+    /// and the memory the index holds beyond the vectors.
     fn index_stats<'py>(&self, py: Python<'py>, collection: &str) -> PyResult<Bound<'py, PyDict>> {
         let id = collection_id(collection)?;
         let (live, stats) = run(py, || self.inner.index_stats(&id))?;
@@ -350,6 +351,7 @@ impl Database {
         dict.set_item("index", stats.kind)?;
         dict.set_item("points", stats.points)?;
         dict.set_item("tombstones", stats.tombstones)?;
+        dict.set_item("index_bytes", stats.bytes)?;
         Ok(dict)
     }
 

@@ -1,4 +1,4 @@
-//! Approximate search on an HNSW graph (`hnsw_rs`), behind the same trait as the exact
+//! Approximate search on an HNSW graph (`graph.rs`), behind the same trait as the exact
 //! index. The graph cannot delete or update a point, so every vector it holds has a *label*
 //! of its own: writing a row's vector inserts it under a new label and turns the row's old
 //! label into a tombstone, and deleting a row tombstones its label. Searches skip
@@ -8,21 +8,15 @@
 //! than a graph walk that must skip most nodes); a larger one is searched on the graph with
 //! the filter applied during the walk, widening the beam until enough rows pass.
 
-use hnsw_rs::prelude::{Distance, Hnsw};
-use rayon::prelude::*;
 use roaring::RoaringBitmap;
 
 use super::flat::exact_search;
+use super::graph::Graph;
 use super::{Hit, IndexStats, VectorIndex};
 use crate::config::HnswConfiguration;
-use crate::distance::{PreparedQuery, Space, dot, inverse_norm, squared_l2};
+use crate::distance::{PreparedQuery, Space};
 use crate::segment::VectorStore;
 
-/// `hnsw_rs` only stores its layers in dumps when there are exactly 16 of them.
-const MAX_LAYERS: usize = 16;
-/// Batches at least this large are inserted on every core; smaller ones are not worth
-/// waking the thread pool for.
-const PARALLEL_INSERT_MIN: usize = 2_000;
 /// Allowed sets up to this size are always scanned exactly.
 const EXACT_SCAN_MIN: u64 = 2_048;
 /// Allowed sets up to this share of the live rows are scanned exactly too: scanning them
@@ -33,40 +27,6 @@ const REBUILD_TOMBSTONE_SHARE: f64 = 0.3;
 /// ... but not for small graphs, which the exact path serves anyway.
 const REBUILD_MIN_POINTS: usize = 1_000;
 const NO_LABEL: u32 = u32::MAX;
-
-/// Squared Euclidean distance, as `l2` reports it.
-#[derive(Default, Clone, Copy)]
-pub struct GraphSquaredL2;
-
-impl Distance<f32> for GraphSquaredL2 {
-    fn eval(&self, a: &[f32], b: &[f32]) -> f32 {
-        finite_or_max(squared_l2(a, b))
-    }
-}
-
-/// `1 - a·b` (on normalised vectors for cosine), mapped onto positive numbers by an
-/// increasing function: the graph needs non-negative distances and compares them only
-/// with each other, so any increasing map leaves its decisions unchanged. Returned
-/// distances are recomputed exactly, so the mapping never shows.
-#[derive(Default, Clone, Copy)]
-pub struct GraphDot;
-
-impl Distance<f32> for GraphDot {
-    fn eval(&self, a: &[f32], b: &[f32]) -> f32 {
-        let d = 1.0 - dot(a, b);
-        finite_or_max(if d >= 0.0 { d + 1.0 } else { d.exp() })
-    }
-}
-
-/// Extreme inputs can overflow to infinity or NaN, which `hnsw_rs` refuses with a panic.
-fn finite_or_max(d: f32) -> f32 {
-    if d.is_finite() { d } else { f32::MAX }
-}
-
-enum Graph {
-    SquaredL2(Hnsw<'static, f32, GraphSquaredL2>),
-    Dot(Hnsw<'static, f32, GraphDot>),
-}
 
 /// What to build and search with; the mutable search parameters change in place.
 #[derive(Debug, Clone, Copy)]
@@ -88,65 +48,34 @@ impl From<&HnswConfiguration> for HnswParameters {
     }
 }
 
-impl Graph {
-    fn new(parameters: &HnswParameters, capacity: usize) -> Graph {
-        let (m, ef) = (parameters.max_neighbors, parameters.ef_construction);
-        match parameters.space {
-            Space::L2 => Graph::SquaredL2(Hnsw::new(m, capacity, MAX_LAYERS, ef, GraphSquaredL2)),
-            Space::Ip | Space::Cosine => {
-                Graph::Dot(Hnsw::new(m, capacity, MAX_LAYERS, ef, GraphDot))
-            }
-        }
-    }
-
-    fn insert(&self, points: &Vec<(&[f32], usize)>) {
-        let parallel = points.len() >= PARALLEL_INSERT_MIN;
-        match self {
-            Graph::SquaredL2(h) if parallel => h.parallel_insert_slice(points),
-            Graph::Dot(h) if parallel => h.parallel_insert_slice(points),
-            Graph::SquaredL2(h) => points.iter().for_each(|p| h.insert_slice(*p)),
-            Graph::Dot(h) => points.iter().for_each(|p| h.insert_slice(*p)),
-        }
-    }
-
-    fn search(
-        &self,
-        query: &[f32],
-        k: usize,
-        ef: usize,
-        filter: &dyn Fn(&usize) -> bool,
-    ) -> Vec<usize> {
-        let found = match self {
-            Graph::SquaredL2(h) => h.search_filter(query, k, ef, Some(&filter)),
-            Graph::Dot(h) => h.search_filter(query, k, ef, Some(&filter)),
-        };
-        found.into_iter().map(|n| n.d_id).collect()
-    }
-}
-
 pub struct HnswIndex {
     parameters: HnswParameters,
     graph: Graph,
-    /// label → row.
-    row_of_label: Vec<u32>,
     /// row → its current label, `NO_LABEL` when the row has none.
     label_of_row: Vec<u32>,
     tombstones: usize,
+}
+
+fn new_graph(parameters: &HnswParameters) -> Graph {
+    Graph::new(
+        parameters.space,
+        parameters.max_neighbors,
+        parameters.ef_construction,
+    )
 }
 
 impl HnswIndex {
     pub fn new(parameters: HnswParameters) -> Self {
         HnswIndex {
             parameters,
-            graph: Graph::new(&parameters, 1_024),
-            row_of_label: Vec::new(),
+            graph: new_graph(&parameters),
             label_of_row: Vec::new(),
             tombstones: 0,
         }
     }
 
     fn points(&self) -> usize {
-        self.row_of_label.len()
+        self.graph.len()
     }
 
     fn live_points(&self) -> usize {
@@ -162,45 +91,22 @@ impl HnswIndex {
         }
     }
 
-    fn is_current(&self, label: usize) -> bool {
-        let row = self.row_of_label[label];
-        self.label_of_row.get(row as usize) == Some(&(label as u32))
+    fn is_current(&self, label: u32) -> bool {
+        self.label_of_row.get(self.graph.row(label) as usize) == Some(&label)
     }
 
     /// Inserts the current vectors of `rows` under new labels.
     fn insert_rows(&mut self, rows: &[u32], vectors: &VectorStore) {
-        let first_label = self.row_of_label.len();
-        for (offset, &row) in rows.iter().enumerate() {
+        for &row in rows {
             self.retire_label_of(row);
+        }
+        let labels = self.graph.insert(rows, vectors);
+        for (&row, label) in rows.iter().zip(labels) {
             if self.label_of_row.len() <= row as usize {
                 self.label_of_row.resize(row as usize + 1, NO_LABEL);
             }
-            self.label_of_row[row as usize] = (first_label + offset) as u32;
-            self.row_of_label.push(row);
+            self.label_of_row[row as usize] = label;
         }
-        // The graph compares normalised vectors for cosine; it keeps its own copy anyway.
-        let normalised: Vec<Vec<f32>> = match self.parameters.space {
-            Space::Cosine => rows
-                .par_iter()
-                .map(|&row| {
-                    let v = vectors.get(row);
-                    let scale = inverse_norm(v);
-                    v.iter().map(|x| x * scale).collect()
-                })
-                .collect(),
-            Space::L2 | Space::Ip => Vec::new(),
-        };
-        let points: Vec<(&[f32], usize)> = rows
-            .iter()
-            .enumerate()
-            .map(|(offset, &row)| {
-                let data = normalised
-                    .get(offset)
-                    .map_or_else(|| vectors.get(row), Vec::as_slice);
-                (data, first_label + offset)
-            })
-            .collect();
-        self.graph.insert(&points);
     }
 
     fn graph_search(
@@ -214,16 +120,16 @@ impl HnswIndex {
         let wanted = k.min(allowed.len() as usize);
         let mut ef = self.parameters.ef_search.max(k);
         loop {
-            let filter = |label: &usize| {
-                self.is_current(*label)
-                    && (everything_allowed || allowed.contains(self.row_of_label[*label]))
+            let accept = |label: u32| {
+                self.is_current(label)
+                    && (everything_allowed || allowed.contains(self.graph.row(label)))
             };
-            let labels = self.graph.search(query.graph_vector(), k, ef, &filter);
+            let labels = self.graph.search(vectors, query, k, ef, &accept);
             if labels.len() >= wanted {
                 let mut hits: Vec<Hit> = labels
                     .into_iter()
                     .map(|label| {
-                        let row = self.row_of_label[label];
+                        let row = self.graph.row(label);
                         Hit {
                             row,
                             distance: query.distance(vectors.get(row), vectors.inverse_norm(row)),
@@ -263,10 +169,7 @@ impl VectorIndex for HnswIndex {
             self.tombstones
         );
         let rows: Vec<u32> = live.iter().collect();
-        *self = HnswIndex {
-            graph: Graph::new(&self.parameters, rows.len()),
-            ..HnswIndex::new(self.parameters)
-        };
+        *self = HnswIndex::new(self.parameters);
         self.insert_rows(&rows, vectors);
     }
 
@@ -297,6 +200,7 @@ impl VectorIndex for HnswIndex {
             kind: "hnsw",
             points: self.points(),
             tombstones: self.tombstones,
+            bytes: self.graph.memory_bytes() + self.label_of_row.len() * 4,
         }
     }
 }
@@ -408,14 +312,8 @@ mod tests {
             assert!(hits.iter().all(|h| h.row >= 1_000));
         }
         index.compact(&vectors, &live);
-        assert_eq!(
-            index.stats(),
-            IndexStats {
-                kind: "hnsw",
-                points: 3_000,
-                tombstones: 0
-            }
-        );
+        let stats = index.stats();
+        assert_eq!((stats.points, stats.tombstones), (3_000, 0));
         assert!(recall(&index, &vectors, Space::L2, &live) >= 0.9);
     }
 }

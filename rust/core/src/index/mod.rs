@@ -3,6 +3,7 @@
 //! by the exact scan of `flat` when the allowed set is small.
 
 mod flat;
+mod graph;
 mod hnsw;
 
 pub use hnsw::{HnswIndex, HnswParameters};
@@ -20,6 +21,8 @@ pub struct IndexStats {
     pub points: usize,
     /// Vectors of deleted or since-replaced rows, skipped by searches until a rebuild.
     pub tombstones: usize,
+    /// Memory held by the index itself (the vectors belong to the segment's store).
+    pub bytes: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
