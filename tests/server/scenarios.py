@@ -141,6 +141,14 @@ def collection_configuration(api: Api) -> None:
     assert result["distances"][0] == pytest.approx([0.0, 1.0], abs=1e-6)
 
 
+def configuration_change(api: Api) -> None:
+    collection = api.client.create_collection(unique_name(), embedding_function=None)
+    collection.modify(configuration={"hnsw": {"ef_search": 150}})
+    fetched = api.client.get_collection(collection.name, embedding_function=None)
+    assert fetched.configuration_json["hnsw"]["ef_search"] == 150
+    assert fetched.configuration_json["hnsw"]["space"] == "l2"
+
+
 def duplicate_collection(api: Api) -> None:
     name = unique_name()
     api.client.create_collection(name, embedding_function=None)
@@ -227,6 +235,13 @@ def query_with_ids_and_filters(api: Api) -> None:
     none = collection.query(query_embeddings=query, where={"year": {"$gt": 3000}}, n_results=3)
     assert none["ids"] == [[]]
     assert none["distances"] == [[]]
+
+
+def query_more_than_available(api: Api) -> None:
+    collection = filled_collection(api)
+    result = collection.query(query_embeddings=[[0.0, 0.0, 0.0]], n_results=50)
+    assert sorted(result["ids"][0]) == ALL_IDS
+    assert result["distances"][0] == sorted(result["distances"][0])
 
 
 def update_records(api: Api) -> None:
@@ -391,12 +406,14 @@ SCENARIOS: list[Callable[[Api], None]] = [
     collection_lifecycle,
     collection_listing,
     collection_configuration,
+    configuration_change,
     duplicate_collection,
     add_and_get,
     add_existing_ids_is_ignored,
     peek_and_count,
     query_nearest,
     query_with_ids_and_filters,
+    query_more_than_available,
     update_records,
     upsert_records,
     delete_records,

@@ -156,6 +156,10 @@ def test_collection_json(http: httpx.Client) -> None:
     }  # fmt: skip
     assert collection["metadata"] == {"a": 1}
     assert collection["configuration_json"]["hnsw"]["space"] == "cosine"
+    vector_index = collection["schema"]["keys"]["#embedding"]["float_list"]["vector_index"]
+    assert vector_index["enabled"] is True
+    assert vector_index["config"]["space"] == "cosine"
+    assert vector_index["config"]["hnsw"]["ef_search"] == 100
     assert (collection["dimension"], collection["tenant"]) == (None, "default_tenant")
     by_id = http.get(f"{DEFAULT}/collections/by-id/{collection['id']}").json()
     by_name = http.get(f"{DEFAULT}/collections/{collection['name']}").json()

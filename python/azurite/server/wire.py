@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import os
 from typing import Any
 
 import numpy as np
@@ -220,13 +221,75 @@ def embeddings(body: Body, key: str, *, required: bool, allow_base64: bool = Tru
 # ---- responses
 
 
+#: HNSW settings a Chroma schema always lists, with Chroma's defaults for those the
+#: configuration may leave out.
+_SCHEMA_HNSW_DEFAULTS = {
+    "ef_construction": 100,
+    "max_neighbors": 16,
+    "ef_search": 100,
+    "num_threads": os.cpu_count() or 1,
+    "batch_size": 100,
+    "sync_threshold": 1000,
+    "resize_factor": 1.2,
+}
+
+
+def _enabled(on: bool, config: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"enabled": on, "config": config if config is not None else {}}
+
+
+def schema(configuration: dict[str, Any]) -> dict[str, Any]:
+    """The collection schema Chroma's clients read (they need it, for instance, to change
+    a configuration): the vector index described by the configuration, inverted indexes
+    on every metadata type and full-text search on documents, which is what Azurite
+    indexes."""
+    hnsw = configuration.get("hnsw") or {}
+    vector_index: dict[str, Any] = {"space": hnsw.get("space", "l2")}
+    if configuration.get("embedding_function") is not None:
+        vector_index["embedding_function"] = configuration["embedding_function"]
+    vector_index["hnsw"] = {
+        key: hnsw.get(key, value) for key, value in _SCHEMA_HNSW_DEFAULTS.items()
+    }
+    return {
+        "defaults": {
+            "string": {
+                "fts_index": _enabled(False),
+                "string_inverted_index": _enabled(True),
+            },
+            "float_list": {"vector_index": _enabled(False, vector_index)},
+            "sparse_vector": {
+                "sparse_vector_index": _enabled(
+                    False, {"embedding_function": {"type": "unknown"}, "bm25": False}
+                )
+            },
+            "int": {"int_inverted_index": _enabled(True)},
+            "float": {"float_inverted_index": _enabled(True)},
+            "bool": {"bool_inverted_index": _enabled(True)},
+        },
+        "keys": {
+            "#embedding": {
+                "float_list": {
+                    "vector_index": _enabled(True, {**vector_index, "source_key": "#document"})
+                }
+            },
+            "#document": {
+                "string": {
+                    "fts_index": _enabled(True),
+                    "string_inverted_index": _enabled(False),
+                }
+            },
+        },
+    }
+
+
 def collection(model: dict[str, Any]) -> dict[str, Any]:
     """The engine's collection record in the form Chroma's clients read."""
+    configuration = json.loads(model["configuration_json"])
     return {
         "id": model["id"],
         "name": model["name"],
-        "configuration_json": json.loads(model["configuration_json"]),
-        "schema": None,
+        "configuration_json": configuration,
+        "schema": schema(configuration),
         "metadata": model["metadata"],
         "dimension": model["dimension"],
         "tenant": model["tenant"],
