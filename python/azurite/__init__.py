@@ -19,6 +19,7 @@ from azurite.api.client import (
 from azurite.api.collection import Collection
 from azurite.api.http_client import AsyncHttpClient, HttpClient
 from azurite.config import Settings
+from azurite.embedding_functions import EmbeddingFunction, Embeddings
 
 __all__ = [
     "DEFAULT_DATABASE",
@@ -27,6 +28,8 @@ __all__ = [
     "AsyncHttpClient",
     "Client",
     "Collection",
+    "EmbeddingFunction",
+    "Embeddings",
     "EphemeralClient",
     "HttpClient",
     "PersistentClient",
