@@ -7,7 +7,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use parking_lot::{Mutex, RwLock};
 use rayon::prelude::*;
@@ -22,13 +22,16 @@ use crate::filter::Filter;
 use crate::index::{HnswParameters, IndexStats};
 use crate::metadata::{Metadata, check_key};
 use crate::names::{check_collection_name, check_database_name, check_tenant_name};
-use crate::segment::Segment;
+use crate::segment::{IndexOrigin, Segment};
 use crate::store::{CollectionRecord, DatabaseRecord, Store};
 use crate::wal::Log;
 
 pub const STORE_FILE: &str = "azurite.sqlite3";
 pub const LOG_DIR: &str = "wal";
 pub const LOCK_FILE: &str = "azurite.lock";
+/// Checkpoints of the collections' vector indexes: `<collection id>.hnsw`.
+pub const INDEX_DIR: &str = "index";
+const CHECKPOINT_EXTENSION: &str = "hnsw";
 
 /// How far a write is carried before the call returns.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -100,6 +103,10 @@ pub struct QueryResult {
 struct CollectionHandle {
     /// The collection's key in the record store.
     key: i64,
+    /// Record changes applied since the index checkpoint was last written.
+    changes_since_checkpoint: AtomicUsize,
+    /// How many changes the collection's `sync_threshold` lets pass between checkpoints.
+    sync_threshold: usize,
     /// Serialises writers of this collection so that a batch is resolved against the state
     /// it will be applied to; readers only wait for the short publish step.
     writer: Mutex<()>,
@@ -113,6 +120,18 @@ struct Storage {
     /// `None` for an in-memory database, which needs no recovery.
     log: Option<Log>,
     last_seq: u64,
+}
+
+impl CollectionHandle {
+    fn new(configuration: &CollectionConfiguration, key: i64, segment: Segment) -> Self {
+        CollectionHandle {
+            key,
+            changes_since_checkpoint: AtomicUsize::new(0),
+            sync_threshold: configuration.hnsw.sync_threshold,
+            writer: Mutex::new(()),
+            segment: RwLock::new(segment),
+        }
+    }
 }
 
 impl Storage {
@@ -175,13 +194,26 @@ fn lock_directory(dir: &Path) -> Result<File> {
     Ok(file)
 }
 
-fn load_segment(store: &Store, record: &CollectionRecord) -> Result<Segment> {
-    let mut segment = Segment::new(
-        record.key,
-        HnswParameters::from(&record.configuration.hnsw),
-        record.dimension.map(|d| d as usize),
-        record.next_row,
-    );
+fn checkpoint_path(dir: &Path, collection: &Uuid) -> PathBuf {
+    dir.join(INDEX_DIR)
+        .join(format!("{collection}.{CHECKPOINT_EXTENSION}"))
+}
+
+/// Writes a file so that it is either wholly the old or wholly the new content after a
+/// crash: temporary name, sync, rename, sync of the directory.
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let temporary = path.with_extension("tmp");
+    let mut file = File::create(&temporary)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    std::fs::rename(&temporary, path)?;
+    if let Some(dir) = path.parent() {
+        File::open(dir)?.sync_all()?;
+    }
+    Ok(())
+}
+
+fn load_segment(store: &Store, record: &CollectionRecord, dir: Option<&Path>) -> Result<Segment> {
     let mut changes = Vec::new();
     let mut wrong_dimension = None;
     store.load_records(record.key, |stored| {
@@ -209,12 +241,49 @@ fn load_segment(store: &Store, record: &CollectionRecord) -> Result<Segment> {
             ),
         });
     }
-    segment.apply(ResolvedBatch {
+    let checkpoint_file = dir.map(|dir| checkpoint_path(dir, &record.id));
+    let checkpoint = checkpoint_file
+        .as_ref()
+        .and_then(|path| std::fs::read(path).ok());
+    let records = ResolvedBatch {
         collection: record.key,
         dimension: None,
         next_row: record.next_row,
         changes,
-    });
+    };
+    let (segment, origin) = Segment::load(
+        record.key,
+        HnswParameters::from(&record.configuration.hnsw),
+        record.dimension.map(|d| d as usize),
+        records,
+        checkpoint.as_deref(),
+    );
+    match (origin, &checkpoint_file) {
+        (
+            IndexOrigin::Built {
+                unusable_checkpoint: Some(reason),
+            },
+            Some(path),
+        ) => log::warn!(
+            "the index checkpoint {} could not be used ({reason}); rebuilt the index of \
+             collection {} from its records",
+            path.display(),
+            record.name
+        ),
+        (
+            IndexOrigin::Built {
+                unusable_checkpoint: None,
+            },
+            Some(path),
+        ) if segment.count() > 0 => {
+            log::warn!(
+                "no index checkpoint at {}; built the index of collection {} from its records",
+                path.display(),
+                record.name
+            )
+        }
+        _ => {}
+    }
     Ok(segment)
 }
 
@@ -265,14 +334,19 @@ impl Database {
         };
         let last_seq = store.applied_seq()?;
         let mut collections = HashMap::new();
+        if let Some(dir) = path {
+            std::fs::create_dir_all(dir.join(INDEX_DIR))
+                .map_err(|e| Error::io(dir.join(INDEX_DIR), e))?;
+        }
         for record in store.all_collections()? {
+            let segment = load_segment(&store, &record, path)?;
             collections.insert(
                 record.id,
-                Arc::new(CollectionHandle {
-                    key: record.key,
-                    writer: Mutex::new(()),
-                    segment: RwLock::new(load_segment(&store, &record)?),
-                }),
+                Arc::new(CollectionHandle::new(
+                    &record.configuration,
+                    record.key,
+                    segment,
+                )),
             );
         }
         Ok(Database {
@@ -288,8 +362,21 @@ impl Database {
         })
     }
 
-    /// Releases the files and the directory lock. Later calls fail with a clear error.
+    /// Writes pending index checkpoints, then releases the files and the directory lock.
+    /// Later calls fail with a clear error.
     pub fn close(&self) {
+        let handles: Vec<(Uuid, Arc<CollectionHandle>)> = self
+            .collections
+            .read()
+            .iter()
+            .map(|(id, handle)| (*id, Arc::clone(handle)))
+            .collect();
+        for (id, handle) in handles {
+            let _writer = handle.writer.lock();
+            if handle.changes_since_checkpoint.load(Ordering::Relaxed) > 0 {
+                self.write_checkpoint(&id, &handle);
+            }
+        }
         let mut storage = self.storage.lock();
         self.closed.store(true, Ordering::Release);
         self.collections.write().clear();
@@ -317,6 +404,9 @@ impl Database {
         let mut storage = self.storage()?;
         let mut collections = self.collections.write();
         storage.store.reset()?;
+        for id in collections.keys() {
+            self.remove_checkpoint(id);
+        }
         collections.clear();
         Ok(())
     }
@@ -368,9 +458,16 @@ impl Database {
             .database(name, tenant)?
             .ok_or_else(|| Error::NotFound(format!("Database [{name}] not found")))?;
         let keys = storage.store.delete_database(&database.id)?;
-        self.collections
-            .write()
-            .retain(|_, handle| !keys.contains(&handle.key));
+        let mut collections = self.collections.write();
+        let removed: Vec<Uuid> = collections
+            .iter()
+            .filter(|(_, handle)| keys.contains(&handle.key))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in removed {
+            collections.remove(&id);
+            self.remove_checkpoint(&id);
+        }
         Ok(())
     }
 
@@ -418,11 +515,7 @@ impl Database {
         let segment = Segment::new(key, HnswParameters::from(&configuration.hnsw), None, 0);
         self.collections.write().insert(
             id,
-            Arc::new(CollectionHandle {
-                key,
-                writer: Mutex::new(()),
-                segment: RwLock::new(segment),
-            }),
+            Arc::new(CollectionHandle::new(&configuration, key, segment)),
         );
         Ok(CollectionInfo {
             id,
@@ -504,6 +597,7 @@ impl Database {
             .ok_or_else(|| Self::missing_collection(name))?;
         storage.store.delete_collection(record.key)?;
         self.collections.write().remove(&record.id);
+        self.remove_checkpoint(&record.id);
         Ok(())
     }
 
@@ -587,8 +681,59 @@ impl Database {
             return Ok(());
         }
         self.storage()?.commit(&resolved)?;
+        let changes = resolved.changes.len();
         handle.segment.write().apply(resolved);
+        self.after_commit(collection, &handle, changes);
         Ok(())
+    }
+
+    /// Counts applied changes and writes the index checkpoint when enough have gathered:
+    /// at least `sync_threshold`, and a quarter of the collection, so that a large
+    /// collection is not written out for every small batch.
+    fn after_commit(&self, collection: &Uuid, handle: &CollectionHandle, changes: usize) {
+        if self.path.is_none() {
+            return;
+        }
+        let pending = handle
+            .changes_since_checkpoint
+            .fetch_add(changes, Ordering::Relaxed)
+            + changes;
+        let live = handle.segment.read().count() as usize;
+        if pending >= handle.sync_threshold.max(live / 4) {
+            self.write_checkpoint(collection, handle);
+        }
+    }
+
+    /// Writes a collection's index checkpoint. The caller holds the collection's writer
+    /// lock. A failure is logged, not returned: the checkpoint is a cache of what the
+    /// records hold, and the write it follows is already durable.
+    fn write_checkpoint(&self, collection: &Uuid, handle: &CollectionHandle) {
+        let Some(dir) = &self.path else { return };
+        let Some(bytes) = handle.segment.read().index_checkpoint() else {
+            return;
+        };
+        let path = checkpoint_path(dir, collection);
+        match write_atomically(&path, &bytes) {
+            Ok(()) => handle.changes_since_checkpoint.store(0, Ordering::Relaxed),
+            Err(e) => log::error!(
+                "could not write the index checkpoint {}: {e}",
+                path.display()
+            ),
+        }
+    }
+
+    fn remove_checkpoint(&self, collection: &Uuid) {
+        if let Some(dir) = &self.path {
+            let path = checkpoint_path(dir, collection);
+            if let Err(e) = std::fs::remove_file(&path)
+                && e.kind() != std::io::ErrorKind::NotFound
+            {
+                log::error!(
+                    "could not remove the index checkpoint {}: {e}",
+                    path.display()
+                );
+            }
+        }
     }
 
     /// Deletes by ids and/or filter and returns Chroma's count: the number of ids given when
@@ -617,7 +762,9 @@ impl Database {
         };
         if !resolved.changes.is_empty() {
             self.storage()?.commit(&resolved)?;
+            let changes = resolved.changes.len();
             handle.segment.write().apply(resolved);
+            self.after_commit(collection, &handle, changes);
         }
         Ok(reported)
     }

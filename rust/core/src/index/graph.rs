@@ -11,6 +11,7 @@ use std::collections::{BinaryHeap, HashMap};
 
 use rayon::prelude::*;
 
+use crate::codec::{DecodeError, Decoder, Encoder};
 use crate::distance::{PreparedQuery, Space, dot, squared_l2};
 use crate::segment::VectorStore;
 
@@ -108,6 +109,9 @@ pub struct Graph {
     /// Layer 0: `2 * max_neighbors` slots per label, `base_len` of them used.
     base: Vec<u32>,
     base_len: Vec<u16>,
+    /// Layer-0 links pointing at each label, so that pruning never cuts a label's last one
+    /// (which would make it unreachable).
+    in_degree: Vec<u32>,
     /// Layers above 0, only for the few labels that reach them: `upper[label][layer - 1]`.
     upper: HashMap<u32, Vec<Vec<u32>>>,
     entry: Option<u32>,
@@ -128,6 +132,7 @@ impl Graph {
             levels: Vec::new(),
             base: Vec::new(),
             base_len: Vec::new(),
+            in_degree: Vec::new(),
             upper: HashMap::new(),
             entry: None,
         }
@@ -165,6 +170,13 @@ impl Graph {
     fn set_links(&mut self, label: u32, layer: usize, links: &[u32]) {
         if layer == 0 {
             let start = label as usize * self.base_capacity();
+            let old_len = self.base_len[label as usize] as usize;
+            for &old in &self.base[start..start + old_len] {
+                self.in_degree[old as usize] -= 1;
+            }
+            for &new in links {
+                self.in_degree[new as usize] += 1;
+            }
             self.base[start..start + links.len()].copy_from_slice(links);
             self.base_len[label as usize] = links.len() as u16;
         } else {
@@ -345,9 +357,10 @@ impl Graph {
             self.set_links(node, layer, &links);
             return;
         }
-        // A full list keeps its closest links. The diversity heuristic would compare every
-        // pair of them, and this runs for most insertions once the graph has filled up;
-        // new labels still choose their own links with the heuristic.
+        // A full list drops its farthest link. The diversity heuristic would compare every
+        // pair of links, and this runs for most insertions once the graph has filled up;
+        // new labels still choose their own links with the heuristic. On layer 0 the
+        // dropped link is the farthest whose target keeps another way in.
         let node_row = self.row(node);
         let mut candidates: Vec<Scored> = current
             .iter()
@@ -358,7 +371,15 @@ impl Graph {
             })
             .collect();
         candidates.sort();
-        candidates.truncate(self.capacity(layer));
+        let reachable_otherwise = |c: &Scored| {
+            let incoming = self.in_degree[c.label as usize] + u32::from(c.label == new);
+            layer > 0 || incoming >= 2
+        };
+        let dropped = candidates
+            .iter()
+            .rposition(reachable_otherwise)
+            .unwrap_or(candidates.len() - 1);
+        candidates.remove(dropped);
         let kept: Vec<u32> = candidates.iter().map(|c| c.label).collect();
         self.set_links(node, layer, &kept);
     }
@@ -370,6 +391,7 @@ impl Graph {
         self.levels.push(level);
         self.base.resize(self.base.len() + self.base_capacity(), 0);
         self.base_len.push(0);
+        self.in_degree.push(0);
         if level > 0 {
             self.upper.insert(label, vec![Vec::new(); level as usize]);
         }
@@ -426,11 +448,80 @@ impl Graph {
     pub fn memory_bytes(&self) -> usize {
         self.base.len() * 4
             + self.base_len.len() * 2
+            + self.in_degree.len() * 4
             + self.rows.len() * 5
             + self
                 .upper
                 .values()
                 .map(|l| l.iter().map(|v| v.capacity() * 4 + 24).sum::<usize>() + 48)
                 .sum::<usize>()
+    }
+}
+
+impl Graph {
+    pub fn encode(&self, e: &mut Encoder) {
+        e.u32(self.max_neighbors as u32);
+        e.u32(self.ef_construction as u32);
+        e.u64(self.seed);
+        e.u32(self.entry.unwrap_or(u32::MAX));
+        e.len(self.rows.len());
+        self.rows.iter().for_each(|&r| e.u32(r));
+        self.levels.iter().for_each(|&l| e.u8(l));
+        for label in 0..self.rows.len() as u32 {
+            for layer in 0..=self.levels[label as usize] as usize {
+                let links = self.links(label, layer);
+                e.len(links.len());
+                links.iter().for_each(|&n| e.u32(n));
+            }
+        }
+    }
+
+    /// Reads a graph written by [`Graph::encode`], checking every link and level so that a
+    /// damaged file is an error rather than a graph that crashes a later search.
+    pub fn decode(space: Space, d: &mut Decoder<'_>) -> Result<Graph, DecodeError> {
+        let bad = |what: &str| DecodeError(format!("graph checkpoint: {what}"));
+        let max_neighbors = d.u32()? as usize;
+        let ef_construction = d.u32()? as usize;
+        if !(1..=1_024).contains(&max_neighbors) {
+            return Err(bad("neighbour count out of range"));
+        }
+        let mut graph = Graph::new(space, max_neighbors, ef_construction);
+        graph.seed = d.u64()?;
+        let entry = d.u32()?;
+        let n = d.len(5)?;
+        graph.rows = (0..n).map(|_| d.u32()).collect::<Result<_, _>>()?;
+        graph.levels = (0..n).map(|_| d.u8()).collect::<Result<_, _>>()?;
+        graph.base = vec![0; n * graph.base_capacity()];
+        graph.base_len = vec![0; n];
+        graph.in_degree = vec![0; n];
+        for label in 0..n as u32 {
+            let level = graph.levels[label as usize];
+            if level > 15 {
+                return Err(bad("level out of range"));
+            }
+            if level > 0 {
+                graph.upper.insert(label, vec![Vec::new(); level as usize]);
+            }
+            for layer in 0..=level as usize {
+                let count = d.len(4)?;
+                if count > graph.capacity(layer) {
+                    return Err(bad("too many links"));
+                }
+                let links: Vec<u32> = (0..count).map(|_| d.u32()).collect::<Result<_, _>>()?;
+                if links
+                    .iter()
+                    .any(|&l| l as usize >= n || graph.levels[l as usize] < layer as u8)
+                {
+                    return Err(bad("link to a missing node"));
+                }
+                graph.set_links(label, layer, &links);
+            }
+        }
+        graph.entry = match entry {
+            u32::MAX if n == 0 => None,
+            e if (e as usize) < n => Some(e),
+            _ => return Err(bad("entry point out of range")),
+        };
+        Ok(graph)
     }
 }

@@ -13,6 +13,7 @@ use roaring::RoaringBitmap;
 use super::flat::exact_search;
 use super::graph::Graph;
 use super::{Hit, IndexStats, VectorIndex};
+use crate::codec::{DecodeError, Decoder, Encoder};
 use crate::config::HnswConfiguration;
 use crate::distance::{PreparedQuery, Space};
 use crate::segment::VectorStore;
@@ -27,6 +28,19 @@ const REBUILD_TOMBSTONE_SHARE: f64 = 0.3;
 /// ... but not for small graphs, which the exact path serves anyway.
 const REBUILD_MIN_POINTS: usize = 1_000;
 const NO_LABEL: u32 = u32::MAX;
+/// First bytes of a checkpoint file; the digit is the format version.
+const CHECKPOINT_MAGIC: &[u8; 8] = b"AZGRAPH1";
+
+/// A vector's checksum, recorded per label so that a restored graph can tell which rows
+/// still hold the vector it was built from.
+fn vector_checksum(vector: &[f32]) -> u32 {
+    let mut hasher = crc32fast::Hasher::new();
+    for chunk in vector.chunks(256) {
+        let bytes: Vec<u8> = chunk.iter().flat_map(|x| x.to_le_bytes()).collect();
+        hasher.update(&bytes);
+    }
+    hasher.finalize()
+}
 
 /// What to build and search with; the mutable search parameters change in place.
 #[derive(Debug, Clone, Copy)]
@@ -93,6 +107,91 @@ impl HnswIndex {
 
     fn is_current(&self, label: u32) -> bool {
         self.label_of_row.get(self.graph.row(label) as usize) == Some(&label)
+    }
+
+    /// The index as checkpoint bytes: the graph, then for each label whether it is current
+    /// and the checksum of its vector, then a checksum of everything before.
+    fn encode_checkpoint(&self, vectors: &VectorStore) -> Vec<u8> {
+        let mut e = Encoder::default();
+        e.buf.extend_from_slice(CHECKPOINT_MAGIC);
+        self.graph.encode(&mut e);
+        for label in 0..self.graph.len() as u32 {
+            if self.is_current(label) {
+                e.u8(1);
+                e.u32(vector_checksum(vectors.get(self.graph.row(label))));
+            } else {
+                e.u8(0);
+            }
+        }
+        let checksum = crc32fast::hash(&e.buf);
+        e.u32(checksum);
+        e.buf
+    }
+
+    /// Restores an index from checkpoint bytes and brings it up to date with the rows the
+    /// segment holds: labels whose row is gone or holds another vector now become
+    /// tombstones, and live rows without a label are inserted. Returns the index and how
+    /// many rows had to be inserted.
+    pub fn restore(
+        parameters: HnswParameters,
+        bytes: &[u8],
+        vectors: &VectorStore,
+        live: &RoaringBitmap,
+    ) -> Result<(HnswIndex, usize), DecodeError> {
+        let body_len = bytes
+            .len()
+            .checked_sub(4)
+            .filter(|&n| n >= CHECKPOINT_MAGIC.len())
+            .ok_or_else(|| DecodeError("checkpoint too short".to_string()))?;
+        let (body, trailer) = bytes.split_at(body_len);
+        if crc32fast::hash(body) != u32::from_le_bytes(trailer.try_into().expect("4 bytes")) {
+            return Err(DecodeError("checkpoint checksum mismatch".to_string()));
+        }
+        if &body[..CHECKPOINT_MAGIC.len()] != CHECKPOINT_MAGIC {
+            return Err(DecodeError("not a graph checkpoint".to_string()));
+        }
+        let mut d = Decoder::new(&body[CHECKPOINT_MAGIC.len()..]);
+        let graph = Graph::decode(parameters.space, &mut d)?;
+        let mut label_of_row: Vec<u32> = Vec::new();
+        let mut tombstones = 0;
+        for label in 0..graph.len() as u32 {
+            let checksum = if d.bool()? { Some(d.u32()?) } else { None };
+            let row = graph.row(label);
+            let still_current = checksum.is_some_and(|c| {
+                live.contains(row)
+                    && label_of_row
+                        .get(row as usize)
+                        .is_none_or(|&l| l == NO_LABEL)
+                    && vector_checksum(vectors.get(row)) == c
+            });
+            if still_current {
+                if label_of_row.len() <= row as usize {
+                    label_of_row.resize(row as usize + 1, NO_LABEL);
+                }
+                label_of_row[row as usize] = label;
+            } else {
+                tombstones += 1;
+            }
+        }
+        if !d.is_empty() {
+            return Err(DecodeError("trailing bytes in checkpoint".to_string()));
+        }
+        let missing: Vec<u32> = live
+            .iter()
+            .filter(|&row| {
+                label_of_row
+                    .get(row as usize)
+                    .is_none_or(|&l| l == NO_LABEL)
+            })
+            .collect();
+        let mut index = HnswIndex {
+            parameters,
+            graph,
+            label_of_row,
+            tombstones,
+        };
+        index.insert_rows(&missing, vectors);
+        Ok((index, missing.len()))
     }
 
     /// Inserts the current vectors of `rows` under new labels.
@@ -191,6 +290,10 @@ impl VectorIndex for HnswIndex {
             .unwrap_or_else(|| exact_search(vectors, query, k, allowed))
     }
 
+    fn checkpoint(&self, vectors: &VectorStore) -> Vec<u8> {
+        self.encode_checkpoint(vectors)
+    }
+
     fn set_ef_search(&mut self, ef_search: usize) {
         self.parameters.ef_search = ef_search;
     }
@@ -208,6 +311,59 @@ impl VectorIndex for HnswIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_checkpoint_restores_the_graph_and_catches_up_with_later_changes() {
+        let mut vectors = random_vectors(3_000, 8, 5);
+        let rows: Vec<u32> = (0..3_000).collect();
+        let index = index(Space::Cosine, &vectors, &rows);
+        let bytes = index.checkpoint(&vectors);
+        let all: RoaringBitmap = rows.iter().copied().collect();
+
+        let (restored, inserted) =
+            HnswIndex::restore(index.parameters, &bytes, &vectors, &all).unwrap();
+        assert_eq!(inserted, 0);
+        let points = |i: &HnswIndex| (i.stats().points, i.stats().tombstones);
+        assert_eq!(points(&restored), points(&index));
+        for q in [0u32, 77, 2_999] {
+            let query = PreparedQuery::new(Space::Cosine, vectors.get(q));
+            assert_eq!(
+                restored.search(&vectors, &query, 5, &all),
+                index.search(&vectors, &query, 5, &all)
+            );
+        }
+
+        // After the checkpoint: rows 0..100 deleted, rows 100..150 given new vectors,
+        // rows 3000..3010 added. The restored index must reflect all of it.
+        let fresh = random_vectors(60, 8, 6);
+        for (i, row) in (100..150).chain(3_000..3_010).enumerate() {
+            vectors.set(row, fresh.get(i as u32));
+        }
+        let live: RoaringBitmap = (100..3_010).collect();
+        let (restored, inserted) =
+            HnswIndex::restore(index.parameters, &bytes, &vectors, &live).unwrap();
+        assert_eq!(inserted, 60);
+        assert_eq!(restored.stats().points - restored.stats().tombstones, 2_910);
+        for row in [100u32, 149, 3_005] {
+            let query = PreparedQuery::new(Space::Cosine, vectors.get(row));
+            assert_eq!(restored.search(&vectors, &query, 1, &live)[0].row, row);
+        }
+    }
+
+    #[test]
+    fn damaged_checkpoints_are_refused() {
+        let vectors = random_vectors(500, 4, 7);
+        let rows: Vec<u32> = (0..500).collect();
+        let all: RoaringBitmap = rows.iter().copied().collect();
+        let index = index(Space::L2, &vectors, &rows);
+        let bytes = index.checkpoint(&vectors);
+        for cut in [0, 3, 10, bytes.len() / 2, bytes.len() - 1] {
+            assert!(HnswIndex::restore(index.parameters, &bytes[..cut], &vectors, &all).is_err());
+        }
+        let mut flipped = bytes.clone();
+        flipped[bytes.len() / 3] ^= 0x40;
+        assert!(HnswIndex::restore(index.parameters, &flipped, &vectors, &all).is_err());
+    }
 
     fn random_vectors(n: u32, dim: usize, seed: u64) -> VectorStore {
         let mut state = seed;

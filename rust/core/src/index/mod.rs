@@ -38,6 +38,8 @@ pub trait VectorIndex: Send + Sync {
     fn remove(&mut self, rows: &[u32]);
     /// Gives back space held by deleted and replaced vectors, when there is enough of it.
     fn compact(&mut self, vectors: &VectorStore, live: &RoaringBitmap);
+    /// The index as bytes to store, restorable by the index type.
+    fn checkpoint(&self, vectors: &VectorStore) -> Vec<u8>;
     /// Changes the search beam width; it takes effect with the next search.
     fn set_ef_search(&mut self, ef_search: usize);
     fn stats(&self) -> IndexStats;

@@ -8,6 +8,17 @@ mod vectors;
 
 pub use vectors::VectorStore;
 
+/// Where a loaded segment's vector index came from.
+#[derive(Debug, PartialEq, Eq)]
+pub enum IndexOrigin {
+    /// The collection has no vectors yet.
+    Empty,
+    /// Restored from its checkpoint; `reinserted` rows changed after it was written.
+    Checkpoint { reinserted: usize },
+    /// Built from the records, because there was no checkpoint or it could not be used.
+    Built { unusable_checkpoint: Option<String> },
+}
+
 use std::collections::HashMap;
 use std::ops::Bound;
 
@@ -200,9 +211,56 @@ impl Segment {
         }
     }
 
+    /// A segment loaded from stored records. Its vector index is restored from
+    /// `checkpoint` when that is usable (and brought up to date with the records), else
+    /// built from the records.
+    pub fn load(
+        collection: i64,
+        index: HnswParameters,
+        dimension: Option<usize>,
+        records: ResolvedBatch,
+        checkpoint: Option<&[u8]>,
+    ) -> (Segment, IndexOrigin) {
+        let mut segment = Segment::new(collection, index, dimension, records.next_row);
+        let (written, _) = segment.apply_rows(records);
+        let Some(vectors) = &segment.vectors else {
+            return (segment, IndexOrigin::Empty);
+        };
+        let origin = match checkpoint.map(|b| HnswIndex::restore(index, b, vectors, &segment.live))
+        {
+            Some(Ok((restored, reinserted))) => {
+                segment.index = Box::new(restored);
+                IndexOrigin::Checkpoint { reinserted }
+            }
+            failed => {
+                segment.index.upsert(&written, vectors);
+                IndexOrigin::Built {
+                    unusable_checkpoint: failed.and_then(|r| r.err()).map(|e| e.0),
+                }
+            }
+        };
+        (segment, origin)
+    }
+
     /// Publishes a batch that is already durable. Takes it by value: its strings and
     /// vectors move into memory instead of being copied.
     pub fn apply(&mut self, batch: ResolvedBatch) {
+        let (written, deleted) = self.apply_rows(batch);
+        self.index.remove(&deleted);
+        if let Some(vectors) = &self.vectors {
+            self.index.upsert(&written, vectors);
+            self.index.compact(vectors, &self.live);
+        }
+    }
+
+    /// The vector index as bytes to store, or `None` while the segment has no vectors.
+    pub fn index_checkpoint(&self) -> Option<Vec<u8>> {
+        self.vectors.as_ref().map(|v| self.index.checkpoint(v))
+    }
+
+    /// Applies a batch to the rows and their metadata and text indexes; returns the rows
+    /// whose vectors were written and the rows deleted, for the vector index.
+    fn apply_rows(&mut self, batch: ResolvedBatch) -> (Vec<u32>, Vec<u32>) {
         if let Some(dimension) = batch.dimension
             && self.vectors.is_none()
         {
@@ -226,11 +284,7 @@ impl Segment {
                 }
             }
         }
-        self.index.remove(&deleted);
-        if let Some(vectors) = &self.vectors {
-            self.index.upsert(&written, vectors);
-            self.index.compact(vectors, &self.live);
-        }
+        (written, deleted)
     }
 
     pub fn set_ef_search(&mut self, ef_search: usize) {
