@@ -221,11 +221,14 @@ impl Segment {
         records: ResolvedBatch,
         checkpoint: Option<&[u8]>,
     ) -> (Segment, IndexOrigin) {
-        let mut segment = Segment::new(collection, index, dimension, records.next_row);
+        let next_row = records.next_row;
+        let mut segment = Segment::new(collection, index, dimension, next_row);
         let (written, _) = segment.apply_rows(records);
-        let Some(vectors) = &segment.vectors else {
+        let Some(vectors) = &mut segment.vectors else {
             return (segment, IndexOrigin::Empty);
         };
+        vectors.cover_rows(next_row);
+        let vectors = &*vectors;
         let origin = match checkpoint.map(|b| HnswIndex::restore(index, b, vectors, &segment.live))
         {
             Some(Ok((restored, reinserted))) => {
@@ -407,5 +410,51 @@ impl FilterSource for Segment {
                     .is_some_and(|doc| regex.is_match(doc))
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn put(row: u32, vector: [f32; 2]) -> Change {
+        Change::Put(PutRecord {
+            row,
+            id: format!("id{row}"),
+            embedding: Some(vector.to_vec()),
+            document: None,
+            metadata: None,
+            uri: None,
+        })
+    }
+
+    #[test]
+    fn a_restored_graph_keeps_tombstones_of_rows_deleted_before_the_load() {
+        let parameters = HnswParameters {
+            space: Space::L2,
+            max_neighbors: 4,
+            ef_construction: 20,
+            ef_search: 20,
+        };
+        let batch = |changes: Vec<Change>| ResolvedBatch {
+            collection: 1,
+            dimension: Some(2),
+            next_row: 6,
+            changes,
+        };
+        let mut segment = Segment::new(1, parameters, None, 0);
+        segment.apply(batch((0..6).map(|r| put(r, [r as f32, 1.0])).collect()));
+        segment.apply(batch(vec![Change::Delete { row: 5 }]));
+        let checkpoint = segment.index_checkpoint().unwrap();
+
+        // A restart loads rows 0..5 only; the checkpoint still holds row 5's tombstone.
+        let records = batch((0..5).map(|r| put(r, [r as f32, 1.0])).collect());
+        let (mut loaded, origin) =
+            Segment::load(1, parameters, Some(2), records, Some(&checkpoint));
+        assert_eq!(origin, IndexOrigin::Checkpoint { reinserted: 0 });
+        loaded.apply(batch(vec![put(0, [9.0, 9.0])]));
+        let everything = loaded.live.clone();
+        let hits = loaded.nearest(&[9.0, 9.0], 2, &everything);
+        assert_eq!(hits[0].row, 0);
     }
 }

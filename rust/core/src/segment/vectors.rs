@@ -34,6 +34,17 @@ impl VectorStore {
         self.inverse_norms[row] = inverse_norm(vector);
     }
 
+    /// Makes room for rows `0..rows`; new rows are zero vectors. A loaded segment covers
+    /// every row number ever assigned, so that a restored graph's tombstones, whose rows
+    /// were deleted before the load, still point inside the store.
+    pub fn cover_rows(&mut self, rows: u32) {
+        let rows = rows as usize;
+        if self.inverse_norms.len() < rows {
+            self.inverse_norms.resize(rows, 0.0);
+            self.data.resize(rows * self.dimension, 0.0);
+        }
+    }
+
     pub fn get(&self, row: u32) -> &[f32] {
         let start = row as usize * self.dimension;
         &self.data[start..start + self.dimension]
