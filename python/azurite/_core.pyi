@@ -17,7 +17,10 @@ class Database:
     that reaches storage releases the GIL."""
 
     def __new__(
-        cls, path: str | PathLike[str] | None = None, durability: str = "process"
+        cls,
+        path: str | PathLike[str] | None = None,
+        durability: str = "process",
+        read_only: bool = False,
     ) -> Database: ...
     @property
     def path(self) -> str | None: ...

@@ -24,6 +24,9 @@ DEFAULTS: dict[str, Any] = {
     # "process" survives a crash of the process; "full" also syncs every write to disk so
     # that it survives power loss, at a cost per write.
     "azurite_durability": "process",
+    # Open an existing database directory for reading while another process writes to it:
+    # the client sees what was committed when it opened, and refuses writes.
+    "azurite_read_only": False,
 }
 
 _TRUE = {"1", "true", "yes", "on"}

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import azurite
-from azurite.errors import CorruptionError, DatabaseLockedError
+from azurite.errors import AuthorizationError, CorruptionError, DatabaseLockedError, NotFoundError
 
 
 def run_python(code: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -146,6 +146,54 @@ def test_a_second_process_is_refused_with_the_holders_pid(tmp_path: Path) -> Non
             holder.kill()
     # Once the holder is gone the directory opens normally.
     azurite.PersistentClient(tmp_path).close()
+
+
+WRITER_HOLDING_THE_DIRECTORY = """
+    import sys, time
+    import azurite
+
+    client = azurite.PersistentClient(sys.argv[1])
+    collection = client.create_collection("shared", embedding_function=None)
+    collection.add(ids=["a", "b"], embeddings=[[1.0, 0.0], [0.0, 1.0]], documents=["x", "y"])
+    print("written", flush=True)
+    time.sleep(60)
+"""
+
+
+def test_another_process_can_read_while_the_writer_holds_the_directory(tmp_path: Path) -> None:
+    with subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(WRITER_HOLDING_THE_DIRECTORY), str(tmp_path)],
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as writer:
+        try:
+            assert writer.stdout is not None and writer.stdout.readline().strip() == "written"
+            with pytest.raises(DatabaseLockedError, match="read-only"):
+                azurite.PersistentClient(tmp_path)
+            reader = azurite.PersistentClient(
+                tmp_path, settings=azurite.Settings(azurite_read_only=True)
+            )
+            try:
+                collection = reader.get_collection("shared")
+                assert collection.get()["documents"] == ["x", "y"]
+                hits = collection.query(query_embeddings=[[0.9, 0.1]], n_results=1, include=[])
+                assert hits["ids"] == [["a"]]
+                with pytest.raises(AuthorizationError, match="read-only"):
+                    collection.add(ids=["c"], embeddings=[[1.0, 1.0]])
+                with pytest.raises(AuthorizationError, match="read-only"):
+                    reader.create_collection("other", embedding_function=None)
+                assert collection.count() == 2
+            finally:
+                reader.close()
+        finally:
+            writer.kill()
+
+
+def test_a_read_only_open_of_a_missing_database_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(NotFoundError, match="no Azurite database"):
+        azurite.PersistentClient(
+            tmp_path / "missing", settings=azurite.Settings(azurite_read_only=True)
+        )
 
 
 def make_database(path: Path) -> None:

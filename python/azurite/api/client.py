@@ -46,7 +46,9 @@ class _System:
         self.identifier = identifier
         self.settings = settings
         path = None if identifier == EPHEMERAL else identifier
-        self.database = _core.Database(path, settings.azurite_durability)
+        self.database = _core.Database(
+            path, settings.azurite_durability, bool(settings.azurite_read_only)
+        )
         self.clients = 0
 
 

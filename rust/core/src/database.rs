@@ -46,6 +46,10 @@ pub enum Durability {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct DatabaseOptions {
     pub durability: Durability,
+    /// Open an existing directory for reading, beside a writer in another process: no
+    /// lock is taken, the state is the one committed when the database is opened, and
+    /// every write is refused.
+    pub read_only: bool,
 }
 
 /// A collection as the catalog describes it.
@@ -157,6 +161,7 @@ impl Storage {
 }
 
 pub struct Database {
+    read_only: bool,
     path: Option<PathBuf>,
     /// `None` once the database is closed.
     storage: Mutex<Option<Storage>>,
@@ -182,7 +187,7 @@ fn lock_directory(dir: &Path) -> Result<File> {
         let holder = if holder.is_empty() { "unknown" } else { holder };
         return Err(Error::Locked(format!(
             "The database at {} is already open for writing in another process (pid {holder}). \
-             Close it there first.",
+             Close it there first, or open it read-only (Settings(azurite_read_only=True)).",
             dir.display()
         )));
     }
@@ -313,6 +318,16 @@ impl Database {
     pub fn open(path: Option<&Path>, options: DatabaseOptions) -> Result<Database> {
         let sync = options.durability == Durability::Full;
         let (lock, store, log) = match path {
+            Some(dir) if options.read_only => {
+                let file = dir.join(STORE_FILE);
+                if !file.exists() {
+                    return Err(Error::NotFound(format!(
+                        "There is no Azurite database at {} to open read-only",
+                        dir.display()
+                    )));
+                }
+                (None, Store::open_read_only(&file)?, None)
+            }
             Some(dir) => {
                 std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
                 let lock = lock_directory(dir)?;
@@ -334,7 +349,7 @@ impl Database {
         };
         let last_seq = store.applied_seq()?;
         let mut collections = HashMap::new();
-        if let Some(dir) = path {
+        if let Some(dir) = path.filter(|_| !options.read_only) {
             std::fs::create_dir_all(dir.join(INDEX_DIR))
                 .map_err(|e| Error::io(dir.join(INDEX_DIR), e))?;
         }
@@ -350,6 +365,7 @@ impl Database {
             );
         }
         Ok(Database {
+            read_only: options.read_only,
             path: path.map(Path::to_path_buf),
             storage: Mutex::new(Some(Storage {
                 store,
@@ -390,6 +406,21 @@ impl Database {
         })
     }
 
+    /// Refuses a write to a database opened read-only.
+    fn check_writable(&self) -> Result<()> {
+        if self.read_only {
+            let place = self
+                .path
+                .as_deref()
+                .map_or("".into(), |p| p.display().to_string());
+            return Err(Error::PermissionDenied(format!(
+                "The database at {place} is open read-only: write from the process that \
+                 opened it for writing"
+            )));
+        }
+        Ok(())
+    }
+
     /// The storage of an open database, locked for the caller.
     fn storage(&self) -> Result<parking_lot::MappedMutexGuard<'_, Storage>> {
         parking_lot::MutexGuard::try_map(self.storage.lock(), Option::as_mut)
@@ -401,6 +432,7 @@ impl Database {
     }
 
     pub fn reset(&self) -> Result<()> {
+        self.check_writable()?;
         let mut storage = self.storage()?;
         let mut collections = self.collections.write();
         storage.store.reset()?;
@@ -414,6 +446,7 @@ impl Database {
     // ---- tenants and databases
 
     pub fn create_tenant(&self, name: &str) -> Result<()> {
+        self.check_writable()?;
         check_tenant_name(name)?;
         self.storage()?.store.create_tenant(name)
     }
@@ -427,6 +460,7 @@ impl Database {
     }
 
     pub fn create_database(&self, name: &str, tenant: &str) -> Result<DatabaseRecord> {
+        self.check_writable()?;
         check_database_name(name)?;
         self.storage()?.store.create_database(name, tenant)
     }
@@ -452,6 +486,7 @@ impl Database {
     }
 
     pub fn delete_database(&self, name: &str, tenant: &str) -> Result<()> {
+        self.check_writable()?;
         let mut storage = self.storage()?;
         let database = storage
             .store
@@ -508,6 +543,7 @@ impl Database {
                 "Collection [{name}] already exists"
             )));
         }
+        self.check_writable()?;
         let (key, id) =
             storage
                 .store
@@ -588,6 +624,7 @@ impl Database {
     }
 
     pub fn delete_collection(&self, tenant: &str, database: &str, name: &str) -> Result<()> {
+        self.check_writable()?;
         let mut storage = self.storage()?;
         let database_id = Self::database_id(&storage.store, tenant, database)?
             .ok_or_else(|| Self::missing_collection(name))?;
@@ -609,6 +646,7 @@ impl Database {
         new_metadata: Option<&Metadata>,
         new_configuration: Option<&Value>,
     ) -> Result<CollectionInfo> {
+        self.check_writable()?;
         if let Some(name) = new_name {
             check_collection_name(name, "new_name")?;
         }
@@ -674,6 +712,7 @@ impl Database {
 
     /// Adds, updates or upserts records: all of them or, on error, none.
     pub fn write(&self, collection: &Uuid, kind: WriteKind, batch: &RecordBatch) -> Result<()> {
+        self.check_writable()?;
         let handle = self.handle(collection)?;
         let _writer = handle.writer.lock();
         let resolved = handle.segment.read().resolve(kind, batch)?;
@@ -745,6 +784,7 @@ impl Database {
         filter: Option<&Filter>,
         limit: Option<u32>,
     ) -> Result<u64> {
+        self.check_writable()?;
         let handle = self.handle(collection)?;
         let _writer = handle.writer.lock();
         let (resolved, reported) = {

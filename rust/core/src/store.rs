@@ -144,6 +144,37 @@ impl Store {
         Ok(store)
     }
 
+    /// Opens the SQLite file at `path` for reading only, beside a writer in another
+    /// process: WAL mode lets it read the last committed state without blocking anyone.
+    pub fn open_read_only(path: &Path) -> Result<Store> {
+        let corrupt = |e: rusqlite::Error| Error::Corrupt {
+            path: path.to_path_buf(),
+            message: format!("cannot read the record store: {e}"),
+        };
+        let conn = Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(corrupt)?;
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(corrupt)?;
+        if version != MIGRATIONS.len() as i64 {
+            return Err(Error::Corrupt {
+                path: path.to_path_buf(),
+                message: format!(
+                    "schema version {version}, this Azurite reads {}: open it for writing once \
+                     to migrate it",
+                    MIGRATIONS.len()
+                ),
+            });
+        }
+        Ok(Store {
+            conn,
+            file: path.display().to_string(),
+        })
+    }
+
     fn corrupt(&self, message: impl Into<String>) -> Error {
         Error::Corrupt {
             path: self.file.clone().into(),

@@ -75,10 +75,16 @@ impl Database {
 
 #[pymethods]
 impl Database {
-    /// Opens the database stored in `path`, or an in-memory one when `path` is None.
+    /// Opens the database stored in `path`, or an in-memory one when `path` is None;
+    /// `read_only` opens an existing directory beside a writer in another process.
     #[new]
-    #[pyo3(signature = (path=None, durability="process"))]
-    fn new(py: Python<'_>, path: Option<PathBuf>, durability: &str) -> PyResult<Self> {
+    #[pyo3(signature = (path=None, durability="process", read_only=false))]
+    fn new(
+        py: Python<'_>,
+        path: Option<PathBuf>,
+        durability: &str,
+        read_only: bool,
+    ) -> PyResult<Self> {
         let durability = match durability {
             "process" => Durability::Process,
             "full" => Durability::Full,
@@ -88,7 +94,10 @@ impl Database {
                 )));
             }
         };
-        let options = DatabaseOptions { durability };
+        let options = DatabaseOptions {
+            durability,
+            read_only,
+        };
         let inner = run(py, || {
             azurite_core::Database::open(path.as_deref(), options)
         })?;
