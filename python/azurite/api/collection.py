@@ -9,7 +9,7 @@ float32 arrays and JSON filters to the core. Validation errors raised here end i
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from uuid import UUID
 
 import numpy as np
@@ -56,6 +56,15 @@ def _check_count(value: int | None) -> int | None:
     if value is not None and value < 0:
         raise OverflowError(OUT_OF_RANGE)
     return value
+
+
+class QueryRequest(NamedTuple):
+    """A validated query: the engine's arguments, the include list the result reports,
+    and the results themselves when the query rules out every record."""
+
+    arguments: tuple[Any, ...]
+    include: list[str]
+    empty_results: list[dict[str, Any]] | None
 
 
 class Collection:
@@ -223,9 +232,10 @@ class Collection:
         if len(present) != 1:
             raise ValueError(f"Exactly one of {', '.join(fields)} must be provided")
 
-    def _write(self, method: Any, record: dict[str, Any]) -> None:
+    def _write_arguments(self, record: dict[str, Any]) -> tuple[Any, ...]:
+        """The engine's arguments for add/update/upsert of a prepared record set."""
         embeddings = record["embeddings"]
-        method(
+        return (
             self._key,
             record["ids"],
             _as_matrix(embeddings) if embeddings is not None else None,
@@ -247,7 +257,7 @@ class Collection:
     ) -> None:
         """Adds records; ids that exist already are left unchanged."""
         record = self._prepare_add(ids, embeddings, metadatas, documents, images, uris)
-        self._write(self._db.add, record)
+        self._db.add(*self._write_arguments(record))
 
     def update(
         self,
@@ -261,7 +271,7 @@ class Collection:
         """Updates existing records (missing ids are ignored); metadata is merged key by
         key and a ``None`` value deletes its key."""
         record = self._prepare_update(ids, embeddings, metadatas, documents, images, uris)
-        self._write(self._db.update, record)
+        self._db.update(*self._write_arguments(record))
 
     def upsert(
         self,
@@ -274,7 +284,7 @@ class Collection:
     ) -> None:
         """Updates the records that exist and adds the others."""
         record = self._prepare_upsert(ids, embeddings, metadatas, documents, images, uris)
-        self._write(self._db.upsert, record)
+        self._db.upsert(*self._write_arguments(record))
 
     @v.suffix_method("delete")
     def _prepare_delete(
@@ -301,11 +311,15 @@ class Collection:
     ) -> dict[str, int]:
         """Deletes by ids and/or filter; with a filter, ``limit`` caps how many go (first
         in insertion order). Returns ``{"deleted": n}`` as chromadb 1.5 does."""
+        return {
+            "deleted": self._db.delete(*self._delete_arguments(ids, where, where_document, limit))
+        }
+
+    def _delete_arguments(
+        self, ids: Any, where: Any, where_document: Any, limit: Any
+    ) -> tuple[Any, ...]:
         ids = self._prepare_delete(ids, where, where_document, limit)
-        deleted = self._db.delete(
-            self._key, ids, _filter_json(where), _filter_json(where_document), limit
-        )
-        return {"deleted": deleted}
+        return (self._key, ids, _filter_json(where), _filter_json(where_document), limit)
 
     # ---- reads
 
@@ -350,9 +364,16 @@ class Collection:
     ) -> dict[str, Any]:
         """Records by ids and/or filter, in insertion order, after ``offset``, at most
         ``limit``."""
+        arguments, include = self._get_request(ids, where, limit, offset, where_document, include)
+        return self._get_result(self._db.get(*arguments), include)
+
+    def _get_request(
+        self, ids: Any, where: Any, limit: Any, offset: Any, where_document: Any, include: Any
+    ) -> tuple[tuple[Any, ...], list[str]]:
+        """The engine's arguments for `get`, and the include list the result reports."""
         include = list(include) if isinstance(include, list) else include
         ids, include = self._prepare_get(ids, where, where_document, include)
-        columns = self._db.get(
+        arguments = (
             self._key,
             ids,
             _filter_json(where),
@@ -361,7 +382,7 @@ class Collection:
             _check_count(offset) or 0,
             include,
         )
-        return self._get_result(columns, include)
+        return arguments, include
 
     def _get_result(self, columns: dict[str, Any], include: list[str]) -> dict[str, Any]:
         embeddings = columns["embeddings"]
@@ -384,7 +405,12 @@ class Collection:
 
     def peek(self, limit: int = 10) -> dict[str, Any]:
         """The first ``limit`` records, with their embeddings."""
-        columns = self._db.get(self._key, None, None, None, _check_count(limit), 0, PEEK_INCLUDE)
+        return self._peek_result(self._db.get(*self._peek_arguments(limit)))
+
+    def _peek_arguments(self, limit: int) -> tuple[Any, ...]:
+        return (self._key, None, None, None, _check_count(limit), 0, list(PEEK_INCLUDE))
+
+    def _peek_result(self, columns: dict[str, Any]) -> dict[str, Any]:
         result = self._get_result(columns, list(PEEK_INCLUDE))
         result["uris"] = None
         return result
@@ -438,6 +464,35 @@ class Collection:
     ) -> dict[str, Any]:
         """The ``n_results`` nearest records to each query, nearest first, among those
         passing ``ids``, ``where`` and ``where_document``."""
+        request = self._query_request(
+            query_embeddings,
+            query_texts,
+            query_images,
+            query_uris,
+            ids,
+            n_results,
+            where,
+            where_document,
+            include,
+        )
+        if request.empty_results is not None:
+            return self._query_result(request.empty_results, request.include)
+        return self._query_result(self._db.query(*request.arguments), request.include)
+
+    def _query_request(
+        self,
+        query_embeddings: Any,
+        query_texts: Any,
+        query_images: Any,
+        query_uris: Any,
+        ids: Any,
+        n_results: Any,
+        where: Any,
+        where_document: Any,
+        include: Any,
+    ) -> QueryRequest:
+        """Validates and embeds a query; the engine's arguments, or the empty results when
+        `ids=[]` rules out every record."""
         include = list(include) if isinstance(include, list) else include
         embeddings, include = self._prepare_query(
             query_embeddings,
@@ -452,20 +507,19 @@ class Collection:
         ids = v.maybe_cast_one_to_many(ids)
         matrix = _as_matrix(embeddings)
         if ids is not None and len(ids) == 0:
-            results = [_empty_columns(include) for _ in range(len(matrix))]
-        else:
-            # Like chromadb's engine, asking for "data" returns metadatas as well.
-            engine_include = [*include, "metadatas"] if "data" in include else include
-            results = self._db.query(
-                self._key,
-                matrix,
-                int(n_results),
-                ids,
-                _filter_json(where),
-                _filter_json(where_document),
-                engine_include,
-            )
-        return self._query_result(results, include)
+            return QueryRequest((), include, [_empty_columns(include) for _ in range(len(matrix))])
+        # Like chromadb's engine, asking for "data" returns metadatas as well.
+        engine_include = [*include, "metadatas"] if "data" in include else include
+        arguments = (
+            self._key,
+            matrix,
+            int(n_results),
+            ids,
+            _filter_json(where),
+            _filter_json(where_document),
+            engine_include,
+        )
+        return QueryRequest(arguments, include, None)
 
     def _query_result(self, results: list[dict[str, Any]], include: list[str]) -> dict[str, Any]:
         def column(name: str, wanted: bool) -> list[Any] | None:
@@ -504,6 +558,10 @@ class Collection:
     ) -> None:
         """Renames the collection, replaces its metadata, or changes its mutable
         configuration (``ef_search``, ``max_neighbors``, ``num_threads``, ...)."""
+        model = self._db.modify_collection(*self._modify_arguments(name, metadata, configuration))
+        self._after_modify(model, configuration)
+
+    def _modify_arguments(self, name: Any, metadata: Any, configuration: Any) -> tuple[Any, ...]:
         v.validate_collection_metadata_for_modify(metadata)
         if configuration and configuration.get("spann") is not None:
             raise ValueError("Trying to update SPANN config but schema has HNSW")
@@ -514,7 +572,10 @@ class Collection:
             if function is not None:
                 update["embedding_function"] = embedding.configuration_entry(function)
             configuration_json = json.dumps(update)
-        self._model = self._db.modify_collection(self._key, name, metadata, configuration_json)
+        return (self._key, name, metadata, configuration_json)
+
+    def _after_modify(self, model: dict[str, Any], configuration: Any) -> None:
+        self._model = model
         if configuration and configuration.get("embedding_function") is not None:
             self._embedding_function = configuration["embedding_function"]
 

@@ -26,7 +26,6 @@ import orjson
 
 from azurite import __version__
 from azurite.api import embedding
-from azurite.api import validation as v
 from azurite.api.client import (
     DEFAULT_DATABASE,
     DEFAULT_TENANT,
@@ -37,13 +36,8 @@ from azurite.api.client import (
 )
 from azurite.api.collection import (
     GET_INCLUDE,
-    PEEK_INCLUDE,
     QUERY_INCLUDE,
     Collection,
-    _as_matrix,
-    _check_count,
-    _empty_columns,
-    _filter_json,
 )
 from azurite.config import Settings
 from azurite.errors import (
@@ -633,8 +627,8 @@ class AdminHttpClient(HttpClientAPI):
 
 class AsyncCollection(Collection):
     """A collection of an :class:`AsyncClientAPI`: the same methods as ``Collection``,
-    as coroutines. Arguments are validated and results shaped by ``Collection``'s own
-    helpers; only the calls to the server are awaited."""
+    as coroutines. ``Collection`` validates, embeds and builds each engine call and shapes
+    its result; only the call to the server is awaited."""
 
     async def add(
         self,
@@ -646,7 +640,7 @@ class AsyncCollection(Collection):
         uris: Any = None,
     ) -> None:
         record = self._prepare_add(ids, embeddings, metadatas, documents, images, uris)
-        await self._send_write(self._db.add, record)
+        await self._db.add(*self._write_arguments(record))
 
     async def update(
         self,
@@ -658,7 +652,7 @@ class AsyncCollection(Collection):
         uris: Any = None,
     ) -> None:
         record = self._prepare_update(ids, embeddings, metadatas, documents, images, uris)
-        await self._send_write(self._db.update, record)
+        await self._db.update(*self._write_arguments(record))
 
     async def upsert(
         self,
@@ -670,18 +664,7 @@ class AsyncCollection(Collection):
         uris: Any = None,
     ) -> None:
         record = self._prepare_upsert(ids, embeddings, metadatas, documents, images, uris)
-        await self._send_write(self._db.upsert, record)
-
-    async def _send_write(self, method: Any, record: dict[str, Any]) -> None:
-        embeddings = record["embeddings"]
-        await method(
-            self._key,
-            record["ids"],
-            _as_matrix(embeddings) if embeddings is not None else None,
-            record["metadatas"],
-            record["documents"],
-            record["uris"],
-        )
+        await self._db.upsert(*self._write_arguments(record))
 
     async def delete(  # type: ignore[override]
         self,
@@ -690,11 +673,8 @@ class AsyncCollection(Collection):
         where_document: dict[str, Any] | None = None,
         limit: int | None = None,
     ) -> dict[str, int]:
-        ids = self._prepare_delete(ids, where, where_document, limit)
-        deleted = await self._db.delete(
-            self._key, ids, _filter_json(where), _filter_json(where_document), limit
-        )
-        return {"deleted": deleted}
+        arguments = self._delete_arguments(ids, where, where_document, limit)
+        return {"deleted": await self._db.delete(*arguments)}
 
     async def count(self, read_level: Any = None) -> int:  # type: ignore[override]
         return await self._db.count(self._key)
@@ -708,25 +688,11 @@ class AsyncCollection(Collection):
         where_document: dict[str, Any] | None = None,
         include: list[str] = GET_INCLUDE,
     ) -> dict[str, Any]:
-        include = list(include) if isinstance(include, list) else include
-        ids, include = self._prepare_get(ids, where, where_document, include)
-        columns = await self._db.get(
-            self._key,
-            ids,
-            _filter_json(where),
-            _filter_json(where_document),
-            _check_count(limit),
-            _check_count(offset) or 0,
-            include,
-        )
-        return self._get_result(columns, include)
+        arguments, include = self._get_request(ids, where, limit, offset, where_document, include)
+        return self._get_result(await self._db.get(*arguments), include)
 
     async def peek(self, limit: int = 10) -> dict[str, Any]:  # type: ignore[override]
-        include = list(PEEK_INCLUDE)
-        columns = await self._db.get(self._key, None, None, None, _check_count(limit), 0, include)
-        result = self._get_result(columns, include)
-        result["uris"] = None
-        return result
+        return self._peek_result(await self._db.get(*self._peek_arguments(limit)))
 
     async def query(  # type: ignore[override]
         self,
@@ -740,33 +706,20 @@ class AsyncCollection(Collection):
         where_document: dict[str, Any] | None = None,
         include: list[str] = QUERY_INCLUDE,
     ) -> dict[str, Any]:
-        include = list(include) if isinstance(include, list) else include
-        embeddings, include = self._prepare_query(
+        request = self._query_request(
             query_embeddings,
             query_texts,
             query_images,
             query_uris,
+            ids,
             n_results,
             where,
             where_document,
             include,
         )
-        ids = v.maybe_cast_one_to_many(ids)
-        matrix = _as_matrix(embeddings)
-        if ids is not None and len(ids) == 0:
-            results = [_empty_columns(include) for _ in range(len(matrix))]
-        else:
-            engine_include = [*include, "metadatas"] if "data" in include else include
-            results = await self._db.query(
-                self._key,
-                matrix,
-                int(n_results),
-                ids,
-                _filter_json(where),
-                _filter_json(where_document),
-                engine_include,
-            )
-        return self._query_result(results, include)
+        if request.empty_results is not None:
+            return self._query_result(request.empty_results, request.include)
+        return self._query_result(await self._db.query(*request.arguments), request.include)
 
     async def modify(  # type: ignore[override]
         self,
@@ -774,21 +727,8 @@ class AsyncCollection(Collection):
         metadata: dict[str, Any] | None = None,
         configuration: dict[str, Any] | None = None,
     ) -> None:
-        v.validate_collection_metadata_for_modify(metadata)
-        if configuration and configuration.get("spann") is not None:
-            raise ValueError("Trying to update SPANN config but schema has HNSW")
-        configuration_json = None
-        if configuration:
-            update = dict(configuration)
-            function = update.pop("embedding_function", None)
-            if function is not None:
-                update["embedding_function"] = embedding.configuration_entry(function)
-            configuration_json = json.dumps(update)
-        self._model = await self._db.modify_collection(
-            self._key, name, metadata, configuration_json
-        )
-        if configuration and configuration.get("embedding_function") is not None:
-            self._embedding_function = configuration["embedding_function"]
+        arguments = self._modify_arguments(name, metadata, configuration)
+        self._after_modify(await self._db.modify_collection(*arguments), configuration)
 
 
 class AsyncClientAPI:
