@@ -132,11 +132,11 @@ class _ClientBase(SharedSystemClient):
         return self._settings
 
 
-class AdminClient(_ClientBase):
-    """Manages tenants and databases."""
+class TenantsAndDatabases:
+    """The tenant and database calls of an admin client, over whatever database its
+    ``_db`` reaches: the embedded engine, or a server through the HTTP client."""
 
-    def __init__(self, settings: Settings | None = None) -> None:
-        super().__init__(settings)
+    _db: Any
 
     def create_tenant(self, name: str) -> None:
         self._db.create_tenant(name)
@@ -161,6 +161,13 @@ class AdminClient(_ClientBase):
         tenant: str = DEFAULT_TENANT,
     ) -> list[dict[str, Any]]:
         return [_database(d) for d in self._db.list_databases(tenant, limit, offset or 0)]
+
+
+class AdminClient(TenantsAndDatabases, _ClientBase):
+    """Manages tenants and databases."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        super().__init__(settings)
 
 
 def _database(record: dict[str, str]) -> dict[str, Any]:

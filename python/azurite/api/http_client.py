@@ -30,9 +30,9 @@ from azurite.api.client import (
     DEFAULT_DATABASE,
     DEFAULT_TENANT,
     Client,
+    TenantsAndDatabases,
     UserIdentity,
     _configuration_json,
-    _database,
 )
 from azurite.api.collection import (
     GET_INCLUDE,
@@ -601,25 +601,8 @@ def HttpClient(
     return HttpClientAPI(host, port, ssl, headers, settings, tenant, database)
 
 
-class AdminHttpClient(HttpClientAPI):
+class AdminHttpClient(TenantsAndDatabases, HttpClientAPI):
     """Tenants and databases of a server (``AdminClient`` over HTTP)."""
-
-    def create_tenant(self, name: str) -> None:
-        self._db.create_tenant(name)
-
-    def create_database(self, name: str, tenant: str = DEFAULT_TENANT) -> None:
-        self._db.create_database(name, tenant)
-
-    def get_database(self, name: str, tenant: str = DEFAULT_TENANT) -> dict[str, Any]:
-        return _database(self._db.get_database(name, tenant))
-
-    def delete_database(self, name: str, tenant: str = DEFAULT_TENANT) -> None:
-        self._db.delete_database(name, tenant)
-
-    def list_databases(
-        self, limit: int | None = None, offset: int | None = None, tenant: str = DEFAULT_TENANT
-    ) -> list[dict[str, Any]]:
-        return [_database(d) for d in self._db.list_databases(tenant, limit, offset or 0)]
 
 
 # ---- the asynchronous client
