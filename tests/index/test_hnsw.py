@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -94,3 +96,34 @@ def test_out_of_range_neighbour_counts_are_refused() -> None:
         wide.modify(configuration={"hnsw": {"max_neighbors": 2_000}})
     assert wide.configuration_json["hnsw"]["max_neighbors"] == 128
     client.delete_collection("wide")
+
+
+def azurite_worker_threads() -> set[str]:
+    """Names of this process's Azurite worker threads (`azurite-<pool size>-<index>`)."""
+    names = set()
+    for task in Path("/proc/self/task").iterdir():
+        name = (task / "comm").read_text().strip()
+        if name.startswith("azurite-"):
+            names.add(name)
+    return names
+
+
+def test_num_threads_sizes_the_workers_and_modify_changes_it_at_once() -> None:
+    client = azurite.EphemeralClient()
+    collection = client.create_collection(
+        "threads",
+        embedding_function=None,
+        configuration={"hnsw": {"num_threads": 3}},
+    )
+    rng = np.random.default_rng(5)
+    vectors = rng.normal(size=(5_000, 16)).astype(np.float32)
+    # Past the first thousand points the graph is built in parallel chunks.
+    collection.add(ids=[str(i) for i in range(len(vectors))], embeddings=vectors)
+    assert {"azurite-3-0", "azurite-3-1", "azurite-3-2"} <= azurite_worker_threads()
+    assert not any(name.startswith("azurite-5-") for name in azurite_worker_threads())
+
+    collection.modify(configuration={"hnsw": {"num_threads": 5}})
+    queries = rng.normal(size=(64, 16)).astype(np.float32)
+    result = collection.query(query_embeddings=queries, n_results=3, include=[])
+    assert len(result["ids"]) == 64
+    assert {f"azurite-5-{i}" for i in range(5)} <= azurite_worker_threads()

@@ -689,10 +689,11 @@ impl Database {
             &record.configuration,
         )?;
         if let Some(handle) = self.collections.read().get(id) {
+            let hnsw = &record.configuration.hnsw;
             handle
                 .segment
                 .write()
-                .set_ef_search(record.configuration.hnsw.ef_search);
+                .tune(hnsw.ef_search, hnsw.num_threads);
         }
         Ok(CollectionInfo::from(&record))
     }
@@ -888,8 +889,9 @@ impl Database {
                 distances: hits.iter().map(|h| h.distance).collect(),
             }
         };
-        Ok(if queries.len() > 1 {
-            (0..queries.len()).into_par_iter().map(search).collect()
+        let workers = segment.workers();
+        Ok(if queries.len() > 1 && workers.parallel() {
+            workers.run(|| (0..queries.len()).into_par_iter().map(search).collect())
         } else {
             (0..queries.len()).map(search).collect()
         })

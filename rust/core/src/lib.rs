@@ -15,6 +15,7 @@ mod metadata;
 mod names;
 mod segment;
 mod store;
+mod threads;
 mod wal;
 
 pub use batch::{Embeddings, RecordBatch, WriteKind};

@@ -11,6 +11,7 @@ use roaring::RoaringBitmap;
 use super::Hit;
 use crate::distance::PreparedQuery;
 use crate::segment::VectorStore;
+use crate::threads::Workers;
 
 /// Below this many multiply-adds a scan is faster on one thread than the cost of waking the
 /// pool (about 20 µs of work).
@@ -88,20 +89,22 @@ pub fn exact_search(
     query: &PreparedQuery,
     k: usize,
     allowed: &RoaringBitmap,
+    workers: &Workers,
 ) -> Vec<Hit> {
     if k == 0 || allowed.is_empty() {
         return Vec::new();
     }
     let rows: Vec<u32> = allowed.iter().collect();
     let work = rows.len() * vectors.dimension();
-    let top = if work < PARALLEL_SCAN_MIN_WORK {
+    let top = if work < PARALLEL_SCAN_MIN_WORK || !workers.parallel() {
         scan(vectors, query, k, &rows)
     } else {
-        let parts = rayon::current_num_threads().max(1) * 4;
-        let chunk = rows.len().div_ceil(parts);
-        rows.par_chunks(chunk)
-            .map(|part| scan(vectors, query, k, part))
-            .reduce(|| TopK::new(k), TopK::merge)
+        let chunk = rows.len().div_ceil(workers.threads() * 4);
+        workers.run(|| {
+            rows.par_chunks(chunk)
+                .map(|part| scan(vectors, query, k, part))
+                .reduce(|| TopK::new(k), TopK::merge)
+        })
     };
     top.into_sorted()
 }
@@ -125,7 +128,7 @@ mod tests {
         }
         let allowed: RoaringBitmap = (0..n).filter(|r| r % 3 != 0).collect();
         let query = PreparedQuery::new(Space::L2, &vec![0.3; dim]);
-        let hits = exact_search(&vectors, &query, 25, &allowed);
+        let hits = exact_search(&vectors, &query, 25, &allowed, &Workers::new(3));
         let rows: Vec<u32> = allowed.iter().collect();
         let expected = scan(&vectors, &query, 25, &rows).into_sorted();
         assert_eq!(hits, expected);

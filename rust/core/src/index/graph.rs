@@ -14,6 +14,7 @@ use rayon::prelude::*;
 use crate::codec::{DecodeError, Decoder, Encoder};
 use crate::distance::{PreparedQuery, Space, dot, squared_l2};
 use crate::segment::VectorStore;
+use crate::threads::Workers;
 
 #[derive(Clone, Copy, PartialEq)]
 struct Scored {
@@ -399,14 +400,15 @@ impl Graph {
     }
 
     /// Adds `rows` (their current vectors) under new labels, returned in order.
-    pub fn insert(&mut self, rows: &[u32], vectors: &VectorStore) -> Vec<u32> {
+    pub fn insert(&mut self, rows: &[u32], vectors: &VectorStore, workers: &Workers) -> Vec<u32> {
         let existing = self.len();
         let labels: Vec<u32> = rows.iter().map(|&row| self.allocate(row)).collect();
         let mut done = 0;
         while done < labels.len() {
-            // Small graphs grow one label at a time; then chunks of an eighth of the graph.
+            // Small graphs grow one label at a time; then chunks of an eighth of the graph,
+            // when there are threads to share them.
             let linked = existing + done;
-            let chunk = if linked < 1_024 {
+            let chunk = if linked < 1_024 || !workers.parallel() {
                 1
             } else {
                 (linked / 8).clamp(1, labels.len() - done)
@@ -415,9 +417,12 @@ impl Graph {
             let chosen: Vec<Chosen> = if chunk == 1 {
                 vec![self.choose_neighbours(vectors, part[0], self.levels[part[0] as usize])]
             } else {
-                part.par_iter()
-                    .map(|&l| self.choose_neighbours(vectors, l, self.levels[l as usize]))
-                    .collect()
+                let graph = &*self;
+                workers.run(|| {
+                    part.par_iter()
+                        .map(|&l| graph.choose_neighbours(vectors, l, graph.levels[l as usize]))
+                        .collect()
+                })
             };
             for (&label, chosen) in part.iter().zip(&chosen) {
                 self.link(vectors, label, chosen);

@@ -17,6 +17,7 @@ use crate::codec::{DecodeError, Decoder, Encoder};
 use crate::config::HnswConfiguration;
 use crate::distance::{PreparedQuery, Space};
 use crate::segment::VectorStore;
+use crate::threads::Workers;
 
 /// Allowed sets up to this size are always scanned exactly.
 const EXACT_SCAN_MIN: u64 = 2_048;
@@ -49,6 +50,7 @@ pub struct HnswParameters {
     pub max_neighbors: usize,
     pub ef_construction: usize,
     pub ef_search: usize,
+    pub num_threads: usize,
 }
 
 impl From<&HnswConfiguration> for HnswParameters {
@@ -58,6 +60,7 @@ impl From<&HnswConfiguration> for HnswParameters {
             max_neighbors: config.max_neighbors,
             ef_construction: config.ef_construction,
             ef_search: config.ef_search,
+            num_threads: config.num_threads,
         }
     }
 }
@@ -137,6 +140,7 @@ impl HnswIndex {
         bytes: &[u8],
         vectors: &VectorStore,
         live: &RoaringBitmap,
+        workers: &Workers,
     ) -> Result<(HnswIndex, usize), DecodeError> {
         let body_len = bytes
             .len()
@@ -190,16 +194,16 @@ impl HnswIndex {
             label_of_row,
             tombstones,
         };
-        index.insert_rows(&missing, vectors);
+        index.insert_rows(&missing, vectors, workers);
         Ok((index, missing.len()))
     }
 
     /// Inserts the current vectors of `rows` under new labels.
-    fn insert_rows(&mut self, rows: &[u32], vectors: &VectorStore) {
+    fn insert_rows(&mut self, rows: &[u32], vectors: &VectorStore, workers: &Workers) {
         for &row in rows {
             self.retire_label_of(row);
         }
-        let labels = self.graph.insert(rows, vectors);
+        let labels = self.graph.insert(rows, vectors, workers);
         for (&row, label) in rows.iter().zip(labels) {
             if self.label_of_row.len() <= row as usize {
                 self.label_of_row.resize(row as usize + 1, NO_LABEL);
@@ -249,15 +253,15 @@ impl HnswIndex {
 }
 
 impl VectorIndex for HnswIndex {
-    fn upsert(&mut self, rows: &[u32], vectors: &VectorStore) {
-        self.insert_rows(rows, vectors);
+    fn upsert(&mut self, rows: &[u32], vectors: &VectorStore, workers: &Workers) {
+        self.insert_rows(rows, vectors, workers);
     }
 
     fn remove(&mut self, rows: &[u32]) {
         rows.iter().for_each(|&row| self.retire_label_of(row));
     }
 
-    fn compact(&mut self, vectors: &VectorStore, live: &RoaringBitmap) {
+    fn compact(&mut self, vectors: &VectorStore, live: &RoaringBitmap, workers: &Workers) {
         let sparse = self.tombstones as f64 >= REBUILD_TOMBSTONE_SHARE * self.points() as f64;
         if self.points() < REBUILD_MIN_POINTS || !sparse {
             return;
@@ -269,7 +273,7 @@ impl VectorIndex for HnswIndex {
         );
         let rows: Vec<u32> = live.iter().collect();
         *self = HnswIndex::new(self.parameters);
-        self.insert_rows(&rows, vectors);
+        self.insert_rows(&rows, vectors, workers);
     }
 
     fn search(
@@ -278,16 +282,17 @@ impl VectorIndex for HnswIndex {
         query: &PreparedQuery,
         k: usize,
         allowed: &RoaringBitmap,
+        workers: &Workers,
     ) -> Vec<Hit> {
         let live = self.live_points() as u64;
         let small = allowed.len() <= EXACT_SCAN_MIN
             || (allowed.len() as f64) <= EXACT_SCAN_SHARE * live as f64;
         if k == 0 || allowed.is_empty() || small {
-            return exact_search(vectors, query, k, allowed);
+            return exact_search(vectors, query, k, allowed, workers);
         }
         let everything_allowed = allowed.len() >= live;
         self.graph_search(vectors, query, k, allowed, everything_allowed)
-            .unwrap_or_else(|| exact_search(vectors, query, k, allowed))
+            .unwrap_or_else(|| exact_search(vectors, query, k, allowed, workers))
     }
 
     fn checkpoint(&self, vectors: &VectorStore) -> Vec<u8> {
@@ -321,15 +326,15 @@ mod tests {
         let all: RoaringBitmap = rows.iter().copied().collect();
 
         let (restored, inserted) =
-            HnswIndex::restore(index.parameters, &bytes, &vectors, &all).unwrap();
+            HnswIndex::restore(index.parameters, &bytes, &vectors, &all, &workers()).unwrap();
         assert_eq!(inserted, 0);
         let points = |i: &HnswIndex| (i.stats().points, i.stats().tombstones);
         assert_eq!(points(&restored), points(&index));
         for q in [0u32, 77, 2_999] {
             let query = PreparedQuery::new(Space::Cosine, vectors.get(q));
             assert_eq!(
-                restored.search(&vectors, &query, 5, &all),
-                index.search(&vectors, &query, 5, &all)
+                restored.search(&vectors, &query, 5, &all, &workers()),
+                index.search(&vectors, &query, 5, &all, &workers())
             );
         }
 
@@ -341,12 +346,15 @@ mod tests {
         }
         let live: RoaringBitmap = (100..3_010).collect();
         let (restored, inserted) =
-            HnswIndex::restore(index.parameters, &bytes, &vectors, &live).unwrap();
+            HnswIndex::restore(index.parameters, &bytes, &vectors, &live, &workers()).unwrap();
         assert_eq!(inserted, 60);
         assert_eq!(restored.stats().points - restored.stats().tombstones, 2_910);
         for row in [100u32, 149, 3_005] {
             let query = PreparedQuery::new(Space::Cosine, vectors.get(row));
-            assert_eq!(restored.search(&vectors, &query, 1, &live)[0].row, row);
+            assert_eq!(
+                restored.search(&vectors, &query, 1, &live, &workers())[0].row,
+                row
+            );
         }
     }
 
@@ -358,11 +366,20 @@ mod tests {
         let index = index(Space::L2, &vectors, &rows);
         let bytes = index.checkpoint(&vectors);
         for cut in [0, 3, 10, bytes.len() / 2, bytes.len() - 1] {
-            assert!(HnswIndex::restore(index.parameters, &bytes[..cut], &vectors, &all).is_err());
+            assert!(
+                HnswIndex::restore(index.parameters, &bytes[..cut], &vectors, &all, &workers())
+                    .is_err()
+            );
         }
         let mut flipped = bytes.clone();
         flipped[bytes.len() / 3] ^= 0x40;
-        assert!(HnswIndex::restore(index.parameters, &flipped, &vectors, &all).is_err());
+        assert!(
+            HnswIndex::restore(index.parameters, &flipped, &vectors, &all, &workers()).is_err()
+        );
+    }
+
+    fn workers() -> Workers {
+        Workers::new(2)
     }
 
     fn random_vectors(n: u32, dim: usize, seed: u64) -> VectorStore {
@@ -388,8 +405,9 @@ mod tests {
             max_neighbors: 16,
             ef_construction: 100,
             ef_search: 100,
+            num_threads: 2,
         });
-        index.upsert(rows, vectors);
+        index.upsert(rows, vectors, &workers());
         index
     }
 
@@ -403,11 +421,11 @@ mod tests {
         let queries = random_vectors(40, vectors.dimension(), 99);
         for q in 0..40 {
             let query = PreparedQuery::new(space, queries.get(q));
-            let truth: Vec<u32> = exact_search(vectors, &query, 10, allowed)
+            let truth: Vec<u32> = exact_search(vectors, &query, 10, allowed, &workers())
                 .iter()
                 .map(|h| h.row)
                 .collect();
-            let hits = index.search(vectors, &query, 10, allowed);
+            let hits = index.search(vectors, &query, 10, allowed, &workers());
             assert_eq!(hits.len(), 10);
             assert!(hits.iter().all(|h| allowed.contains(h.row)));
             assert!(hits.windows(2).all(|w| w[0].distance <= w[1].distance));
@@ -454,12 +472,12 @@ mod tests {
         for (i, &row) in replaced.iter().enumerate() {
             vectors.set(row, fresh.get(i as u32));
         }
-        index.upsert(&replaced, &vectors);
+        index.upsert(&replaced, &vectors, &workers());
         let live: RoaringBitmap = (1_000..4_000).collect();
         assert_eq!(index.stats().tombstones, 1_400);
         for q in 0..20u32 {
             let query = PreparedQuery::new(Space::L2, vectors.get(1_000 + q));
-            let hits = index.search(&vectors, &query, 5, &live);
+            let hits = index.search(&vectors, &query, 5, &live, &workers());
             assert_eq!(
                 hits[0].row,
                 1_000 + q,
@@ -467,7 +485,7 @@ mod tests {
             );
             assert!(hits.iter().all(|h| h.row >= 1_000));
         }
-        index.compact(&vectors, &live);
+        index.compact(&vectors, &live, &workers());
         let stats = index.stats();
         assert_eq!((stats.points, stats.tombstones), (3_000, 0));
         assert!(recall(&index, &vectors, Space::L2, &live) >= 0.9);

@@ -12,6 +12,7 @@ use roaring::RoaringBitmap;
 
 use crate::distance::PreparedQuery;
 use crate::segment::VectorStore;
+use crate::threads::Workers;
 
 /// What an index holds, for users to see.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,11 +34,11 @@ pub struct Hit {
 
 pub trait VectorIndex: Send + Sync {
     /// The vectors of `rows` were added or replaced in `vectors`.
-    fn upsert(&mut self, rows: &[u32], vectors: &VectorStore);
+    fn upsert(&mut self, rows: &[u32], vectors: &VectorStore, workers: &Workers);
     /// `rows` were deleted; they must never be returned again.
     fn remove(&mut self, rows: &[u32]);
     /// Gives back space held by deleted and replaced vectors, when there is enough of it.
-    fn compact(&mut self, vectors: &VectorStore, live: &RoaringBitmap);
+    fn compact(&mut self, vectors: &VectorStore, live: &RoaringBitmap, workers: &Workers);
     /// The index as bytes to store, restorable by the index type.
     fn checkpoint(&self, vectors: &VectorStore) -> Vec<u8>;
     /// Changes the search beam width; it takes effect with the next search.
@@ -51,5 +52,6 @@ pub trait VectorIndex: Send + Sync {
         query: &PreparedQuery,
         k: usize,
         allowed: &RoaringBitmap,
+        workers: &Workers,
     ) -> Vec<Hit>;
 }

@@ -31,6 +31,7 @@ use crate::error::{Error, Result};
 use crate::filter::{Filter, FilterSource, Scalar, evaluate};
 use crate::index::{Hit, HnswIndex, HnswParameters, IndexStats, VectorIndex};
 use crate::metadata::{INTERNAL_KEY_PREFIX, Metadata, Number, merge};
+use crate::threads::Workers;
 use metadata_index::MetadataIndex;
 use text_index::TextIndex;
 
@@ -65,6 +66,8 @@ pub struct Segment {
     next_row: u32,
     vectors: Option<VectorStore>,
     index: Box<dyn VectorIndex>,
+    /// Threads for index construction, large scans and many-query searches.
+    workers: Workers,
     metadata_index: MetadataIndex,
     text_index: TextIndex,
 }
@@ -85,6 +88,7 @@ impl Segment {
             next_row,
             vectors: dimension.map(VectorStore::new),
             index: Box::new(HnswIndex::new(index)),
+            workers: Workers::new(index.num_threads),
             metadata_index: MetadataIndex::default(),
             text_index: TextIndex::default(),
         }
@@ -229,14 +233,16 @@ impl Segment {
         };
         vectors.cover_rows(next_row);
         let vectors = &*vectors;
-        let origin = match checkpoint.map(|b| HnswIndex::restore(index, b, vectors, &segment.live))
+        let workers = &segment.workers;
+        let origin = match checkpoint
+            .map(|bytes| HnswIndex::restore(index, bytes, vectors, &segment.live, workers))
         {
             Some(Ok((restored, reinserted))) => {
                 segment.index = Box::new(restored);
                 IndexOrigin::Checkpoint { reinserted }
             }
             failed => {
-                segment.index.upsert(&written, vectors);
+                segment.index.upsert(&written, vectors, workers);
                 IndexOrigin::Built {
                     unusable_checkpoint: failed.and_then(|r| r.err()).map(|e| e.0),
                 }
@@ -251,8 +257,8 @@ impl Segment {
         let (written, deleted) = self.apply_rows(batch);
         self.index.remove(&deleted);
         if let Some(vectors) = &self.vectors {
-            self.index.upsert(&written, vectors);
-            self.index.compact(vectors, &self.live);
+            self.index.upsert(&written, vectors, &self.workers);
+            self.index.compact(vectors, &self.live, &self.workers);
         }
     }
 
@@ -290,8 +296,16 @@ impl Segment {
         (written, deleted)
     }
 
-    pub fn set_ef_search(&mut self, ef_search: usize) {
+    /// Applies the search-time parameters a collection's configuration may change.
+    pub fn tune(&mut self, ef_search: usize, num_threads: usize) {
         self.index.set_ef_search(ef_search);
+        if num_threads != self.workers.threads() {
+            self.workers = Workers::new(num_threads);
+        }
+    }
+
+    pub fn workers(&self) -> &Workers {
+        &self.workers
     }
 
     pub fn index_stats(&self) -> IndexStats {
@@ -362,7 +376,8 @@ impl Segment {
         match &self.vectors {
             Some(vectors) => {
                 let prepared = PreparedQuery::new(self.space, query);
-                self.index.search(vectors, &prepared, k, allowed)
+                self.index
+                    .search(vectors, &prepared, k, allowed, &self.workers)
             }
             None => Vec::new(),
         }
@@ -435,6 +450,7 @@ mod tests {
             max_neighbors: 4,
             ef_construction: 20,
             ef_search: 20,
+            num_threads: 1,
         };
         let batch = |changes: Vec<Change>| ResolvedBatch {
             collection: 1,
