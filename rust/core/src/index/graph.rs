@@ -115,6 +115,11 @@ pub struct Graph {
     in_degree: Vec<u32>,
     /// Layers above 0, only for the few labels that reach them: `upper[label][layer - 1]`.
     upper: HashMap<u32, Vec<Vec<u32>>>,
+    /// Tombstones whose row no longer holds the vector they were linked by (the row was
+    /// given a new vector, or was deleted before a restart and not loaded): measuring them
+    /// would mislead every search that passes, so walks step over them and pruning drops
+    /// links to them first.
+    stale: Vec<bool>,
     entry: Option<u32>,
 }
 
@@ -135,6 +140,7 @@ impl Graph {
             base_len: Vec::new(),
             in_degree: Vec::new(),
             upper: HashMap::new(),
+            stale: Vec::new(),
             entry: None,
         }
     }
@@ -145,6 +151,11 @@ impl Graph {
 
     pub fn row(&self, label: u32) -> u32 {
         self.rows[label as usize]
+    }
+
+    /// `label`'s row no longer holds the vector `label` was linked by.
+    pub fn mark_stale(&mut self, label: u32) {
+        self.stale[label as usize] = true;
     }
 
     fn base_capacity(&self) -> usize {
@@ -215,6 +226,9 @@ impl Graph {
             loop {
                 let mut moved = false;
                 for &n in self.links(best.label, layer) {
+                    if self.stale[n as usize] {
+                        continue;
+                    }
                     let d = target.distance(vectors, self.row(n));
                     if d < best.distance {
                         best = Scored {
@@ -259,7 +273,7 @@ impl Graph {
                     break;
                 }
                 for &n in self.links(current.label, layer) {
-                    if !first_visit(n) {
+                    if !first_visit(n) || self.stale[n as usize] {
                         continue;
                     }
                     let d = target.distance(vectors, self.row(n));
@@ -323,7 +337,7 @@ impl Graph {
                 &entries,
                 self.ef_construction,
                 layer,
-                &|l| l != label,
+                &|l| l != label && !self.stale[l as usize],
             );
             chosen[layer] = self.select(vectors, &found, self.max_neighbors);
             entries = found;
@@ -358,31 +372,49 @@ impl Graph {
             self.set_links(node, layer, &links);
             return;
         }
-        // A full list drops its farthest link. The diversity heuristic would compare every
-        // pair of links, and this runs for most insertions once the graph has filled up;
-        // new labels still choose their own links with the heuristic. On layer 0 the
-        // dropped link is the farthest whose target keeps another way in.
+        // A full list is pruned with the diversity heuristic, then topped up with the
+        // closest of the links it dropped, to three quarters of its room: the pairwise
+        // comparisons are paid once per several additions, and long links that keep
+        // clusters connected survive. Stale labels go first; on layer 0 a link that is its
+        // target's only way in is kept.
         let node_row = self.row(node);
         let mut candidates: Vec<Scored> = current
             .iter()
             .chain(std::iter::once(&new))
+            .filter(|&&l| !self.stale[l as usize])
             .map(|&l| Scored {
                 distance: stored_distance(self.space, vectors, node_row, self.row(l)),
                 label: l,
             })
             .collect();
         candidates.sort();
-        let reachable_otherwise = |c: &Scored| {
-            let incoming = self.in_degree[c.label as usize] + u32::from(c.label == new);
-            layer > 0 || incoming >= 2
-        };
-        let dropped = candidates
-            .iter()
-            .rposition(reachable_otherwise)
-            .unwrap_or(candidates.len() - 1);
-        candidates.remove(dropped);
-        let kept: Vec<u32> = candidates.iter().map(|c| c.label).collect();
-        self.set_links(node, layer, &kept);
+        let capacity = self.capacity(layer);
+        let mut kept: Vec<Scored> = Vec::with_capacity(capacity);
+        let mut dropped: Vec<Scored> = Vec::new();
+        for candidate in candidates {
+            let only_way_in = layer == 0
+                && self.in_degree[candidate.label as usize] + u32::from(candidate.label == new) < 2;
+            let keep = kept.len() < capacity
+                && (only_way_in
+                    || kept.iter().all(|k| {
+                        stored_distance(
+                            self.space,
+                            vectors,
+                            self.row(candidate.label),
+                            self.row(k.label),
+                        ) > candidate.distance
+                    }));
+            if keep {
+                kept.push(candidate);
+            } else {
+                dropped.push(candidate);
+            }
+        }
+        let target = (capacity * 3 / 4).max(kept.len());
+        let room = target - kept.len();
+        kept.extend(dropped.into_iter().take(room));
+        let links: Vec<u32> = kept.iter().map(|c| c.label).collect();
+        self.set_links(node, layer, &links);
     }
 
     fn allocate(&mut self, row: u32) -> u32 {
@@ -393,6 +425,7 @@ impl Graph {
         self.base.resize(self.base.len() + self.base_capacity(), 0);
         self.base_len.push(0);
         self.in_degree.push(0);
+        self.stale.push(false);
         if level > 0 {
             self.upper.insert(label, vec![Vec::new(); level as usize]);
         }
@@ -499,6 +532,7 @@ impl Graph {
         graph.base = vec![0; n * graph.base_capacity()];
         graph.base_len = vec![0; n];
         graph.in_degree = vec![0; n];
+        graph.stale = vec![false; n];
         for label in 0..n as u32 {
             let level = graph.levels[label as usize];
             if level > 15 {

@@ -239,6 +239,8 @@ impl Segment {
         {
             Some(Ok((restored, reinserted))) => {
                 segment.index = Box::new(restored);
+                // Tombstones left by the checkpoint may already call for a rebuild.
+                segment.index.compact(vectors, &segment.live, workers);
                 IndexOrigin::Checkpoint { reinserted }
             }
             failed => {
