@@ -132,6 +132,9 @@ impl Store {
                 path: file.clone().into(),
                 message: format!("not a readable Azurite record store: {e}"),
             })?;
+        // Incremental auto-vacuum lets deletes give disk back without rewriting the whole
+        // file; it can only be chosen before the first table exists.
+        conn.execute_batch("PRAGMA auto_vacuum = INCREMENTAL;")?;
         // WAL lets readers in other processes see committed data while we write; NORMAL
         // syncs at checkpoints only, which survives a process crash (our log covers the rest).
         conn.execute_batch(&format!(
@@ -231,7 +234,37 @@ impl Store {
             [seq as i64],
         )?;
         tx.commit()?;
+        if batch
+            .changes
+            .iter()
+            .any(|change| matches!(change, Change::Delete { .. }))
+        {
+            self.reclaim_free_pages();
+        }
         Ok(())
+    }
+
+    /// Gives free pages back to the file system once they make up a quarter of the file
+    /// (and at least a megabyte), so that deleting records shrinks the file. Runs after a
+    /// commit: failing to shrink the file is logged, not a reason to fail the write.
+    fn reclaim_free_pages(&mut self) {
+        let pragma = |name: &str| {
+            self.conn
+                .query_row(&format!("PRAGMA {name}"), [], |r| r.get::<_, i64>(0))
+        };
+        let reclaimed = (|| {
+            let (free, total) = (pragma("freelist_count")?, pragma("page_count")?);
+            if free >= 256 && free * 4 >= total {
+                // The pragma frees one page per step, so it is stepped to the end.
+                let mut vacuum = self.conn.prepare("PRAGMA incremental_vacuum")?;
+                let mut steps = vacuum.query([])?;
+                while steps.next()?.is_some() {}
+            }
+            Ok::<_, rusqlite::Error>(())
+        })();
+        if let Err(e) = reclaimed {
+            log::warn!("could not give the free pages of {} back: {e}", self.file);
+        }
     }
 
     pub fn reset(&mut self) -> Result<()> {
@@ -330,6 +363,7 @@ impl Store {
         }
         tx.execute("DELETE FROM databases WHERE id = ?1", [database_id])?;
         tx.commit()?;
+        self.reclaim_free_pages();
         Ok(keys)
     }
 
@@ -470,6 +504,7 @@ impl Store {
         delete_records_of(&tx, key)?;
         tx.execute("DELETE FROM collections WHERE key = ?1", [key])?;
         tx.commit()?;
+        self.reclaim_free_pages();
         Ok(())
     }
 
