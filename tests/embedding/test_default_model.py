@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from azurite import Client
-from azurite.embedding_functions import DefaultEmbeddingFunction, ONNXMiniLM_L6_V2
-from azurite.embedding_functions.onnx_mini_lm_l6_v2 import shared_encoder
+from azurite.embedding_functions import DefaultEmbeddingFunction, ONNXMiniLM_L6_V2, _minilm_files
+from azurite.embedding_functions import onnx_mini_lm_l6_v2 as minilm
+from azurite.embedding_functions.onnx_mini_lm_l6_v2 import MiniLMEncoder, shared_encoder
 
 #: Chroma's documentation prints these for its default function; they are the
 #: embedding of "f" (the snippet once embedded the characters of "foo").
@@ -132,6 +133,43 @@ def test_unsorted_lengths_keep_their_order(default_ef: DefaultEmbeddingFunction)
     together = matrix(default_ef(texts))
     for row, text in enumerate(texts):
         np.testing.assert_allclose(together[row], default_ef([text])[0], atol=1e-6)
+
+
+class RecordingSession:
+    """Wraps an onnxruntime session and records the shape of every batch it runs."""
+
+    def __init__(self, session: object) -> None:
+        self.session = session
+        self.shapes: list[tuple[int, ...]] = []
+
+    def run(self, names: object, feeds: dict[str, np.ndarray]) -> object:
+        self.shapes.append(feeds["input_ids"].shape)
+        return self.session.run(names, feeds)  # type: ignore[attr-defined]
+
+
+def test_batches_hold_texts_of_similar_token_counts() -> None:
+    encoder = MiniLMEncoder(_minilm_files.resolve_model_dir(), None)
+    recording = RecordingSession(encoder._session)
+    encoder._session = recording
+    # Character counts interleave (101-132 against 101-131) but token counts do not: a
+    # word over 100 characters is one [UNK], while "a a a ..." is one token per word.
+    unknown = ["x" * (101 + i) for i in range(32)]  # 3 tokens each
+    words = [" ".join(["a"] * (51 + i // 2)) for i in range(32)]  # 53 to 68 tokens
+    texts = [text for pair in zip(words, unknown) for text in pair]
+    vectors = encoder.encode(texts, batch_size=32)
+    # Batched by token count, the [UNK] texts share one batch: padding is minimal.
+    assert sorted(recording.shapes) == [(32, 3), (32, 68)]
+    one_by_one = np.concatenate([encoder.encode([text]) for text in texts])
+    np.testing.assert_allclose(vectors, one_by_one, atol=1e-6)
+
+
+def test_rows_keep_their_order_across_sort_windows(
+    default_ef: DefaultEmbeddingFunction, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    texts = [" ".join(["word"] * (i % 9 + 1)) + f" {i}" for i in range(23)]
+    expected = matrix(default_ef(texts))
+    monkeypatch.setattr(minilm, "SORT_WINDOW", 5)
+    np.testing.assert_allclose(shared_encoder(None, None).encode(texts), expected, atol=1e-6)
 
 
 def test_progress_bar_only_when_asked(client: Client, capfd: pytest.CaptureFixture[str]) -> None:

@@ -29,6 +29,9 @@ from azurite.embedding_functions.base import (
 MAX_TOKENS = 256
 BATCH_SIZE = 32
 DIMENSION = 384
+#: Texts tokenised and sorted by token count together; bounds the memory held by token
+#: lists when one call embeds very many texts.
+SORT_WINDOW = 4096
 _IGNORED_PROVIDERS = ("CoreMLExecutionProvider",)  # chromadb drops it as well
 
 
@@ -42,9 +45,10 @@ class MiniLMEncoder:
         self._tokenizer = tokenizers.Tokenizer.from_file(
             str(model_dir / _minilm_files.TOKENIZER_FILE)
         )
-        # The published tokenizer.json pads and truncates to 128; Chroma uses 256.
+        # The published tokenizer.json pads and truncates to 128; Chroma truncates at 256
+        # and pads to 256. Here batches are padded by hand to their longest text.
         self._tokenizer.enable_truncation(max_length=MAX_TOKENS)
-        self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+        self._tokenizer.no_padding()
         options = ort.SessionOptions()
         options.log_severity_level = 3
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -59,23 +63,35 @@ class MiniLMEncoder:
     ) -> np.ndarray:
         """Unit-norm float32 embeddings, one row per text, with a progress bar on stderr
         if asked."""
-        if not texts:
-            return np.zeros((0, DIMENSION), dtype=np.float32)
-        # Texts of similar length share a batch, so little time goes into padding; the
-        # vectors do not depend on the batch (padding is masked out).
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         result = np.empty((len(texts), DIMENSION), dtype=np.float32)
         with _progress(len(texts), show_progress) as progress:
-            for start in range(0, len(texts), batch_size):
-                rows = order[start : start + batch_size]
-                result[rows] = self._encode_batch([texts[i] for i in rows])
-                progress.update(len(rows))
+            for start in range(0, len(texts), SORT_WINDOW):
+                window = texts[start : start + SORT_WINDOW]
+                result[start : start + len(window)] = self._encode_window(
+                    window, batch_size, progress
+                )
         return result
 
-    def _encode_batch(self, texts: list[str]) -> np.ndarray:
-        encodings = self._tokenizer.encode_batch(texts)
-        input_ids = np.array([e.ids for e in encodings], dtype=np.int64)
-        attention_mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+    def _encode_window(self, texts: list[str], batch_size: int, progress: Any) -> np.ndarray:
+        """Tokenises `texts` once, then runs them in batches of similar token counts, so
+        almost no time goes into padding; the vectors do not depend on the batch (padding
+        is masked out), and rows come back in the order of `texts`."""
+        token_ids = [encoding.ids for encoding in self._tokenizer.encode_batch(texts)]
+        lengths = np.fromiter(map(len, token_ids), dtype=np.int64, count=len(token_ids))
+        order = np.argsort(lengths, kind="stable")
+        result = np.empty((len(texts), DIMENSION), dtype=np.float32)
+        for start in range(0, len(texts), batch_size):
+            rows = order[start : start + batch_size]
+            result[rows] = self._encode_batch([token_ids[i] for i in rows], lengths[rows])
+            progress.update(len(rows))
+        return result
+
+    def _encode_batch(self, token_ids: list[list[int]], lengths: np.ndarray) -> np.ndarray:
+        # Padded to the longest text of the batch with the pad id 0, as tokenizers would.
+        input_ids = np.zeros((len(token_ids), int(lengths.max())), dtype=np.int64)
+        for row, ids in enumerate(token_ids):
+            input_ids[row, : len(ids)] = ids
+        attention_mask = (np.arange(input_ids.shape[1]) < lengths[:, np.newaxis]).astype(np.int64)
         (hidden, *_) = self._session.run(
             None,
             {
