@@ -4,6 +4,7 @@ stored with a collection (never the key)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -104,7 +105,9 @@ PROVIDERS = {
         "huggingface",
     ),
     "huggingface_server": Provider(
-        lambda url: HuggingFaceEmbeddingServer(url=f"{url}/embed", api_key=API_KEY),
+        lambda url: HuggingFaceEmbeddingServer(
+            url=f"{url}/embed", api_key=API_KEY, api_key_env_var="HF_SERVER_KEY"
+        ),
         "/embed",
         inputs_answer,
         BEARER,
@@ -223,6 +226,35 @@ def test_config_names_the_key_variable_never_the_key(
     assert API_KEY not in repr(config)
     assert function.name() == provider.name
     assert function.default_space() == "cosine"
+
+
+def test_rebuilt_from_its_stored_config_it_calls_the_same_server(
+    provider: Provider, served: tuple[ProviderServer, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server, url = served
+    function = provider.make(url)
+    # What a collection stores, through JSON as on disk; the key comes from the environment.
+    entry = json.loads(
+        json.dumps({"type": "known", "name": function.name(), "config": function.get_config()})
+    )
+    variable = entry["config"].get("api_key_env_var")
+    if variable is not None:
+        monkeypatch.setenv(variable, API_KEY)
+    rebuilt = config_to_embedding_function(entry)
+    assert type(rebuilt) is type(function)
+    assert rebuilt.get_config() == function.get_config()
+    vectors = rebuilt(["again"])
+    assert server.requests[-1].path == provider.path
+    np.testing.assert_allclose(vectors[0], vector("again"), atol=1e-7)
+
+
+@pytest.mark.parametrize(
+    "function",
+    [CohereEmbeddingFunction, HuggingFaceEmbeddingFunction, GoogleGeminiEmbeddingFunction],
+)
+def test_default_endpoint_is_not_stored(function: Callable[..., Any]) -> None:
+    """With the provider's own endpoint the config has Chroma's keys only."""
+    assert "api_base" not in function(api_key=API_KEY).get_config()
 
 
 @pytest.mark.parametrize(

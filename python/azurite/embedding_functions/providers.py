@@ -26,6 +26,14 @@ class _RemoteFunction(EmbeddingFunction[Documents]):
     """Documents are embedded batch by batch; providers are asked for cosine spaces."""
 
     BATCH_SIZE = 96
+    DEFAULT_API_BASE = ""
+
+    def _with_api_base(self, config: dict[str, Any]) -> dict[str, Any]:
+        """`config`, plus ``api_base`` when it is not the provider's own: a collection
+        reopened later must reach the same server (Chroma's configs have no such key
+        because its SDKs always call the provider)."""
+        api_base = getattr(self, "api_base", self.DEFAULT_API_BASE)
+        return config if api_base == self.DEFAULT_API_BASE else {**config, "api_base": api_base}
 
     def _embed_batch(self, texts: list[str], *, is_query: bool) -> list[list[float]]:
         raise NotImplementedError
@@ -48,12 +56,14 @@ class CohereEmbeddingFunction(_RemoteFunction):
     """Cohere embeddings (``POST https://api.cohere.com/v1/embed``); documents are sent
     as ``search_document`` and queries as ``search_query``."""
 
+    DEFAULT_API_BASE = "https://api.cohere.com"
+
     def __init__(
         self,
         api_key: str | None = None,
         model_name: str = "large",
         api_key_env_var: str = "CHROMA_COHERE_API_KEY",
-        api_base: str = "https://api.cohere.com",
+        api_base: str = DEFAULT_API_BASE,
     ) -> None:
         self.model_name = model_name
         self.api_key_env_var = api_key_env_var
@@ -81,13 +91,16 @@ class CohereEmbeddingFunction(_RemoteFunction):
         return "cohere"
 
     def get_config(self) -> dict[str, Any]:
-        return {"api_key_env_var": self.api_key_env_var, "model_name": self.model_name}
+        return self._with_api_base(
+            {"api_key_env_var": self.api_key_env_var, "model_name": self.model_name}
+        )
 
     @staticmethod
     def build_from_config(config: dict[str, Any]) -> CohereEmbeddingFunction:
         return CohereEmbeddingFunction(
             model_name=config["model_name"],
             api_key_env_var=config.get("api_key_env_var", "CHROMA_COHERE_API_KEY"),
+            api_base=config.get("api_base", CohereEmbeddingFunction.DEFAULT_API_BASE),
         )
 
 
@@ -96,12 +109,14 @@ class HuggingFaceEmbeddingFunction(_RemoteFunction):
     """The Hugging Face Inference API's feature-extraction pipeline
     (``POST {api_base}/pipeline/feature-extraction/{model_name}``)."""
 
+    DEFAULT_API_BASE = "https://api-inference.huggingface.co"
+
     def __init__(
         self,
         api_key: str | None = None,
         model_name: str = "sentence-transformers/all-MiniLM-L6-v2",
         api_key_env_var: str = "CHROMA_HUGGINGFACE_API_KEY",
-        api_base: str = "https://api-inference.huggingface.co",
+        api_base: str = DEFAULT_API_BASE,
     ) -> None:
         self.model_name = model_name
         self.api_key_env_var = api_key_env_var
@@ -118,13 +133,16 @@ class HuggingFaceEmbeddingFunction(_RemoteFunction):
         return "huggingface"
 
     def get_config(self) -> dict[str, Any]:
-        return {"api_key_env_var": self.api_key_env_var, "model_name": self.model_name}
+        return self._with_api_base(
+            {"api_key_env_var": self.api_key_env_var, "model_name": self.model_name}
+        )
 
     @staticmethod
     def build_from_config(config: dict[str, Any]) -> HuggingFaceEmbeddingFunction:
         return HuggingFaceEmbeddingFunction(
             model_name=config["model_name"],
             api_key_env_var=config.get("api_key_env_var", "CHROMA_HUGGINGFACE_API_KEY"),
+            api_base=config.get("api_base", HuggingFaceEmbeddingFunction.DEFAULT_API_BASE),
         )
 
 
@@ -173,6 +191,7 @@ class GoogleGeminiEmbeddingFunction(_RemoteFunction):
     With the ``RETRIEVAL_DOCUMENT`` task, queries are sent as ``RETRIEVAL_QUERY``."""
 
     BATCH_SIZE = 100  # the API's limit of requests per batch
+    DEFAULT_API_BASE = "https://generativelanguage.googleapis.com/v1beta"
 
     def __init__(
         self,
@@ -181,7 +200,7 @@ class GoogleGeminiEmbeddingFunction(_RemoteFunction):
         task_type: str | None = "RETRIEVAL_DOCUMENT",
         dimension: int | None = None,
         api_key_env_var: str = "GEMINI_API_KEY",
-        api_base: str = "https://generativelanguage.googleapis.com/v1beta",
+        api_base: str = DEFAULT_API_BASE,
     ) -> None:
         self.model_name = model_name
         self.task_type = task_type
@@ -219,12 +238,14 @@ class GoogleGeminiEmbeddingFunction(_RemoteFunction):
         return "google_gemini"
 
     def get_config(self) -> dict[str, Any]:
-        return {
-            "model_name": self.model_name,
-            "api_key_env_var": self.api_key_env_var,
-            "task_type": self.task_type,
-            "dimension": self.dimension,
-        }
+        return self._with_api_base(
+            {
+                "model_name": self.model_name,
+                "api_key_env_var": self.api_key_env_var,
+                "task_type": self.task_type,
+                "dimension": self.dimension,
+            }
+        )
 
     @staticmethod
     def build_from_config(config: dict[str, Any]) -> GoogleGeminiEmbeddingFunction:
@@ -233,6 +254,7 @@ class GoogleGeminiEmbeddingFunction(_RemoteFunction):
             task_type=config.get("task_type"),
             dimension=config.get("dimension"),
             api_key_env_var=config.get("api_key_env_var", "GEMINI_API_KEY"),
+            api_base=config.get("api_base", GoogleGeminiEmbeddingFunction.DEFAULT_API_BASE),
         )
 
 
