@@ -21,6 +21,7 @@ pub enum IndexOrigin {
 
 use std::collections::HashMap;
 use std::ops::Bound;
+use std::sync::OnceLock;
 
 use regex::Regex;
 use roaring::RoaringBitmap;
@@ -69,7 +70,9 @@ pub struct Segment {
     /// Threads for index construction, large scans and many-query searches.
     workers: Workers,
     metadata_index: MetadataIndex,
-    text_index: TextIndex,
+    /// Built by the first `$contains` filter, then kept up to date: a collection that is
+    /// never searched by text never pays for it (in memory, ingest or opening).
+    text_index: OnceLock<TextIndex>,
 }
 
 impl Segment {
@@ -90,7 +93,7 @@ impl Segment {
             index: Box::new(HnswIndex::new(index)),
             workers: Workers::new(index.num_threads),
             metadata_index: MetadataIndex::default(),
-            text_index: TextIndex::default(),
+            text_index: OnceLock::new(),
         }
     }
 
@@ -217,7 +220,8 @@ impl Segment {
 
     /// A segment loaded from stored records. Its vector index is restored from
     /// `checkpoint` when that is usable (and brought up to date with the records), else
-    /// built from the records.
+    /// built from the records. The metadata index is built beside the vector index, on the
+    /// collection's threads: opening a large collection is dominated by the two.
     pub fn load(
         collection: i64,
         index: HnswParameters,
@@ -227,30 +231,98 @@ impl Segment {
     ) -> (Segment, IndexOrigin) {
         let next_row = records.next_row;
         let mut segment = Segment::new(collection, index, dimension, next_row);
-        let (written, _) = segment.apply_rows(records);
-        let Some(vectors) = &mut segment.vectors else {
-            return (segment, IndexOrigin::Empty);
-        };
-        vectors.cover_rows(next_row);
-        let vectors = &*vectors;
-        let workers = &segment.workers;
-        let origin = match checkpoint
-            .map(|bytes| HnswIndex::restore(index, bytes, vectors, &segment.live, workers))
-        {
-            Some(Ok((restored, reinserted))) => {
-                segment.index = Box::new(restored);
-                // Tombstones left by the checkpoint may already call for a rebuild.
-                segment.index.compact(vectors, &segment.live, workers);
-                IndexOrigin::Checkpoint { reinserted }
-            }
-            failed => {
-                segment.index.upsert(&written, vectors, workers);
-                IndexOrigin::Built {
-                    unusable_checkpoint: failed.and_then(|r| r.err()).map(|e| e.0),
+        let written = segment.place_rows(records);
+        let workers = segment.workers.clone();
+        let rows = &segment.rows;
+        let build_metadata_index = || {
+            let mut metadata_index = MetadataIndex::default();
+            for (row, record) in rows.iter().enumerate() {
+                if let Some(metadata) = record.as_ref().and_then(|r| r.metadata.as_ref()) {
+                    metadata_index.insert(row as u32, metadata);
                 }
             }
+            metadata_index
+        };
+        let (live, vectors) = (&segment.live, segment.vectors.as_mut());
+        let load_vector_index = || {
+            let vectors = vectors?;
+            vectors.cover_rows(next_row);
+            let vectors = &*vectors;
+            Some(
+                match checkpoint
+                    .map(|bytes| HnswIndex::restore(index, bytes, vectors, live, &workers))
+                {
+                    Some(Ok((mut restored, reinserted))) => {
+                        // Tombstones left by the checkpoint may already call for a rebuild.
+                        restored.compact(vectors, live, &workers);
+                        (restored, IndexOrigin::Checkpoint { reinserted })
+                    }
+                    failed => {
+                        let mut built = HnswIndex::new(index);
+                        built.upsert(&written, vectors, &workers);
+                        let unusable_checkpoint = failed.and_then(|r| r.err()).map(|e| e.0);
+                        (
+                            built,
+                            IndexOrigin::Built {
+                                unusable_checkpoint,
+                            },
+                        )
+                    }
+                },
+            )
+        };
+        let (metadata_index, vector_index) = if workers.parallel() {
+            workers.run(|| rayon::join(build_metadata_index, load_vector_index))
+        } else {
+            (build_metadata_index(), load_vector_index())
+        };
+        segment.metadata_index = metadata_index;
+        let origin = match vector_index {
+            Some((vector_index, origin)) => {
+                segment.index = Box::new(vector_index);
+                origin
+            }
+            None => IndexOrigin::Empty,
         };
         (segment, origin)
+    }
+
+    /// Places loaded records in their rows, without the metadata and text indexes; returns
+    /// the rows with a vector.
+    fn place_rows(&mut self, records: ResolvedBatch) -> Vec<u32> {
+        if let Some(dimension) = records.dimension
+            && self.vectors.is_none()
+        {
+            self.vectors = Some(VectorStore::new(dimension as usize));
+        }
+        if let Some(vectors) = &mut self.vectors {
+            vectors.cover_rows(records.next_row);
+        }
+        self.rows.resize(records.next_row as usize, None);
+        self.row_of_id.reserve(records.changes.len());
+        let mut written = Vec::with_capacity(records.changes.len());
+        for change in records.changes {
+            let Change::Put(put) = change else { continue };
+            if let Some(embedding) = &put.embedding {
+                self.vectors
+                    .get_or_insert_with(|| VectorStore::new(embedding.len()))
+                    .set(put.row, embedding);
+                written.push(put.row);
+            }
+            if self.rows.len() <= put.row as usize {
+                self.rows.resize(put.row as usize + 1, None);
+            }
+            self.row_of_id.insert(put.id.clone(), put.row);
+            self.live.insert(put.row);
+            self.next_row = self.next_row.max(put.row + 1);
+            self.rows[put.row as usize] = Some(Row {
+                id: put.id,
+                document: put.document,
+                metadata: put.metadata,
+                uri: put.uri,
+            });
+        }
+        written
     }
 
     /// Publishes a batch that is already durable. Takes it by value: its strings and
@@ -325,8 +397,8 @@ impl Segment {
         if let Some(metadata) = &put.metadata {
             self.metadata_index.insert(put.row, metadata);
         }
-        if let Some(document) = &put.document {
-            self.text_index.insert(put.row, document);
+        if let (Some(document), Some(text_index)) = (&put.document, self.text_index.get_mut()) {
+            text_index.insert(put.row, document);
         }
         let slot = put.row as usize;
         if self.rows.len() <= slot {
@@ -350,8 +422,8 @@ impl Segment {
         if let Some(metadata) = &taken.metadata {
             self.metadata_index.remove(row, metadata);
         }
-        if let Some(document) = &taken.document {
-            self.text_index.remove(row, document);
+        if let (Some(document), Some(text_index)) = (&taken.document, self.text_index.get_mut()) {
+            text_index.remove(row, document);
         }
         self.live.remove(row);
         if self.row_of_id.get(&taken.id) == Some(&row) {
@@ -409,7 +481,16 @@ impl FilterSource for Segment {
     }
 
     fn document_contains(&self, text: &str) -> RoaringBitmap {
-        self.text_index.contains(text, &self.live, |row| {
+        let text_index = self.text_index.get_or_init(|| {
+            let mut text_index = TextIndex::default();
+            for row in &self.live {
+                if let Some(document) = &self.row(row).document {
+                    text_index.insert(row, document);
+                }
+            }
+            text_index
+        });
+        text_index.contains(text, &self.live, |row| {
             self.rows
                 .get(row as usize)
                 .and_then(|r| r.as_ref())
@@ -443,6 +524,50 @@ mod tests {
             metadata: None,
             uri: None,
         })
+    }
+
+    #[test]
+    fn the_text_index_is_built_by_the_first_text_filter_and_then_kept_up_to_date() {
+        let parameters = HnswParameters {
+            space: Space::L2,
+            max_neighbors: 4,
+            ef_construction: 20,
+            ef_search: 20,
+            num_threads: 2,
+        };
+        let document = |row: u32, text: &str| {
+            Change::Put(PutRecord {
+                row,
+                id: format!("id{row}"),
+                embedding: Some(vec![row as f32, 0.0]),
+                document: Some(text.to_string()),
+                metadata: None,
+                uri: None,
+            })
+        };
+        let batch = |changes: Vec<Change>| ResolvedBatch {
+            collection: 1,
+            dimension: Some(2),
+            next_row: 3,
+            changes,
+        };
+        let records = batch(vec![
+            document(0, "blue whale"),
+            document(1, "blue jay"),
+            document(2, "red fox"),
+        ]);
+        let (mut segment, _) = Segment::load(1, parameters, Some(2), records, None);
+        // Written before the index exists: seen once it is built.
+        segment.apply(batch(vec![document(2, "blue fox")]));
+        let rows = |s: &Segment, text: &str| s.document_contains(text).iter().collect::<Vec<_>>();
+        assert_eq!(rows(&segment, "blue"), [0, 1, 2]);
+        // Written after: kept up to date.
+        segment.apply(batch(vec![
+            document(1, "grey jay"),
+            Change::Delete { row: 0 },
+        ]));
+        assert_eq!(rows(&segment, "blue"), [2]);
+        assert_eq!(rows(&segment, "grey j"), [1]);
     }
 
     #[test]
