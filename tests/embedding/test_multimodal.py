@@ -116,3 +116,63 @@ def test_image_loader_reads_files_in_order(image_files: dict[str, str]) -> None:
 def test_open_clip_says_what_to_install() -> None:
     with pytest.raises(ValueError, match=r"pip install open-clip-torch torch pillow"):
         OpenCLIPEmbeddingFunction()
+
+
+def one_modality(verb: str, count: int = 3) -> str:
+    """chromadb's message, whose list of sources comes in varying order."""
+    names = ", ".join(["(documents|images|uris)"] * count)
+    return f"Exactly one of {names} must be provided in {verb}"
+
+
+def test_one_modality_per_record(client: Client, image_files: dict[str, str]) -> None:
+    collection = client.create_collection(
+        "modalities", embedding_function=ColourEmbedding(), data_loader=ImageLoader()
+    )
+    red = image_files["red"]
+    for kwargs in (
+        {"documents": ["red"], "images": [solid("red")]},
+        {"documents": ["red"], "uris": [red]},
+        {"images": [solid("red")], "uris": [red]},
+    ):
+        with pytest.raises(ValueError, match=one_modality("add")):
+            collection.add(ids=["a"], **kwargs)
+    with pytest.raises(ValueError, match=one_modality("query")):
+        collection.query(query_texts=["red"], query_images=[solid("red")])
+    with pytest.raises(ValueError, match=one_modality("query")):
+        collection.query(query_images=[solid("red")], query_uris=[red])
+    assert collection.count() == 0
+    # As in chromadb, upsert and update refuse documents with images but accept uris
+    # beside either: the uris are then only stored, and the other input is embedded.
+    for verb in ("upsert", "update"):
+        with pytest.raises(ValueError, match=one_modality(verb, 2)):
+            getattr(collection, verb)(ids=["a"], documents=["red"], images=[solid("red")])
+    collection.upsert(ids=["a"], documents=["green"], uris=[red])
+    stored = collection.get(ids=["a"], include=["documents", "uris", "embeddings"])
+    assert (stored["documents"], stored["uris"]) == (["green"], [red])
+    np.testing.assert_allclose(stored["embeddings"][0], ColourEmbedding()(["green"])[0])
+
+
+NO_LOADER = "You must set a data loader on the collection if loading from URIs."
+
+
+def test_uris_need_a_data_loader(client: Client, image_files: dict[str, str]) -> None:
+    collection = client.create_collection("no_loader", embedding_function=ColourEmbedding())
+    with pytest.raises(ValueError, match=NO_LOADER):
+        collection.add(ids=["r"], uris=[image_files["red"]])
+    with pytest.raises(ValueError, match=NO_LOADER):
+        collection.query(query_uris=[image_files["red"]])
+    # With explicit embeddings the uris are only stored; loading them back needs a loader.
+    collection.add(ids=["r"], embeddings=[[1.0, 0.0, 0.0]], uris=[image_files["red"]])
+    assert collection.get(include=["uris"])["uris"] == [image_files["red"]]
+    with pytest.raises(ValueError, match=NO_LOADER):
+        collection.get(include=["data"])
+
+
+def test_open_clip_config_cannot_change_its_model() -> None:
+    # The check reads only the two configs: no model (nor torch) is needed for it.
+    function = OpenCLIPEmbeddingFunction.__new__(OpenCLIPEmbeddingFunction)
+    old = {"model_name": "ViT-B-32", "checkpoint": "laion2b_s34b_b79k", "device": "cpu"}
+    function.validate_config_update(old, {**old, "device": "cuda"})
+    for key in ("model_name", "checkpoint"):
+        with pytest.raises(ValueError, match=f"The {key} cannot be changed"):
+            function.validate_config_update(old, {**old, key: "other"})
