@@ -272,7 +272,11 @@ impl Graph {
                 {
                     break;
                 }
-                for &n in self.links(current.label, layer) {
+                let links = self.links(current.label, layer);
+                for &n in links {
+                    vectors.prefetch(self.row(n));
+                }
+                for &n in links {
                     if !first_visit(n) || self.stale[n as usize] {
                         continue;
                     }
