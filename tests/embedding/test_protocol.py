@@ -267,3 +267,46 @@ def test_conflict_on_get(client: Client, open_collection: Any) -> None:
     open_collection(client, HashEmbedding(9))
     open_collection(client, DefaultEmbeddingFunction())
     open_collection(client, None)
+
+
+# --------------------------------------------------------------------------- modify
+
+
+class FixedDimension(HashEmbedding):
+    """Refuses a change of dimension, as provider functions refuse a change of model."""
+
+    @staticmethod
+    def name() -> str:
+        return "test_fixed_dimension"
+
+    @staticmethod
+    def build_from_config(config: dict[str, Any]) -> FixedDimension:
+        return FixedDimension(config["dimension"])
+
+    def validate_config_update(self, old: dict[str, Any], new: dict[str, Any]) -> None:
+        if old["dimension"] != new["dimension"]:
+            raise ValueError("The dimension cannot be changed after the collection is created.")
+
+
+def test_configuration_update_rules() -> None:
+    """chromadb 1.5.9's rules for modify(configuration={"embedding_function": ...})."""
+    from azurite.api.embedding import configuration_update_entry
+
+    stored = {"type": "known", "name": "test_hash", "config": {"dimension": 4}}
+    same_name = configuration_update_entry(stored, HashEmbedding(6))
+    assert same_name == {"type": "known", "name": "test_hash", "config": {"dimension": 6}}
+    with pytest.raises(
+        ValueError,
+        match=re.escape("Cannot update embedding function: incompatible types (test_hash vs "),
+    ):
+        configuration_update_entry(stored, OtherHashEmbedding())
+    fixed = {"type": "known", "name": "test_fixed_dimension", "config": {"dimension": 4}}
+    assert configuration_update_entry(fixed, FixedDimension(4))["config"] == {"dimension": 4}
+    with pytest.raises(ValueError, match="dimension cannot be changed"):
+        configuration_update_entry(fixed, FixedDimension(5))
+    with pytest.warns(DeprecationWarning, match="cannot update legacy"):
+        assert configuration_update_entry(stored, LegacyEmbedding()) == stored
+    legacy_stored = configuration_update_entry({"type": "legacy"}, HashEmbedding(3))
+    assert legacy_stored == {"type": "known", "name": "test_hash", "config": {"dimension": 3}}
+    assert configuration_update_entry(None, HashEmbedding(3))["config"] == {"dimension": 3}
+    assert configuration_update_entry(stored, None) == stored

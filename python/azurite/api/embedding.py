@@ -10,6 +10,7 @@ reach the core.
 from __future__ import annotations
 
 import inspect
+import warnings
 from typing import Any
 
 import numpy as np
@@ -118,6 +119,34 @@ def check_conflict_on_get(function: Any, persisted: dict[str, Any] | None) -> No
             f"separately. Embedding function conflict: new: {name} vs persisted: "
             f"{persisted_name}"
         )
+
+
+def configuration_update_entry(persisted: dict[str, Any] | None, function: Any) -> Any:
+    """The entry to store when ``modify(configuration={"embedding_function": function})``
+    is called on a collection whose stored entry is `persisted`, as chromadb decides it:
+    with no known function stored (none or legacy), `function` is recorded; a legacy
+    `function` leaves a known stored entry as it is, with a DeprecationWarning; a function
+    of another name is refused; one of the same name checks the change with its
+    ``validate_config_update(old_config, new_config)``."""
+    entry = configuration_entry(function)
+    if entry is None:
+        return persisted
+    if persisted is None or persisted.get("type") != "known":
+        return entry
+    if entry["type"] != "known":
+        warnings.warn(
+            "cannot update legacy embedding function config", DeprecationWarning, stacklevel=2
+        )
+        return persisted
+    if persisted.get("name") != entry["name"]:
+        raise ValueError(
+            "Cannot update embedding function: incompatible types "
+            f"({persisted.get('name')} vs {entry['name']})"
+        )
+    check = getattr(function, "validate_config_update", None)
+    if check is not None:
+        check(persisted.get("config") or {}, entry["config"])
+    return entry
 
 
 def function_from_configuration(entry: dict[str, Any] | None) -> Any:
