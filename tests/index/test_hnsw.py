@@ -102,7 +102,10 @@ def azurite_worker_threads() -> set[str]:
     """Names of this process's Azurite worker threads (`azurite-<pool size>-<index>`)."""
     names = set()
     for task in Path("/proc/self/task").iterdir():
-        name = (task / "comm").read_text().strip()
+        try:
+            name = (task / "comm").read_text().strip()
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # a thread (of another library) that ended while we listed them
         if name.startswith("azurite-"):
             names.add(name)
     return names

@@ -27,6 +27,7 @@ use regex::Regex;
 use roaring::RoaringBitmap;
 
 use crate::batch::{Change, PutRecord, RecordBatch, ResolvedBatch, WriteKind};
+use crate::codec::{decode_metadata, encode_metadata};
 use crate::distance::{PreparedQuery, Space};
 use crate::error::{Error, Result};
 use crate::filter::{Filter, FilterSource, Scalar, evaluate};
@@ -40,11 +41,31 @@ use text_index::TextIndex;
 pub struct Row {
     pub id: String,
     pub document: Option<String>,
-    pub metadata: Option<Metadata>,
+    /// Kept encoded: a decoded map costs about ten times the bytes, filters read the
+    /// metadata index instead, and results decode only the rows they return.
+    metadata: Option<Box<[u8]>>,
     pub uri: Option<String>,
 }
 
 impl Row {
+    fn new(put: PutRecord) -> Row {
+        Row {
+            id: put.id,
+            document: put.document,
+            metadata: put
+                .metadata
+                .as_ref()
+                .map(|m| encode_metadata(m).into_boxed_slice()),
+            uri: put.uri,
+        }
+    }
+
+    pub fn metadata(&self) -> Option<Metadata> {
+        self.metadata
+            .as_deref()
+            .map(|bytes| decode_metadata(bytes).expect("the segment decodes only what it encoded"))
+    }
+
     /// Metadata as readers see it: internal `chroma:` keys hidden. Like Chroma, which keeps
     /// the URI as an internal metadata key, a row with a URI (or only internal keys) shows
     /// `{}` rather than no metadata.
@@ -52,7 +73,7 @@ impl Row {
         if self.metadata.is_none() && self.uri.is_none() {
             return None;
         }
-        let mut visible = self.metadata.clone().unwrap_or_default();
+        let mut visible = self.metadata().unwrap_or_default();
         visible.retain(|key, _| !key.starts_with(INTERNAL_KEY_PREFIX));
         Some(visible)
     }
@@ -156,7 +177,7 @@ impl Segment {
                         id: id.clone(),
                         embedding: None,
                         document: current.document.clone(),
-                        metadata: current.metadata.clone(),
+                        metadata: current.metadata(),
                         uri: current.uri.clone(),
                     }
                 }),
@@ -231,15 +252,12 @@ impl Segment {
     ) -> (Segment, IndexOrigin) {
         let next_row = records.next_row;
         let mut segment = Segment::new(collection, index, dimension, next_row);
-        let written = segment.place_rows(records);
+        let (written, metadatas) = segment.place_rows(records);
         let workers = segment.workers.clone();
-        let rows = &segment.rows;
         let build_metadata_index = || {
             let mut metadata_index = MetadataIndex::default();
-            for (row, record) in rows.iter().enumerate() {
-                if let Some(metadata) = record.as_ref().and_then(|r| r.metadata.as_ref()) {
-                    metadata_index.insert(row as u32, metadata);
-                }
+            for (row, metadata) in &metadatas {
+                metadata_index.insert(*row, metadata);
             }
             metadata_index
         };
@@ -288,8 +306,8 @@ impl Segment {
     }
 
     /// Places loaded records in their rows, without the metadata and text indexes; returns
-    /// the rows with a vector.
-    fn place_rows(&mut self, records: ResolvedBatch) -> Vec<u32> {
+    /// the rows with a vector, and each row's metadata for the metadata index.
+    fn place_rows(&mut self, records: ResolvedBatch) -> (Vec<u32>, Vec<(u32, Metadata)>) {
         if let Some(dimension) = records.dimension
             && self.vectors.is_none()
         {
@@ -301,8 +319,11 @@ impl Segment {
         self.rows.resize(records.next_row as usize, None);
         self.row_of_id.reserve(records.changes.len());
         let mut written = Vec::with_capacity(records.changes.len());
+        let mut metadatas = Vec::with_capacity(records.changes.len());
         for change in records.changes {
-            let Change::Put(put) = change else { continue };
+            let Change::Put(mut put) = change else {
+                continue;
+            };
             if let Some(embedding) = &put.embedding {
                 self.vectors
                     .get_or_insert_with(|| VectorStore::new(embedding.len()))
@@ -315,14 +336,16 @@ impl Segment {
             self.row_of_id.insert(put.id.clone(), put.row);
             self.live.insert(put.row);
             self.next_row = self.next_row.max(put.row + 1);
-            self.rows[put.row as usize] = Some(Row {
-                id: put.id,
-                document: put.document,
-                metadata: put.metadata,
-                uri: put.uri,
-            });
+            let row = put.row;
+            let metadata = put.metadata.take();
+            let mut placed = Row::new(put);
+            if let Some(metadata) = metadata {
+                placed.metadata = Some(encode_metadata(&metadata).into_boxed_slice());
+                metadatas.push((row, metadata));
+            }
+            self.rows[row as usize] = Some(placed);
         }
-        written
+        (written, metadatas)
     }
 
     /// Publishes a batch that is already durable. Takes it by value: its strings and
@@ -407,20 +430,15 @@ impl Segment {
         self.row_of_id.insert(put.id.clone(), put.row);
         self.live.insert(put.row);
         self.next_row = self.next_row.max(put.row + 1);
-        self.rows[slot] = Some(Row {
-            id: put.id,
-            document: put.document,
-            metadata: put.metadata,
-            uri: put.uri,
-        });
+        self.rows[slot] = Some(Row::new(put));
     }
 
     /// Removes a row from every index (its vector stays in the arena until the row is
     /// reused or the segment is rebuilt) and returns it.
     fn take_row(&mut self, row: u32) -> Option<Row> {
         let taken = self.rows.get_mut(row as usize)?.take()?;
-        if let Some(metadata) = &taken.metadata {
-            self.metadata_index.remove(row, metadata);
+        if let Some(metadata) = taken.metadata() {
+            self.metadata_index.remove(row, &metadata);
         }
         if let (Some(document), Some(text_index)) = (&taken.document, self.text_index.get_mut()) {
             text_index.remove(row, document);
