@@ -361,3 +361,44 @@ def test_sentence_transformer_config_refuses_remote_code() -> None:
                 "config": {"model_name": "m", "kwargs": {"trust_remote_code": True}},
             }
         )
+
+
+def test_azure_openai_deployment(monkeypatch: pytest.MonkeyPatch) -> None:
+    path = "/openai/deployments/my-embedder/embeddings?api-version=2024-02-01"
+    server = ProviderServer({path: openai_answer}, ("api-key", API_KEY))
+    url = server.start()
+    monkeypatch.setenv("CHROMA_OPENAI_API_KEY", API_KEY)
+    try:
+        function = OpenAIEmbeddingFunction(
+            api_base=url,
+            api_type="azure",
+            api_version="2024-02-01",
+            deployment_id="my-embedder",
+            model_name="text-embedding-3-small",
+        )
+        vectors = function(["first", "second"])
+        np.testing.assert_allclose(np.stack(vectors), [vector("first"), vector("second")])
+        (request,) = server.requests
+        assert request.body == {"input": ["first", "second"], "model": "text-embedding-3-small"}
+        assert "Authorization" not in request.headers
+        config = function.get_config()
+        assert (config["api_type"], config["api_version"], config["deployment_id"]) == (
+            "azure",
+            "2024-02-01",
+            "my-embedder",
+        )
+        rebuilt = config_to_embedding_function(
+            {"type": "known", "name": "openai", "config": json.loads(json.dumps(config))}
+        )
+        np.testing.assert_allclose(rebuilt(["third"])[0], vector("third"), atol=1e-7)
+        assert server.requests[-1].path == path
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("missing", ["api_version", "deployment_id", "api_base"])
+def test_azure_openai_needs_its_endpoint(missing: str) -> None:
+    arguments = {"api_version": "2024-02-01", "deployment_id": "d", "api_base": "http://x"}
+    del arguments[missing]
+    with pytest.raises(ValueError, match=f"{missing} must be specified for Azure OpenAI"):
+        OpenAIEmbeddingFunction(api_key=API_KEY, api_type="azure", **arguments)

@@ -99,7 +99,9 @@ class _OpenAILike(EmbeddingFunction[Documents]):
 @register_embedding_function
 class OpenAIEmbeddingFunction(_OpenAILike):
     """OpenAI embeddings (``POST {api_base}/embeddings``); ``api_base`` also points it at
-    any OpenAI-compatible server (vLLM, LM Studio, Together, ...)."""
+    any OpenAI-compatible server (vLLM, LM Studio, Together, ...). With
+    ``api_type="azure"``, Azure OpenAI: ``POST {api_base}/openai/deployments/
+    {deployment_id}/embeddings?api-version={api_version}`` with the key in ``api-key``."""
 
     PROVIDER = "OpenAI"
     DEFAULT_API_BASE = "https://api.openai.com/v1"
@@ -112,17 +114,44 @@ class OpenAIEmbeddingFunction(_OpenAILike):
         model_name: str = "text-embedding-ada-002",
         organization_id: str | None = None,
         api_base: str | None = None,
+        api_type: str | None = None,
+        api_version: str | None = None,
+        deployment_id: str | None = None,
         default_headers: dict[str, str] | None = None,
         dimensions: int | None = None,
         api_key_env_var: str = "CHROMA_OPENAI_API_KEY",
     ) -> None:
         super().__init__(model_name, api_key, api_key_env_var, api_base)
+        if api_type == "azure":
+            for value, argument in (
+                (api_version, "api_version"),
+                (deployment_id, "deployment_id"),
+                (api_base, "api_base"),
+            ):
+                if value is None:
+                    raise ValueError(f"{argument} must be specified for Azure OpenAI")
         self.organization_id = organization_id
+        self.api_type = api_type
+        self.api_version = api_version
+        self.deployment_id = deployment_id
         self.default_headers = default_headers
         self.dimensions = dimensions
 
+    @property
+    def _url(self) -> str:
+        if self.api_type != "azure":
+            return super()._url
+        base = (self.api_base or "").rstrip("/")
+        return (
+            f"{base}/openai/deployments/{self.deployment_id}/embeddings"
+            f"?api-version={self.api_version}"
+        )
+
     def _embed(self, input: Documents, *, is_query: bool) -> list[list[float]]:
-        headers = {**(self.default_headers or {}), **bearer(self._api_key)}
+        key_header = (
+            {"api-key": self._api_key} if self.api_type == "azure" else bearer(self._api_key)
+        )
+        headers = {**(self.default_headers or {}), **key_header}
         if self.organization_id:
             headers["OpenAI-Organization"] = self.organization_id
         return _embed_data_list(
@@ -143,6 +172,9 @@ class OpenAIEmbeddingFunction(_OpenAILike):
             **self._base_config(),
             "api_base": self.api_base,
             "organization_id": self.organization_id,
+            "api_type": self.api_type,
+            "api_version": self.api_version,
+            "deployment_id": self.deployment_id,
             "default_headers": self.default_headers,
             "dimensions": self.dimensions,
         }
@@ -153,6 +185,9 @@ class OpenAIEmbeddingFunction(_OpenAILike):
             model_name=config["model_name"],
             organization_id=config.get("organization_id"),
             api_base=config.get("api_base"),
+            api_type=config.get("api_type"),
+            api_version=config.get("api_version"),
+            deployment_id=config.get("deployment_id"),
             default_headers=config.get("default_headers"),
             dimensions=config.get("dimensions"),
             api_key_env_var=config.get("api_key_env_var", "CHROMA_OPENAI_API_KEY"),
