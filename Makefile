@@ -53,4 +53,4 @@ python-test: install-test js-install
 test: lint rust-test python-test
 
 bench: install-test
-	$(PYTHON) benches/bench_exact.py
+	$(PYTHON) benches/bench_index.py
