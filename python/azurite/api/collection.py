@@ -29,6 +29,8 @@ OUT_OF_RANGE = "out of range integral type conversion attempted"
 
 def _as_matrix(embeddings: list[np.ndarray]) -> np.ndarray:
     """One C-contiguous float32 matrix, the form the core reads without another copy."""
+    if len(embeddings) == 1:  # the common single query: a view, not a stacked copy
+        return np.ascontiguousarray(embeddings[0].reshape(1, -1), dtype=np.float32)
     if len({e.shape[0] for e in embeddings}) > 1:
         raise InvalidArgumentError("Inconsistent dimensions in provided embeddings")
     return np.ascontiguousarray(np.stack(embeddings), dtype=np.float32)
