@@ -295,7 +295,9 @@ def test_missing_key_names_the_variable(
             lambda body: body["input_type"],
         ),
         (
-            lambda url: GoogleGeminiEmbeddingFunction(api_key=API_KEY, api_base=f"{url}/v1beta"),
+            lambda url: GoogleGeminiEmbeddingFunction(
+                api_key=API_KEY, api_base=f"{url}/v1beta", task_type="RETRIEVAL_DOCUMENT"
+            ),
             "/v1beta/models/gemini-embedding-001:batchEmbedContents",
             gemini_answer,
             lambda body: body["requests"][0]["taskType"],
@@ -402,3 +404,37 @@ def test_azure_openai_needs_its_endpoint(missing: str) -> None:
     del arguments[missing]
     with pytest.raises(ValueError, match=f"{missing} must be specified for Azure OpenAI"):
         OpenAIEmbeddingFunction(api_key=API_KEY, api_type="azure", **arguments)
+
+
+def test_gemini_follows_chromadb_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    """chromadb's argument order (model name first), no task type unless asked (so the
+    same vectors as chromadb's function), its config keys, and its old registry name."""
+    path = "/v1beta/models/text-embedding-004:batchEmbedContents"
+    server = ProviderServer({path: gemini_answer}, ("x-goog-api-key", API_KEY))
+    url = server.start()
+    monkeypatch.setenv("GEMINI_API_KEY", API_KEY)
+    try:
+        function = GoogleGeminiEmbeddingFunction("text-embedding-004", api_base=f"{url}/v1beta")
+        function(["doc"])
+        function.embed_query(["question"])
+    finally:
+        server.stop()
+    # Neither the document nor the query carries a task type.
+    sent = [request.body["requests"] for request in server.requests]
+    assert sent == [
+        [{"model": "models/text-embedding-004", "content": {"parts": [{"text": text}]}}]
+        for text in ("doc", "question")
+    ]
+    config = function.get_config()
+    assert {k: config[k] for k in ("model_name", "api_key_env_var", "vertexai")} == {
+        "model_name": "text-embedding-004",
+        "api_key_env_var": "GEMINI_API_KEY",
+        "vertexai": None,
+    }
+    assert "task_type" not in config
+    rebuilt = config_to_embedding_function(
+        {"type": "known", "name": "google_genai", "config": config}
+    )
+    assert isinstance(rebuilt, GoogleGeminiEmbeddingFunction)
+    with pytest.raises(ValueError, match="vertexai=True is not supported"):
+        GoogleGeminiEmbeddingFunction(vertexai=True, project="p", location="us-central1")

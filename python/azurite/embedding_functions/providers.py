@@ -18,6 +18,7 @@ from azurite.embedding_functions.base import (
     EmbeddingFunction,
     Embeddings,
     Space,
+    known_embedding_functions,
     register_embedding_function,
 )
 
@@ -186,26 +187,41 @@ class HuggingFaceEmbeddingServer(_RemoteFunction):
 
 @register_embedding_function
 class GoogleGeminiEmbeddingFunction(_RemoteFunction):
-    """Google Gemini embeddings through the Generative Language REST API
+    """Google Gemini embeddings through the Gemini API's REST interface
     (``POST {api_base}/models/{model}:batchEmbedContents``, key in ``x-goog-api-key``).
-    With the ``RETRIEVAL_DOCUMENT`` task, queries are sent as ``RETRIEVAL_QUERY``."""
+
+    The arguments are chromadb's, in its order, plus ``api_key`` and ``api_base``. As in
+    chromadb no task type is sent unless one is given; with ``RETRIEVAL_DOCUMENT``, queries
+    are sent as ``RETRIEVAL_QUERY`` (Google's advice; chromadb sends both alike). Vertex AI
+    (``vertexai=True``) needs Google Cloud credentials and is not supported."""
 
     BATCH_SIZE = 100  # the API's limit of requests per batch
     DEFAULT_API_BASE = "https://generativelanguage.googleapis.com/v1beta"
 
     def __init__(
         self,
-        api_key: str | None = None,
         model_name: str = "gemini-embedding-001",
-        task_type: str | None = "RETRIEVAL_DOCUMENT",
+        task_type: str | None = None,
         dimension: int | None = None,
         api_key_env_var: str = "GEMINI_API_KEY",
+        vertexai: bool | None = None,
+        project: str | None = None,
+        location: str | None = None,
+        api_key: str | None = None,
         api_base: str = DEFAULT_API_BASE,
     ) -> None:
+        if vertexai:
+            raise ValueError(
+                "vertexai=True is not supported: Azurite's Gemini function calls the Gemini "
+                "API with an API key (set GEMINI_API_KEY or pass api_key=...)"
+            )
         self.model_name = model_name
         self.task_type = task_type
         self.dimension = dimension
         self.api_key_env_var = api_key_env_var
+        self.vertexai = vertexai
+        self.project = project
+        self.location = location
         self._api_key = resolve_api_key(api_key, api_key_env_var, "Google Gemini")
         self.api_base = api_base
 
@@ -238,14 +254,18 @@ class GoogleGeminiEmbeddingFunction(_RemoteFunction):
         return "google_gemini"
 
     def get_config(self) -> dict[str, Any]:
-        return self._with_api_base(
-            {
-                "model_name": self.model_name,
-                "api_key_env_var": self.api_key_env_var,
-                "task_type": self.task_type,
-                "dimension": self.dimension,
-            }
-        )
+        config: dict[str, Any] = {
+            "model_name": self.model_name,
+            "api_key_env_var": self.api_key_env_var,
+            "vertexai": self.vertexai,
+            "project": self.project,
+            "location": self.location,
+        }
+        if self.task_type is not None:
+            config["task_type"] = self.task_type
+        if self.dimension is not None:
+            config["dimension"] = self.dimension
+        return self._with_api_base(config)
 
     @staticmethod
     def build_from_config(config: dict[str, Any]) -> GoogleGeminiEmbeddingFunction:
@@ -254,12 +274,20 @@ class GoogleGeminiEmbeddingFunction(_RemoteFunction):
             task_type=config.get("task_type"),
             dimension=config.get("dimension"),
             api_key_env_var=config.get("api_key_env_var", "GEMINI_API_KEY"),
+            vertexai=config.get("vertexai"),
+            project=config.get("project"),
+            location=config.get("location"),
             api_base=config.get("api_base", GoogleGeminiEmbeddingFunction.DEFAULT_API_BASE),
         )
 
+    def validate_config_update(self, old: dict[str, Any], new: dict[str, Any]) -> None:
+        if "model_name" in new and new["model_name"] != old.get("model_name"):
+            raise ValueError("The model name cannot be changed after the collection is created.")
 
-#: Chroma's alias of the Gemini function.
+
+#: Chroma's alias of the Gemini function, under its old registry name as well.
 GoogleGenaiEmbeddingFunction = GoogleGeminiEmbeddingFunction
+known_embedding_functions.setdefault("google_genai", GoogleGeminiEmbeddingFunction)
 
 
 @register_embedding_function
