@@ -4,6 +4,8 @@ stored with a collection (never the key)."""
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -11,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from azurite import Client
 from azurite.embedding_functions import (
@@ -438,3 +441,54 @@ def test_gemini_follows_chromadb_defaults(monkeypatch: pytest.MonkeyPatch) -> No
     assert isinstance(rebuilt, GoogleGeminiEmbeddingFunction)
     with pytest.raises(ValueError, match="vertexai=True is not supported"):
         GoogleGeminiEmbeddingFunction(vertexai=True, project="p", location="us-central1")
+
+
+def jina_answer(body: dict[str, Any]) -> Any:
+    """Jina's answer: items may be strings or {"text"} / {"image"} objects."""
+    keys = [i if isinstance(i, str) else i.get("text", i.get("image")) for i in body["input"]]
+    return {"data": [{"index": i, "embedding": vector(k)} for i, k in enumerate(keys)]}
+
+
+def test_jina_options_queries_and_images() -> None:
+    server = ProviderServer({"/v1/embeddings": jina_answer}, BEARER)
+    url = server.start()
+    try:
+        function = JinaEmbeddingFunction(
+            API_KEY,
+            "jina-clip-v2",
+            "CHROMA_JINA_API_KEY",
+            "retrieval.passage",
+            True,
+            False,
+            64,
+            "float",
+            True,
+            {"task": "retrieval.query"},
+            api_base=f"{url}/v1",
+        )
+        function(["a passage"])
+        function.embed_query(["a question"])
+        image = np.zeros((2, 2, 3), dtype=np.uint8)
+        mixed = function(["a caption", image])
+    finally:
+        server.stop()
+    options = {
+        "late_chunking": True,
+        "truncate": False,
+        "dimensions": 64,
+        "embedding_type": "float",
+        "normalized": True,
+    }
+    document, query, both = (request.body for request in server.requests)
+    assert document == {
+        "input": ["a passage"],
+        "model": "jina-clip-v2",
+        "task": "retrieval.passage",
+        **options,
+    }
+    assert query["task"] == "retrieval.query"
+    assert both["input"][0] == {"text": "a caption"}
+    (encoded,) = both["input"][1].values()
+    assert np.array_equal(np.array(Image.open(io.BytesIO(base64.b64decode(encoded)))), image)
+    np.testing.assert_allclose(mixed[1], vector(encoded), atol=1e-7)
+    assert function.get_config()["query_config"] == {"task": "retrieval.query"}

@@ -4,6 +4,8 @@ OpenAI itself (and any OpenAI-compatible base URL), Jina, Voyage AI and Mistral.
 
 from __future__ import annotations
 
+import base64
+import io
 from typing import Any
 
 from azurite.embedding_functions._http import (
@@ -13,6 +15,7 @@ from azurite.embedding_functions._http import (
     post_json,
     resolve_api_key,
 )
+from azurite.embedding_functions._optional import require
 from azurite.embedding_functions.base import (
     Documents,
     EmbeddingFunction,
@@ -200,7 +203,10 @@ class OpenAIEmbeddingFunction(_OpenAILike):
 
 @register_embedding_function
 class JinaEmbeddingFunction(_OpenAILike):
-    """Jina AI embeddings (``POST https://api.jina.ai/v1/embeddings``)."""
+    """Jina AI embeddings (``POST https://api.jina.ai/v1/embeddings``), with chromadb's
+    arguments in its order. Texts and images (arrays, sent as base64 PNG; needs Pillow)
+    may be mixed, as in chromadb; ``query_config`` (e.g. ``{"task": "retrieval.query"}``)
+    is merged into query requests."""
 
     PROVIDER = "Jina"
     DEFAULT_API_BASE = "https://api.jina.ai/v1"
@@ -212,24 +218,49 @@ class JinaEmbeddingFunction(_OpenAILike):
         model_name: str = "jina-embeddings-v2-base-en",
         api_key_env_var: str = "CHROMA_JINA_API_KEY",
         task: str | None = None,
+        late_chunking: bool | None = None,
+        truncate: bool | None = None,
         dimensions: int | None = None,
+        embedding_type: str | None = None,
         normalized: bool | None = None,
+        query_config: dict[str, Any] | None = None,
         api_base: str | None = None,
     ) -> None:
         super().__init__(model_name, api_key, api_key_env_var, api_base)
         self.task = task
+        self.late_chunking = late_chunking
+        self.truncate = truncate
         self.dimensions = dimensions
+        self.embedding_type = embedding_type
         self.normalized = normalized
+        self.query_config = query_config
 
     def _request_fields(self, *, is_query: bool) -> dict[str, Any]:
-        return _without_none(
+        fields = _without_none(
             {
                 "model": self.model_name,
                 "task": self.task,
+                "late_chunking": self.late_chunking,
+                "truncate": self.truncate,
                 "dimensions": self.dimensions,
+                "embedding_type": self.embedding_type,
                 "normalized": self.normalized,
             }
         )
+        if is_query and self.query_config:
+            fields.update(self.query_config)
+        return fields
+
+    def _embed(self, input: Any, *, is_query: bool) -> list[list[float]]:
+        items = list(input)
+        if not all(isinstance(item, str) for item in items):
+            items = [
+                {"text": item} if isinstance(item, str) else _png_base64(item) for item in items
+            ]
+        return super()._embed(items, is_query=is_query)
+
+    def embed_query(self, input: Any) -> Embeddings:
+        return self._embed(input, is_query=True)  # type: ignore[return-value]
 
     @staticmethod
     def name() -> str:
@@ -239,8 +270,12 @@ class JinaEmbeddingFunction(_OpenAILike):
         return {
             **self._base_config(),
             "task": self.task,
+            "late_chunking": self.late_chunking,
+            "truncate": self.truncate,
             "dimensions": self.dimensions,
+            "embedding_type": self.embedding_type,
             "normalized": self.normalized,
+            "query_config": self.query_config,
         }
 
     @staticmethod
@@ -249,10 +284,22 @@ class JinaEmbeddingFunction(_OpenAILike):
             model_name=config["model_name"],
             api_key_env_var=config.get("api_key_env_var", "CHROMA_JINA_API_KEY"),
             task=config.get("task"),
+            late_chunking=config.get("late_chunking"),
+            truncate=config.get("truncate"),
             dimensions=config.get("dimensions"),
+            embedding_type=config.get("embedding_type"),
             normalized=config.get("normalized"),
+            query_config=config.get("query_config"),
             api_base=config.get("api_base"),
         )
+
+
+def _png_base64(image: Any) -> dict[str, str]:
+    """An image array as Jina's ``{"image": <base64 PNG>}`` input."""
+    pil = require("PIL.Image", "pillow", "Embedding images with Jina")
+    buffer = io.BytesIO()
+    pil.fromarray(image).save(buffer, format="PNG")
+    return {"image": base64.b64encode(buffer.getvalue()).decode("ascii")}
 
 
 @register_embedding_function
