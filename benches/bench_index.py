@@ -101,7 +101,7 @@ class Workload:
         return self._drawn(2, self.queries)
 
     def updated_vectors(self) -> np.ndarray:
-        return self._drawn(3, UPDATED)
+        return self._drawn(3, len(self.updated_rows()))
 
     def _drawn(self, stream: int, count: int) -> np.ndarray:
         rng = np.random.default_rng([self.seed, stream])
@@ -451,6 +451,41 @@ def report(workload: Workload, summaries: dict[str, dict[str, float]]) -> dict[s
     }
 
 
+# Issue 3's targets, as a ratio Azurite / chromadb (or an absolute bound), per figure.
+TARGETS = {
+    "ingest vec/s (metadata + documents)": ">= 5x",
+    "query p50 ms, default ef 100": "<= 0.25x",
+    "recall@10, default ef 100": ">= chromadb",
+    "2-thread / 1-thread QPS": ">= 1.8 (Azurite)",
+    "filtered 5% p50 ms": "<= 1 ms",
+    "filtered 5% recall@10": "= 1.0",
+    "filtered 14% p50 ms": "<= 1 ms",
+    "filtered 14% recall@10": "= 1.0",
+    "filtered $contains 6.7% p50 ms": "<= 1 ms",
+    "filtered $contains 6.7% recall@10": "= 1.0",
+    "get(where) 5% p50 ms": "<= 0.1x",
+    "delete 10% s": "<= 0.2x",
+    "update 1,000 s": "<= 0.2x",
+    "cold open + first query s": "<= 0.5x",
+    "peak RSS MiB": "<= 0.8x",
+    "disk MiB (after delete and update)": "<= 1.0x",
+}
+
+
+def markdown(summaries: dict[str, dict[str, float]], ratios: dict[str, float]) -> str:
+    """The table of docs/benchmarks.md."""
+    names = list(summaries)
+    lines = [
+        "| figure | " + " | ".join(names) + " | Azurite / chromadb | target |",
+        "|---|" + "---:|" * len(names) + "---:|---|",
+    ]
+    for key in summaries[names[0]]:
+        values = " | ".join(f"{summaries[name][key]:,.4g}" for name in names)
+        ratio = f"{ratios[key]:.3g}" if key in ratios else ""
+        lines.append(f"| {key} | {values} | {ratio} | {TARGETS.get(key, '')} |")
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=100_000, help="records to ingest")
@@ -479,7 +514,9 @@ def main() -> None:
     results["versions"] = {f["system"]: f["version"] for f in figures}
     RESULTS_FILE.parent.mkdir(parents=True, exist_ok=True)
     RESULTS_FILE.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"\nwritten to {RESULTS_FILE}")
+    table = RESULTS_FILE.with_suffix(".md")
+    table.write_text(markdown(summaries, results["ratios_azurite_over_chromadb"]))
+    print(f"\nwritten to {RESULTS_FILE} and {table}")
 
 
 if __name__ == "__main__":
