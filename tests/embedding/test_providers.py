@@ -292,7 +292,9 @@ def test_missing_key_names_the_variable(
             lambda body: body["input_type"],
         ),
         (
-            lambda url: VoyageAIEmbeddingFunction(api_key=API_KEY, api_base=f"{url}/v1"),
+            lambda url: VoyageAIEmbeddingFunction(
+                api_key=API_KEY, api_base=f"{url}/v1", input_type="document"
+            ),
             "/v1/embeddings",
             openai_answer,
             lambda body: body["input_type"],
@@ -492,3 +494,19 @@ def test_jina_options_queries_and_images() -> None:
     assert np.array_equal(np.array(Image.open(io.BytesIO(base64.b64decode(encoded)))), image)
     np.testing.assert_allclose(mixed[1], vector(encoded), atol=1e-7)
     assert function.get_config()["query_config"] == {"task": "retrieval.query"}
+
+
+def test_voyage_sends_no_input_type_unless_configured() -> None:
+    """chromadb's default: the plain embedding, for documents and queries alike."""
+    server = ProviderServer({"/v1/embeddings": openai_answer}, BEARER)
+    url = server.start()
+    try:
+        function = VoyageAIEmbeddingFunction(api_key=API_KEY, api_base=f"{url}/v1")
+        function(["doc"])
+        function.embed_query(["question"])
+    finally:
+        server.stop()
+    assert [request.body for request in server.requests] == [
+        {"input": [text], "model": "voyage-large-2", "truncation": True}
+        for text in ("doc", "question")
+    ]

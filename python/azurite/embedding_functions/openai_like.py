@@ -304,8 +304,9 @@ def _png_base64(image: Any) -> dict[str, str]:
 
 @register_embedding_function
 class VoyageAIEmbeddingFunction(_OpenAILike):
-    """Voyage AI embeddings (``POST https://api.voyageai.com/v1/embeddings``); queries
-    are sent with ``input_type="query"`` unless an input type is configured."""
+    """Voyage AI embeddings (``POST https://api.voyageai.com/v1/embeddings``). As in
+    chromadb, ``input_type`` is sent only when configured; with ``"document"``, queries
+    are sent as ``"query"``."""
 
     PROVIDER = "Voyage AI"
     DEFAULT_API_BASE = "https://api.voyageai.com/v1"
@@ -325,8 +326,12 @@ class VoyageAIEmbeddingFunction(_OpenAILike):
         self.truncation = truncation
 
     def _request_fields(self, *, is_query: bool) -> dict[str, Any]:
-        input_type = self.input_type or ("query" if is_query else "document")
-        return {"model": self.model_name, "input_type": input_type, "truncation": self.truncation}
+        # As in chromadb, no input type unless one is configured (the same vectors);
+        # with "document", queries go as "query", which Voyage AI advises.
+        input_type = "query" if is_query and self.input_type == "document" else self.input_type
+        return _without_none(
+            {"model": self.model_name, "input_type": input_type, "truncation": self.truncation}
+        )
 
     def embed_query(self, input: Documents) -> Embeddings:
         return self._embed(input, is_query=True)  # type: ignore[return-value]
