@@ -300,6 +300,19 @@ impl Graph {
         })
     }
 
+    /// The HNSW paper's test: `candidate` is closer to the target than to every neighbour
+    /// kept so far, so keeping it spreads the links out.
+    fn is_diverse(&self, vectors: &VectorStore, candidate: &Scored, kept: &[Scored]) -> bool {
+        kept.iter().all(|k| {
+            stored_distance(
+                self.space,
+                vectors,
+                self.row(candidate.label),
+                self.row(k.label),
+            ) > candidate.distance
+        })
+    }
+
     /// The neighbour-selection heuristic of the HNSW paper: keep a candidate only if it is
     /// closer to the target than to every neighbour kept so far, which spreads links out.
     fn select(&self, vectors: &VectorStore, sorted: &[Scored], limit: usize) -> Vec<u32> {
@@ -308,15 +321,7 @@ impl Graph {
             if kept.len() >= limit {
                 break;
             }
-            let diverse = kept.iter().all(|k| {
-                stored_distance(
-                    self.space,
-                    vectors,
-                    self.row(candidate.label),
-                    self.row(k.label),
-                ) > candidate.distance
-            });
-            if diverse {
+            if self.is_diverse(vectors, &candidate, &kept) {
                 kept.push(candidate);
             }
         }
@@ -399,15 +404,7 @@ impl Graph {
             let only_way_in = layer == 0
                 && self.in_degree[candidate.label as usize] + u32::from(candidate.label == new) < 2;
             let keep = kept.len() < capacity
-                && (only_way_in
-                    || kept.iter().all(|k| {
-                        stored_distance(
-                            self.space,
-                            vectors,
-                            self.row(candidate.label),
-                            self.row(k.label),
-                        ) > candidate.distance
-                    }));
+                && (only_way_in || self.is_diverse(vectors, &candidate, &kept));
             if keep {
                 kept.push(candidate);
             } else {
