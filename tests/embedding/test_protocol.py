@@ -310,3 +310,21 @@ def test_configuration_update_rules() -> None:
     assert legacy_stored == {"type": "known", "name": "test_hash", "config": {"dimension": 3}}
     assert configuration_update_entry(None, HashEmbedding(3))["config"] == {"dimension": 3}
     assert configuration_update_entry(stored, None) == stored
+
+
+def test_modify_applies_the_update_rules(client: Client) -> None:
+    collection = client.create_collection("modified", embedding_function=FixedDimension(4))
+    with pytest.raises(ValueError, match="incompatible types"):
+        collection.modify(configuration={"embedding_function": OtherHashEmbedding()})
+    with pytest.raises(ValueError, match="dimension cannot be changed"):
+        collection.modify(configuration={"embedding_function": FixedDimension(5)})
+    stored = {"type": "known", "name": "test_fixed_dimension", "config": {"dimension": 4}}
+    assert collection.configuration_json["embedding_function"] == stored
+
+    # A legacy function leaves the stored one in place, and documents still embed with it.
+    with pytest.warns(DeprecationWarning, match="cannot update legacy"):
+        collection.modify(configuration={"embedding_function": LegacyEmbedding()})
+    assert collection.configuration_json["embedding_function"] == stored
+    collection.add(ids=["a"], documents=["a"])
+    got = collection.get(ids=["a"], include=["embeddings"])["embeddings"][0]
+    np.testing.assert_allclose(got, hashed_vector("a", 4), rtol=1e-6)

@@ -572,14 +572,23 @@ class Collection:
             update = dict(configuration)
             function = update.pop("embedding_function", None)
             if function is not None:
-                update["embedding_function"] = embedding.configuration_entry(function)
+                stored = (self.configuration_json or {}).get("embedding_function")
+                update["embedding_function"] = embedding.configuration_update_entry(
+                    stored, function
+                )
             configuration_json = json.dumps(update)
         return (self._key, name, metadata, configuration_json)
 
     def _after_modify(self, model: dict[str, Any], configuration: Any) -> None:
         self._model = model
-        if configuration and configuration.get("embedding_function") is not None:
-            self._embedding_function = configuration["embedding_function"]
+        function = (configuration or {}).get("embedding_function")
+        if function is None:
+            return
+        stored = (self.configuration_json or {}).get("embedding_function") or {}
+        # A legacy function leaves a known stored function in place (with a warning), and
+        # the collection keeps embedding with the stored one.
+        if not (embedding.is_legacy(function) and stored.get("type") == "known"):
+            self._embedding_function = function
 
     def fork(self, new_name: str) -> Collection:
         raise NotImplementedError("Collection forking is not implemented for Local Chroma")
