@@ -219,16 +219,18 @@ impl Graph {
     ) -> Option<Scored> {
         let entry = self.entry?;
         let mut best = Scored {
-            distance: target.distance(vectors, self.row(entry)),
+            // A stale entry only starts the walk: any measured node beats it.
+            distance: if self.stale[entry as usize] {
+                f32::INFINITY
+            } else {
+                target.distance(vectors, self.row(entry))
+            },
             label: entry,
         };
         for layer in (down_to + 1..=self.levels[entry as usize] as usize).rev() {
             loop {
                 let mut moved = false;
-                for &n in self.links(best.label, layer) {
-                    if self.stale[n as usize] {
-                        continue;
-                    }
+                for n in self.measurable_links(best.label, layer) {
                     let d = target.distance(vectors, self.row(n));
                     if d < best.distance {
                         best = Scored {
@@ -246,6 +248,22 @@ impl Graph {
         Some(best)
     }
 
+    /// A node's links on `layer` that can be measured: stale labels are replaced by their
+    /// own links (one step over), so that they keep joining the parts of the graph.
+    fn measurable_links(&self, label: u32, layer: usize) -> impl Iterator<Item = u32> + '_ {
+        self.links(label, layer)
+            .iter()
+            .flat_map(move |n| {
+                if self.stale[*n as usize] {
+                    self.links(*n, layer)
+                } else {
+                    std::slice::from_ref(n)
+                }
+            })
+            .copied()
+            .filter(|&m| !self.stale[m as usize])
+    }
+
     /// Beam search of one layer. `accept` says which labels may be returned; all labels
     /// are walked through, so a restrictive filter still finds its way.
     fn search_layer(
@@ -260,6 +278,7 @@ impl Graph {
         with_visited(self.len(), |first_visit| {
             let mut candidates: BinaryHeap<std::cmp::Reverse<Scored>> = BinaryHeap::new();
             let mut found: BinaryHeap<Scored> = BinaryHeap::new();
+            let mut frontier: Vec<u32> = Vec::new();
             for &e in entries {
                 first_visit(e.label);
                 candidates.push(std::cmp::Reverse(e));
@@ -272,14 +291,26 @@ impl Graph {
                 {
                     break;
                 }
-                let links = self.links(current.label, layer);
-                for &n in links {
-                    vectors.prefetch(self.row(n));
-                }
-                for &n in links {
-                    if !first_visit(n) || self.stale[n as usize] {
+                frontier.clear();
+                for &n in self.links(current.label, layer) {
+                    if !first_visit(n) {
                         continue;
                     }
+                    if self.stale[n as usize] {
+                        // It cannot be measured, but its links still lead on: step over it.
+                        for &m in self.links(n, layer) {
+                            if !self.stale[m as usize] && first_visit(m) {
+                                frontier.push(m);
+                            }
+                        }
+                    } else {
+                        frontier.push(n);
+                    }
+                }
+                for &n in &frontier {
+                    vectors.prefetch(self.row(n));
+                }
+                for &n in &frontier {
                     let d = target.distance(vectors, self.row(n));
                     let scored = Scored {
                         distance: d,
