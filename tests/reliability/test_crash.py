@@ -105,21 +105,27 @@ def stored_state(collection: Any) -> State:
     }
 
 
-def assert_index_agrees(collection: Any, state: State) -> None:
-    """The index holds exactly the live records, and a query by each record's vector
-    finds that record at distance 0 on the HNSW graph (the collection is larger than the
-    sets that are scanned exactly). The graph is approximate: as in
-    tests/persistence/test_index_checkpoints.py, a rare record the walk does not reach is
-    allowed (it happens as often without any crash)."""
+def assert_index_agrees(collection: Any, state: State) -> int:
+    """The index holds exactly the live records; each record's vector is found at
+    distance 0 by a query restricted to its id; and an unrestricted query by it, which
+    walks the HNSW graph (the collection is larger than the sets scanned exactly), finds
+    it. The graph is approximate, and its recall drops over many restarts (tombstones
+    restored from a checkpoint have lost their vectors, see docs/reliability.md), so the
+    walk may miss a few: returns how many, at most 5% (chromadb's own tests ask 95%)."""
     assert collection.count() == len(state)
     stats = collection.index_stats()
     assert stats["live"] == len(state) == stats["points"] - stats["tombstones"]
     ids = list(state)
     matrix = np.array([state[i]["embedding"] for i in ids], dtype=np.float32)
+    for id_, vector in zip(ids, matrix):
+        own = collection.query(query_embeddings=vector, ids=[id_], n_results=1)
+        assert own["ids"] == [[id_]] and own["distances"][0][0] <= 1e-5
     result = collection.query(query_embeddings=matrix, n_results=1, include=["distances"])
     found = [hit == [id_] for id_, hit in zip(ids, result["ids"])]
-    assert sum(found) >= 0.99 * len(ids)
     assert all(d[0] <= 1e-5 for d, ok in zip(result["distances"], found) if ok)
+    missed = len(ids) - sum(found)
+    assert missed <= 0.05 * len(ids)
+    return missed
 
 
 class Outcome:
@@ -129,6 +135,7 @@ class Outcome:
         self.in_flight_applied = 0
         self.in_flight_absent = 0
         self.records_checked = 0
+        self.graph_misses = 0
 
 
 def kill_and_check(
@@ -186,7 +193,7 @@ def kill_and_check(
             assert stored == with_in_flight, "the call in flight is half-applied"
             state = with_in_flight
             outcome.in_flight_applied += 1
-        assert_index_agrees(collection, state)
+        outcome.graph_misses = assert_index_agrees(collection, state)
         outcome.records_checked += len(state)
     finally:
         client.close()
@@ -215,5 +222,5 @@ def test_sigkill_loses_no_acknowledged_write(tmp_path: Path, durability: str, ki
         f"\n{durability}: {outcome.kills} kills survived, {outcome.acknowledged_calls} "
         f"acknowledged calls and {outcome.records_checked} records checked, call in flight "
         f"applied {outcome.in_flight_applied} / absent {outcome.in_flight_absent} times, "
-        "0 lost"
+        f"0 lost; the graph walk missed {outcome.graph_misses} records at the last reopen"
     )

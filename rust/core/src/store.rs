@@ -225,6 +225,37 @@ impl Store {
         )? as u64)
     }
 
+    /// Copies SQLite's own write-ahead file into the main file (without waiting for
+    /// readers). Returns whether everything committed is now in the main file, so that the
+    /// store no longer depends on its `-wal` file for it.
+    pub fn checkpoint(&self) -> Result<bool> {
+        let (busy, frames, copied): (i64, i64, i64) =
+            self.conn
+                .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })?;
+        Ok(busy == 0 && frames == copied)
+    }
+
+    /// After a change of the catalog, which the log does not hold: the main file gets it
+    /// at once, so that losing the `-wal` file cannot lose a collection (the log replays
+    /// the records). Best effort: a reader in another process may hold part back.
+    fn checkpoint_catalog(&self) -> Result<()> {
+        self.checkpoint().map(drop)
+    }
+
+    pub fn has_collection(&self, key: i64) -> Result<bool> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT 1 FROM collections WHERE key = ?1",
+                [key],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
     /// Applies a resolved batch and records `seq` as applied, atomically.
     pub fn apply(&mut self, seq: u64, batch: &ResolvedBatch) -> Result<()> {
         let tx = self.conn.transaction()?;
@@ -271,7 +302,8 @@ impl Store {
         self.conn.execute_batch(
             "DELETE FROM records; DELETE FROM collections; DELETE FROM databases; DELETE FROM tenants;",
         )?;
-        self.ensure_defaults()
+        self.ensure_defaults()?;
+        self.checkpoint_catalog()
     }
 
     // ---- tenants and databases
@@ -285,7 +317,7 @@ impl Store {
                 "Tenant [{name}] already exists"
             )));
         }
-        Ok(())
+        self.checkpoint_catalog()
     }
 
     pub fn tenant_exists(&self, name: &str) -> Result<bool> {
@@ -307,6 +339,7 @@ impl Store {
                 "Database [{name}] already exists"
             )));
         }
+        self.checkpoint_catalog()?;
         Ok(DatabaseRecord {
             id,
             name: name.to_string(),
@@ -364,6 +397,7 @@ impl Store {
         tx.execute("DELETE FROM databases WHERE id = ?1", [database_id])?;
         tx.commit()?;
         self.reclaim_free_pages();
+        self.checkpoint_catalog()?;
         Ok(keys)
     }
 
@@ -480,7 +514,9 @@ impl Store {
                 configuration
             ],
         )?;
-        Ok((self.conn.last_insert_rowid(), id))
+        let key = self.conn.last_insert_rowid();
+        self.checkpoint_catalog()?;
+        Ok((key, id))
     }
 
     pub fn update_collection(
@@ -496,7 +532,7 @@ impl Store {
             "UPDATE collections SET name = ?1, metadata = ?2, configuration = ?3 WHERE key = ?4",
             params![name, metadata.map(encode_metadata), configuration, key],
         )?;
-        Ok(())
+        self.checkpoint_catalog()
     }
 
     pub fn delete_collection(&mut self, key: i64) -> Result<()> {
@@ -505,7 +541,7 @@ impl Store {
         tx.execute("DELETE FROM collections WHERE key = ?1", [key])?;
         tx.commit()?;
         self.reclaim_free_pages();
-        Ok(())
+        self.checkpoint_catalog()
     }
 
     /// Every record of a collection in row order.

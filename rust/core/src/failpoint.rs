@@ -1,0 +1,31 @@
+//! Named points of the write path where a test can make the process "crash" (panic), to
+//! check what the next open recovers. Compiled into test builds only.
+
+use std::cell::Cell;
+
+thread_local! {
+    static ARMED: Cell<Option<&'static str>> = const { Cell::new(None) };
+}
+
+/// Makes the next pass through `name` on this thread panic (once).
+pub fn arm(name: &'static str) {
+    ARMED.with(|armed| armed.set(Some(name)));
+}
+
+/// Whether `name` is armed; disarms it.
+pub fn fire(name: &str) -> bool {
+    ARMED.with(|armed| {
+        let hit = armed.get() == Some(name);
+        if hit {
+            armed.set(None);
+        }
+        hit
+    })
+}
+
+/// Panics at `name` when a test armed it.
+pub fn crash_point(name: &str) {
+    if fire(name) {
+        panic!("failpoint {name}: simulated crash");
+    }
+}
