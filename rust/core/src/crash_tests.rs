@@ -233,3 +233,36 @@ fn damage_followed_by_unapplied_writes_needs_repair_and_repair_reports_the_loss(
     db.close();
     assert!(crate::repair(dir.path()).unwrap().losses.is_empty());
 }
+
+#[test]
+fn full_durability_syncs_every_commit_and_the_default_does_not() {
+    for (durability, synchronous) in [
+        (crate::database::Durability::Process, 1),
+        (crate::database::Durability::Full, 2),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Database::open(
+            Some(dir.path()),
+            DatabaseOptions {
+                durability,
+                read_only: false,
+            },
+        )
+        .unwrap();
+        assert_eq!(db.store_synchronous(), synchronous);
+        let id = collection(&db);
+        let before = failpoint::log_syncs();
+        for i in 0..5 {
+            db.write(&id, WriteKind::Add, &batch(i * 10..i * 10 + 10))
+                .unwrap();
+        }
+        let syncs = failpoint::log_syncs() - before;
+        assert_eq!(syncs, if synchronous == 2 { 5 } else { 0 });
+        // Either way a crash loses nothing acknowledged.
+        crash(db, "logged, not applied", |db| {
+            let _ = db.write(&id, WriteKind::Add, &batch(50..60));
+        });
+        let db = open(dir.path());
+        assert_holds(&db, &id, 0..60);
+    }
+}

@@ -517,6 +517,12 @@ impl Database {
         *storage = None;
     }
 
+    /// The record store's `synchronous` setting (tests of the durability modes).
+    #[cfg(test)]
+    pub fn store_synchronous(&self) -> i64 {
+        self.storage().expect("open").store.synchronous()
+    }
+
     /// The ids of the open collections.
     pub fn collection_ids(&self) -> Vec<Uuid> {
         self.collections.read().keys().copied().collect()

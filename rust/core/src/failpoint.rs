@@ -1,10 +1,22 @@
 //! Named points of the write path where a test can make the process "crash" (panic), to
-//! check what the next open recovers. Compiled into test builds only.
+//! check what the next open recovers, and a count of log syncs. Compiled into test builds
+//! only.
 
 use std::cell::Cell;
 
 thread_local! {
     static ARMED: Cell<Option<&'static str>> = const { Cell::new(None) };
+    static LOG_SYNCS: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Counts a sync of the log to disk on this thread.
+pub fn note_log_sync() {
+    LOG_SYNCS.with(|n| n.set(n.get() + 1));
+}
+
+/// How many times the log was synced to disk on this thread.
+pub fn log_syncs() -> usize {
+    LOG_SYNCS.with(Cell::get)
 }
 
 /// Makes the next pass through `name` on this thread panic (once).

@@ -244,6 +244,14 @@ impl Store {
         self.checkpoint().map(drop)
     }
 
+    /// SQLite's `synchronous` setting: 1 NORMAL, 2 FULL.
+    #[cfg(test)]
+    pub fn synchronous(&self) -> i64 {
+        self.conn
+            .query_row("PRAGMA synchronous", [], |r| r.get(0))
+            .expect("PRAGMA synchronous")
+    }
+
     pub fn has_collection(&self, key: i64) -> Result<bool> {
         Ok(self
             .conn

@@ -336,6 +336,8 @@ impl Log {
         }
         let written = self.active.write_all(&frame).and_then(|()| {
             if self.sync_every_append {
+                #[cfg(test)]
+                crate::failpoint::note_log_sync();
                 self.active.sync_data()
             } else {
                 Ok(())
