@@ -164,7 +164,7 @@ def kill_and_check(
         else:
             ready = child.stdout.readline().strip()
             assert ready == "ready", stderr.read_text()
-            time.sleep(rng.uniform(0.0, 0.6))
+            time.sleep(rng.uniform(0.0, 1.2))
         child.kill()
         returncode = child.wait(timeout=60)
     assert returncode == -9, f"the worker died by itself:\n{stderr.read_text()}"

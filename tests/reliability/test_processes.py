@@ -188,3 +188,19 @@ def test_a_writer_in_another_process_is_refused_while_this_one_holds_the_directo
         assert ids == "['a']"
     finally:
         client.close()
+
+
+def test_repair_refuses_a_directory_another_process_has_open(tmp_path: Path) -> None:
+    client = azurite.PersistentClient(tmp_path)
+    try:
+        client.create_collection("shared", embedding_function=None)
+        done = subprocess.run(
+            [sys.executable, "-m", "azurite.cli", "repair", "--path", str(tmp_path)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 1
+        assert f"pid {os.getpid()}" in done.stderr and "Could not repair" in done.stderr
+    finally:
+        client.close()
