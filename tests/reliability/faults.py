@@ -34,6 +34,11 @@ WRITER = """
             metadatas=[{"batch": batch, "i": i} for i in range(500)],
             documents=[f"doc {batch} {i}" for i in range(500)],
         )
+    # A clean close moves everything into SQLite's main file; what follows stays in its
+    # -wal file, as after any crash.
+    client.close()
+    client = azurite.PersistentClient(sys.argv[1])
+    collection = client.get_collection("faults")
     collection.upsert(
         ids=["r0-0", "extra"],
         embeddings=rng.normal(size=(2, 8)).astype(np.float32),

@@ -317,8 +317,12 @@ fn load_segment(
     Ok((segment, stale))
 }
 
+/// SQLite finding its file damaged, or a stored value of a type Azurite never writes.
 fn is_damage(error: &rusqlite::Error) -> bool {
     matches!(
+        error,
+        rusqlite::Error::InvalidColumnType(..) | rusqlite::Error::FromSqlConversionFailure(..)
+    ) || matches!(
         error.sqlite_error_code(),
         Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
     )

@@ -20,6 +20,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use rusqlite::{Connection, OpenFlags};
 
+use crate::batch::ResolvedBatch;
 use crate::database::{Database, DatabaseOptions, INDEX_DIR, LOG_DIR, STORE_FILE, lock_directory};
 use crate::error::{Error, Result};
 use crate::store::Store;
@@ -33,6 +34,10 @@ pub struct RepairReport {
     pub losses: Vec<String>,
     /// Sequence numbers of logged writes that were discarded without being applied.
     lost_writes: Vec<u64>,
+    /// The whole log was applied over a salvaged store: records it lost are back.
+    recovered_from_log: bool,
+    /// What salvaging the store could not read, reported unless the log brought it back.
+    unreadable: Vec<String>,
 }
 
 fn files_with_extension(dir: &Path, extension: &str) -> Vec<PathBuf> {
@@ -69,7 +74,8 @@ fn integrity_problems(path: &Path) -> Vec<String> {
     }
 }
 
-fn repair_store(dir: &Path, report: &mut RepairReport) -> Result<()> {
+/// Returns whether the store was damaged (and salvaged).
+fn repair_store(dir: &Path, report: &mut RepairReport) -> Result<bool> {
     let store = dir.join(STORE_FILE);
     if !store.exists() {
         let wal = format!("{STORE_FILE}-wal");
@@ -100,21 +106,29 @@ fn repair_store(dir: &Path, report: &mut RepairReport) -> Result<()> {
                     .to_string(),
             );
         }
-        return Ok(());
+        return Ok(false);
     }
     let problems = integrity_problems(&store);
     if problems.is_empty() {
         report
             .actions
             .push(format!("{}: integrity check passed", store.display()));
-        return Ok(());
+        return Ok(false);
     }
-    let summary = problems
+    let mut summary = problems
         .iter()
-        .take(5)
-        .cloned()
+        .take(3)
+        .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
         .collect::<Vec<_>>()
         .join("; ");
+    if summary.len() > 300 {
+        let cut = (0..=300)
+            .rev()
+            .find(|&i| summary.is_char_boundary(i))
+            .unwrap_or(0);
+        summary.truncate(cut);
+        summary.push_str("...");
+    }
     let salvaged = dir.join(format!("{STORE_FILE}.salvaged"));
     let _ = fs::remove_file(&salvaged);
     let checked = |copied: std::result::Result<(), String>| {
@@ -171,62 +185,200 @@ fn repair_store(dir: &Path, report: &mut RepairReport) -> Result<()> {
         store.display()
     ));
     if unreadable > 0 {
-        report.losses.push(format!(
+        report.unreadable.push(format!(
             "{unreadable} row numbers of the damaged record store could not be read: at \
-             most {unreadable} records, unless the log below brought them back"
+             most {unreadable} records"
         ));
     }
-    Ok(())
+    Ok(true)
 }
 
 /// Copies the catalog and every readable record of a damaged store into a new one at
 /// `target`, reading records in small ranges (row by row where a range fails), so that a
 /// damaged page costs only the records on it. Returns how many row numbers failed.
 fn salvage_rows(damaged: &Path, target: &Path) -> std::result::Result<u64, String> {
+    type Row = (
+        i64,
+        String,
+        Vec<u8>,
+        Option<String>,
+        Option<Vec<u8>>,
+        Option<String>,
+    );
     drop(Store::open(Some(target), true).map_err(|e| e.to_string())?);
-    let mut conn = Connection::open(target).map_err(|e| e.to_string())?;
-    conn.execute("ATTACH DATABASE ?1 AS old", [damaged.display().to_string()])
+    let old = Connection::open_with_flags(damaged, OpenFlags::SQLITE_OPEN_READ_ONLY)
         .map_err(|e| e.to_string())?;
+    let mut conn = Connection::open(target).map_err(|e| e.to_string())?;
     let tx = conn.transaction().map_err(|e| e.to_string())?;
     for table in ["settings", "tenants", "databases", "collections"] {
-        tx.execute_batch(&format!(
-            "DELETE FROM main.{table}; INSERT INTO main.{table} SELECT * FROM old.{table};"
-        ))
-        .map_err(|e| format!("the catalog table {table} cannot be read: {e}"))?;
+        let read = || -> rusqlite::Result<(Vec<String>, Vec<Vec<rusqlite::types::Value>>)> {
+            let mut stmt = old.prepare(&format!("SELECT * FROM {table}"))?;
+            let columns: Vec<String> = stmt.column_names().iter().map(|c| c.to_string()).collect();
+            let n = columns.len();
+            let rows = stmt
+                .query_map([], |r| (0..n).map(|i| r.get(i)).collect())?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok((columns, rows))
+        };
+        let (columns, rows) =
+            read().map_err(|e| format!("the catalog table {table} cannot be read: {e}"))?;
+        tx.execute(&format!("DELETE FROM {table}"), [])
+            .map_err(|e| e.to_string())?;
+        let insert = format!(
+            "INSERT INTO {table} ({}) VALUES ({})",
+            columns.join(", "),
+            vec!["?"; columns.len()].join(", ")
+        );
+        for row in rows {
+            tx.execute(&insert, rusqlite::params_from_iter(row))
+                .map_err(|e| format!("the catalog table {table} cannot be copied: {e}"))?;
+        }
     }
     let collections: Vec<(i64, i64)> = {
         let mut stmt = tx
-            .prepare("SELECT key, next_row FROM main.collections")
+            .prepare("SELECT key, next_row FROM collections")
             .map_err(|e| e.to_string())?;
         stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
             .and_then(|rows| rows.collect())
             .map_err(|e| e.to_string())?
     };
+    let read = |first: i64, last: i64| -> rusqlite::Result<Vec<Row>> {
+        let mut stmt = old.prepare_cached(
+            "SELECT key, id, embedding, document, metadata, uri FROM records \
+             WHERE key BETWEEN ?1 AND ?2",
+        )?;
+        stmt.query_map([first, last], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        })?
+        .collect()
+    };
     const CHUNK: i64 = 256;
-    let copy = "INSERT OR REPLACE INTO main.records SELECT * FROM old.records \
-                WHERE key BETWEEN ?1 AND ?2";
     let mut unreadable = 0;
+    let mut rows: Vec<Row> = Vec::new();
     for (collection, next_row) in collections {
         let base = collection << 32;
         for start in (0..next_row).step_by(CHUNK as usize) {
             let end = (start + CHUNK).min(next_row) - 1;
-            if tx.execute(copy, [base + start, base + end]).is_ok() {
-                continue;
-            }
-            for row in start..=end {
-                if tx.execute(copy, [base + row, base + row]).is_err() {
-                    unreadable += 1;
+            match read(base + start, base + end) {
+                Ok(chunk) => rows.extend(chunk),
+                Err(_) => {
+                    for row in start..=end {
+                        match read(base + row, base + row) {
+                            Ok(one) => rows.extend(one),
+                            Err(_) => unreadable += 1,
+                        }
+                    }
                 }
             }
         }
     }
+    {
+        let mut insert = tx
+            .prepare(
+                "INSERT OR REPLACE INTO records (key, id, embedding, document, metadata, uri) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .map_err(|e| e.to_string())?;
+        for (key, id, embedding, document, metadata, uri) in rows {
+            insert
+                .execute(rusqlite::params![
+                    key, id, embedding, document, metadata, uri
+                ])
+                .map_err(|e| e.to_string())?;
+        }
+    }
     tx.commit().map_err(|e| e.to_string())?;
-    conn.execute("DETACH DATABASE old", [])
-        .map_err(|e| e.to_string())?;
     Ok(unreadable)
 }
 
-fn repair_log(dir: &Path, report: &mut RepairReport) -> Result<()> {
+/// Records SQLite reads but Azurite cannot decode (damage inside a record's bytes) are
+/// deleted and reported: the database cannot open with them.
+/// Returns whether there were any.
+fn drop_undecodable_records(dir: &Path, report: &mut RepairReport) -> Result<bool> {
+    let mut store = Store::open(Some(&dir.join(STORE_FILE)), true)?;
+    let bad = store.undecodable_records()?;
+    if bad.is_empty() {
+        return Ok(false);
+    }
+    let keys: Vec<i64> = bad.iter().map(|(key, _, _)| *key).collect();
+    store.delete_record_keys(&keys)?;
+    let listed: Vec<String> = bad
+        .iter()
+        .take(20)
+        .map(|(_, id, problem)| format!("{id:?} ({problem})"))
+        .collect();
+    report.unreadable.push(format!(
+        "{} damaged records, deleted: {}{}",
+        bad.len(),
+        listed.join(", "),
+        if bad.len() > 20 { ", ..." } else { "" }
+    ));
+    Ok(true)
+}
+
+/// The log's intact entries from its start up to the first damage or gap, in order; what
+/// the damage was; and the sequence numbers of intact entries found after it.
+type LogScan = (Vec<(u64, ResolvedBatch)>, Option<String>, Vec<u64>);
+
+fn scan_log(segments: &[(u64, PathBuf)]) -> Result<LogScan> {
+    let mut prefix: Vec<(u64, ResolvedBatch)> = Vec::new();
+    let mut damaged: Option<String> = None;
+    let mut after: Vec<u64> = Vec::new();
+    for (first_seq, path) in segments {
+        let data = fs::read(path).map_err(|e| Error::io(path, e))?;
+        if damaged.is_some() {
+            after.extend(wal::read_frames_lenient(&data));
+            continue;
+        }
+        let next = prefix.last().map(|(seq, _)| seq + 1);
+        if next.is_some_and(|next| *first_seq > next) {
+            damaged = Some(format!(
+                "{} starts at write {first_seq}, after a gap",
+                path.display()
+            ));
+            after.extend(wal::read_frames_lenient(&data));
+            continue;
+        }
+        let (entries, valid_len, damage) = wal::read_frames(&data);
+        for (seq, batch) in entries {
+            if damaged.is_some() {
+                after.push(seq);
+                continue;
+            }
+            match prefix.last().map(|(last, _)| *last) {
+                Some(last) if seq <= last => continue,
+                Some(last) if seq != last + 1 => {
+                    damaged = Some(format!(
+                        "{} jumps from write {last} to write {seq}",
+                        path.display()
+                    ));
+                    after.push(seq);
+                }
+                _ => prefix.push((seq, batch)),
+            }
+        }
+        if let Some(damage) = damage {
+            damaged.get_or_insert(format!(
+                "{} damaged at byte {valid_len} ({damage})",
+                path.display()
+            ));
+            after.extend(wal::frames_after(&data[valid_len..]));
+        }
+    }
+    Ok((prefix, damaged, after))
+}
+
+/// Applies the readable log to the store. Normally only the writes the store lacks; after
+/// the store itself was damaged, the whole log when it holds the database's history from
+/// its first write, which brings back every record the damage took.
+fn repair_log(dir: &Path, store_damaged: bool, report: &mut RepairReport) -> Result<()> {
     let log_dir = dir.join(LOG_DIR);
     if !log_dir.exists() {
         return Ok(());
@@ -234,69 +386,52 @@ fn repair_log(dir: &Path, report: &mut RepairReport) -> Result<()> {
     let mut store = Store::open(Some(&dir.join(STORE_FILE)), true)?;
     let applied = store.applied_seq()?;
     let segments = wal::list_segments(&log_dir)?;
-    let mut last = applied;
-    let mut damaged: Option<String> = None;
-    let mut replayed = 0;
-    for (first_seq, path) in &segments {
-        let data = fs::read(path).map_err(|e| Error::io(path, e))?;
-        if damaged.is_some() {
-            report.lost_writes.extend(
-                wal::read_frames_lenient(&data)
-                    .into_iter()
-                    .filter(|&seq| seq > last),
-            );
-            continue;
-        }
-        if *first_seq > last + 1 {
-            damaged = Some(format!(
-                "{} starts at write {first_seq}, but the store holds writes up to {last} only",
-                path.display()
-            ));
-            report.lost_writes.extend(
-                wal::read_frames_lenient(&data)
-                    .into_iter()
-                    .filter(|&seq| seq > last),
-            );
-            continue;
-        }
-        let (entries, valid_len, damage) = wal::read_frames(&data);
-        for (seq, batch) in entries {
-            if seq <= last {
-                continue;
-            }
-            if seq != last + 1 {
-                damaged = Some(format!(
-                    "{} jumps from write {last} to write {seq}",
-                    path.display()
-                ));
-                report.lost_writes.push(seq);
-                continue;
-            }
-            if damaged.is_some() {
-                report.lost_writes.push(seq);
-                continue;
-            }
-            if !store.has_collection(batch.collection)? {
-                // Its collection is gone from the store, which lost committed data.
-                report.lost_writes.push(seq);
-            }
-            store.apply(seq, &batch)?;
-            last = seq;
-            replayed += 1;
-        }
-        if let Some(damage) = damage {
-            damaged.get_or_insert(format!(
-                "{} damaged at byte {valid_len} ({damage})",
-                path.display()
-            ));
-            report.lost_writes.extend(
-                wal::frames_after(&data[valid_len..])
-                    .into_iter()
-                    .filter(|&seq| seq > last),
-            );
-        }
+    let (prefix, mut damaged, after) = scan_log(&segments)?;
+    let whole_history = prefix.first().is_some_and(|(seq, _)| *seq == 1)
+        && prefix.last().is_some_and(|(seq, _)| *seq >= applied);
+    let from = if store_damaged && whole_history {
+        report.actions.push(format!(
+            "the log holds every write since the database was created: applying all {} of \
+             them again over the salvaged store, which brings back what the damage took",
+            prefix.len()
+        ));
+        report.recovered_from_log = true;
+        0
+    } else {
+        applied
+    };
+    if prefix.iter().any(|(seq, _)| *seq > from) && !prefix.iter().any(|(seq, _)| *seq == from + 1)
+    {
+        damaged.get_or_insert(format!(
+            "the log resumes after write {}, the store holds writes up to {applied} only",
+            from + 1
+        ));
+        report
+            .lost_writes
+            .extend(prefix.iter().map(|(seq, _)| *seq).filter(|&seq| seq > from));
     }
-    if replayed > 0 {
+    let mut last = from;
+    let mut replayed = 0;
+    for (seq, batch) in &prefix {
+        if *seq != last + 1 {
+            continue;
+        }
+        if !store.has_collection(batch.collection)? && *seq > applied {
+            // Its collection is gone from the store, which lost committed data.
+            report.lost_writes.push(*seq);
+        }
+        store.apply(*seq, batch)?;
+        last = *seq;
+        replayed += 1;
+    }
+    if last < applied {
+        // Replayed from the start but the store was further: keep its sequence number.
+        store.set_applied_seq(applied)?;
+    }
+    report
+        .lost_writes
+        .extend(after.into_iter().filter(|&seq| seq > last.max(applied)));
+    if replayed > 0 && !report.recovered_from_log {
         report.actions.push(format!(
             "applied {replayed} logged writes that the record store did not hold yet"
         ));
@@ -357,8 +492,20 @@ pub fn repair(dir: &Path) -> Result<RepairReport> {
                 temporary.display()
             ));
         }
-        repair_store(dir, &mut report)?;
-        repair_log(dir, &mut report)?;
+        let salvaged = repair_store(dir, &mut report)?;
+        let damaged_records =
+            dir.join(STORE_FILE).exists() && drop_undecodable_records(dir, &mut report)?;
+        repair_log(dir, salvaged || damaged_records, &mut report)?;
+        let unreadable = std::mem::take(&mut report.unreadable);
+        if report.recovered_from_log {
+            report.actions.extend(
+                unreadable
+                    .into_iter()
+                    .map(|u| format!("{u}: brought back from the log")),
+            );
+        } else {
+            report.losses.extend(unreadable);
+        }
     }
     let database = Database::open(Some(dir), DatabaseOptions::default())?;
     let known = database.collection_ids();

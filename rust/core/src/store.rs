@@ -264,6 +264,15 @@ impl Store {
             .is_some())
     }
 
+    /// Records the newest applied log entry (repair, after replaying an older log).
+    pub fn set_applied_seq(&mut self, seq: u64) -> Result<()> {
+        self.conn.execute(
+            "UPDATE settings SET value = ?1 WHERE key = 'applied_seq'",
+            [seq as i64],
+        )?;
+        Ok(())
+    }
+
     /// Applies a resolved batch and records `seq` as applied, atomically.
     pub fn apply(&mut self, seq: u64, batch: &ResolvedBatch) -> Result<()> {
         let tx = self.conn.transaction()?;
@@ -550,6 +559,60 @@ impl Store {
         tx.commit()?;
         self.reclaim_free_pages();
         self.checkpoint_catalog()
+    }
+
+    /// Records that cannot be loaded as written (a vector of the wrong length, metadata
+    /// that does not decode, a missing id): `(key, id, what is wrong)`. For repair.
+    pub fn undecodable_records(&self) -> Result<Vec<(i64, String, String)>> {
+        let dimensions: Vec<(i64, Option<i64>)> = {
+            let mut stmt = self
+                .conn
+                .prepare("SELECT key, dimension FROM collections")?;
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<_, _>>()?
+        };
+        let mut bad = Vec::new();
+        for (collection, dimension) in dimensions {
+            let (first, last) = record_key_range(collection);
+            let mut stmt = self.conn.prepare(
+                "SELECT key, typeof(id), CAST(id AS TEXT), length(embedding), metadata \
+                 FROM records WHERE key BETWEEN ?1 AND ?2",
+            )?;
+            let mut rows = stmt.query([first, last])?;
+            while let Some(r) = rows.next()? {
+                let key: i64 = r.get(0)?;
+                let id: String = r.get::<_, Option<String>>(2)?.unwrap_or_default();
+                let problem = if r.get::<_, String>(1)? != "text" {
+                    Some("its id is not text".to_string())
+                } else if dimension
+                    .is_some_and(|d| r.get::<_, Option<i64>>(3).ok().flatten() != Some(d * 4))
+                {
+                    Some("its vector has the wrong length".to_string())
+                } else {
+                    match r.get::<_, Option<Vec<u8>>>(4) {
+                        Ok(Some(m)) => decode_metadata(&m)
+                            .err()
+                            .map(|e| format!("its metadata: {e}")),
+                        Ok(None) => None,
+                        Err(e) => Some(format!("its metadata: {e}")),
+                    }
+                };
+                if let Some(problem) = problem {
+                    bad.push((key, id, problem));
+                }
+            }
+        }
+        Ok(bad)
+    }
+
+    /// Deletes records by key (repair of undecodable records).
+    pub fn delete_record_keys(&mut self, keys: &[i64]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        for key in keys {
+            tx.execute("DELETE FROM records WHERE key = ?1", [key])?;
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     /// Every record of a collection in row order.
