@@ -20,11 +20,12 @@ import numpy as np
 
 import azurite
 
-COLLECTION = "crash"
+#: name -> (records at the start, most records, largest call). The large collection is
+#: larger than the sets queries scan exactly, so queries walk its HNSW graph; the small
+#: one has its index checkpoint rewritten every few calls (when a quarter changed), so
+#: that kills land during checkpoint writes too.
 DIMENSION = 8
-#: Enough records that unfiltered queries walk the HNSW graph (small sets are scanned).
-INITIAL = 2_200
-#: Checkpoints are written every few calls (at least a quarter of the collection changed).
+COLLECTIONS = {"crash": (2_200, 2_800, 60), "small": (120, 300, 20)}
 CONFIGURATION = {"hnsw": {"sync_threshold": 2, "space": "l2"}}
 
 
@@ -39,7 +40,7 @@ class Journal:
 
     def call(self, collection: Any, op: str, **arguments: Any) -> None:
         self.n += 1
-        self.write({"n": self.n, "op": op, **arguments})
+        self.write({"n": self.n, "collection": collection.name, "op": op, **arguments})
         call_arguments = dict(arguments)
         if "embeddings" in call_arguments:
             call_arguments["embeddings"] = np.asarray(
@@ -54,75 +55,76 @@ def vectors(rng: np.random.Generator, n: int) -> list[list[float]]:
     return [[float(x) for x in row] for row in rng.normal(size=(n, DIMENSION)).astype(np.float32)]
 
 
-def main() -> None:
-    path, journal_path, seed, durability = sys.argv[1:5]
-    rng = np.random.default_rng(int(seed))
-    journal = Journal(journal_path)
-    client = azurite.PersistentClient(
-        path, settings=azurite.Settings(azurite_durability=durability)
-    )
-    collection = client.get_or_create_collection(
-        COLLECTION, embedding_function=None, configuration=CONFIGURATION
-    )
-    live = set(collection.get(include=[])["ids"])
-    print("ready", flush=True)
-    if not live:
-        ids = [f"s{seed}-{i}" for i in range(INITIAL)]
-        journal.call(
-            collection,
+class Writer:
+    """Random calls on one collection, journaled."""
+
+    def __init__(self, journal: Journal, collection: Any, seed: str, rng: np.random.Generator):
+        self.journal = journal
+        self.collection = collection
+        self.seed = seed
+        self.rng = rng
+        self.initial, self.most, self.largest = COLLECTIONS[collection.name]
+        self.live = set(collection.get(include=[])["ids"])
+        self.fresh = 0
+
+    def new_ids(self, n: int) -> list[str]:
+        self.fresh += n
+        return [f"s{self.seed}-n{self.fresh - n + i}" for i in range(n)]
+
+    def pick(self, n: int) -> list[str]:
+        existing = sorted(self.live)
+        return [
+            str(i) for i in self.rng.choice(existing, size=min(n, len(existing)), replace=False)
+        ]
+
+    def fill(self) -> None:
+        if self.live:
+            return
+        ids = [f"s{self.seed}-{i}" for i in range(self.initial)]
+        self.journal.call(
+            self.collection,
             "add",
             ids=ids,
-            embeddings=vectors(rng, INITIAL),
-            metadatas=[{"v": i, "tag": "initial"} for i in range(INITIAL)],
-            documents=[f"document {i}" for i in range(INITIAL)],
+            embeddings=vectors(self.rng, self.initial),
+            metadatas=[{"v": i, "tag": "initial"} for i in range(self.initial)],
+            documents=[f"document {i}" for i in range(self.initial)],
         )
-        live.update(ids)
-    fresh = 0
+        self.live.update(ids)
 
-    def new_ids(n: int) -> list[str]:
-        nonlocal fresh
-        fresh += n
-        return [f"s{seed}-n{fresh - n + i}" for i in range(n)]
-
-    while True:
-        n = int(rng.integers(1, 60))
+    def step(self) -> None:
+        rng, call = self.rng, self.journal.call
+        n = int(rng.integers(1, self.largest))
         kind = rng.choice(["add", "upsert", "update", "delete"], p=[0.3, 0.25, 0.25, 0.2])
-        existing = sorted(live)
-        if kind == "delete" or (kind == "add" and len(live) > 2_800):
-            chosen = [
-                str(i) for i in rng.choice(existing, size=min(n, len(existing)), replace=False)
-            ]
+        if kind == "delete" or (kind == "add" and len(self.live) > self.most):
+            chosen = self.pick(n)
             # An id that does not exist is part of a valid delete call too.
-            journal.call(collection, "delete", ids=[*chosen, f"missing-{fresh}"])
-            live.difference_update(chosen)
+            call(self.collection, "delete", ids=[*chosen, f"missing-{self.fresh}"])
+            self.live.difference_update(chosen)
         elif kind == "add":
-            ids = new_ids(n)
-            journal.call(
-                collection,
+            ids = self.new_ids(n)
+            call(
+                self.collection,
                 "add",
                 ids=ids,
                 embeddings=vectors(rng, n),
                 metadatas=[{"v": int(rng.integers(1000)), "tag": "added"} for _ in ids],
                 documents=[f"added {i}" for i in ids],
             )
-            live.update(ids)
+            self.live.update(ids)
         elif kind == "upsert":
-            old = [
-                str(i)
-                for i in rng.choice(existing, size=min(n // 2 + 1, len(existing)), replace=False)
-            ]
-            ids = old + new_ids(n - len(old))
-            journal.call(
-                collection,
+            old = self.pick(n // 2 + 1)
+            ids = old + self.new_ids(n - len(old))
+            call(
+                self.collection,
                 "upsert",
                 ids=ids,
                 embeddings=vectors(rng, len(ids)),
                 metadatas=[{"v": int(rng.integers(1000)), "tag": "upserted"} for _ in ids],
                 documents=[f"upserted {i}" for i in ids],
             )
-            live.update(ids)
+            self.live.update(ids)
         else:
-            ids = [str(i) for i in rng.choice(existing, size=min(n, len(existing)), replace=False)]
+            ids = self.pick(n)
             fields = rng.choice(["embeddings", "metadatas", "documents"])
             arguments: dict[str, Any] = {"ids": ids}
             if fields == "embeddings":
@@ -135,7 +137,32 @@ def main() -> None:
                 # Documents without vectors would be embedded: this collection has none.
                 arguments["embeddings"] = vectors(rng, len(ids))
                 arguments["documents"] = [f"updated {i}" for i in ids]
-            journal.call(collection, "update", **arguments)
+            call(self.collection, "update", **arguments)
+
+
+def main() -> None:
+    path, journal_path, seed, durability = sys.argv[1:5]
+    rng = np.random.default_rng(int(seed))
+    journal = Journal(journal_path)
+    client = azurite.PersistentClient(
+        path, settings=azurite.Settings(azurite_durability=durability)
+    )
+    writers = [
+        Writer(
+            journal,
+            client.get_or_create_collection(
+                name, embedding_function=None, configuration=CONFIGURATION
+            ),
+            seed,
+            rng,
+        )
+        for name in COLLECTIONS
+    ]
+    print("ready", flush=True)
+    for writer in writers:
+        writer.fill()
+    while True:
+        writers[int(rng.integers(len(writers)))].step()
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 import os
 import random
 import subprocess
@@ -31,7 +32,8 @@ WORKER = Path(__file__).with_name("crash_worker.py")
 SOAK_KILLS = int(os.environ.get("AZURITE_CRASH_KILLS", "50"))
 
 Record = dict[str, Any]
-State = dict[str, Record]
+#: Collection name -> id -> record.
+State = dict[str, dict[str, Record]]
 
 
 def merge(base: dict[str, Any] | None, update: dict[str, Any]) -> dict[str, Any] | None:
@@ -44,8 +46,9 @@ def merge(base: dict[str, Any] | None, update: dict[str, Any]) -> dict[str, Any]
     return merged or None
 
 
-def apply(state: State, call: dict[str, Any]) -> None:
+def apply(database: State, call: dict[str, Any]) -> None:
     """Chroma's semantics of one call, on the model."""
+    state = database.setdefault(call["collection"], {})
     ids = call["ids"]
     if call["op"] == "delete":
         for id_ in ids:
@@ -91,7 +94,7 @@ def read_journal(path: Path) -> tuple[list[dict[str, Any]], dict[str, Any] | Non
     return acked, next(iter(calls.values()), None)
 
 
-def stored_state(collection: Any) -> State:
+def stored_state(collection: Any) -> dict[str, Record]:
     got = collection.get(include=["embeddings", "metadatas", "documents"])
     return {
         id_: {
@@ -105,7 +108,7 @@ def stored_state(collection: Any) -> State:
     }
 
 
-def assert_index_agrees(collection: Any, state: State) -> int:
+def assert_index_agrees(collection: Any, state: dict[str, Record]) -> int:
     """The index holds exactly the live records; each record's vector is found at
     distance 0 by a query restricted to its id; and an unrestricted query by it, which
     walks the HNSW graph (the collection is larger than the sets scanned exactly), finds
@@ -128,6 +131,15 @@ def assert_index_agrees(collection: Any, state: State) -> int:
     return missed
 
 
+class Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
 class Outcome:
     def __init__(self) -> None:
         self.kills = 0
@@ -136,6 +148,9 @@ class Outcome:
         self.in_flight_absent = 0
         self.records_checked = 0
         self.graph_misses = 0
+        self.during_checkpoint = 0
+        self.torn_tails = 0
+        self.replayed = 0
 
 
 def kill_and_check(
@@ -169,32 +184,42 @@ def kill_and_check(
         returncode = child.wait(timeout=60)
     assert returncode == -9, f"the worker died by itself:\n{stderr.read_text()}"
     outcome.kills += 1
+    # A checkpoint's temporary file left behind: the kill landed while it was written.
+    outcome.during_checkpoint += any(path.glob("index/*.tmp"))
 
     acked, in_flight = read_journal(journal)
     for call in acked:
         apply(state, call)
     outcome.acknowledged_calls += len(acked)
 
-    client = azurite.PersistentClient(path)
+    warnings = Collect()
+    logging.getLogger("azurite_core").addHandler(warnings)
     try:
-        names = [c.name for c in client.list_collections()]
-        if not names:
-            # Killed before the collection was created: nothing was acknowledged.
-            assert state == {} and not acked
-            return state
-        collection = client.get_collection("crash")
-        stored = stored_state(collection)
-        if stored == state:
+        client = azurite.PersistentClient(path)
+    finally:
+        logging.getLogger("azurite_core").removeHandler(warnings)
+    outcome.torn_tails += any("torn write" in m for m in warnings.messages)
+    outcome.replayed += any("replaying" in m for m in warnings.messages)
+    try:
+        stored = {c.name: stored_state(c) for c in client.list_collections()}
+        # A collection is created (empty) before its first call is journaled.
+        expected = {name: state.get(name, {}) for name in stored}
+        assert set(state) <= set(stored), "a collection with acknowledged writes is gone"
+        if stored == expected:
             outcome.in_flight_absent += in_flight is not None
         else:
             assert in_flight is not None, "acknowledged writes differ from the store"
-            with_in_flight = copy.deepcopy(state)
+            with_in_flight = copy.deepcopy(expected)
             apply(with_in_flight, in_flight)
             assert stored == with_in_flight, "the call in flight is half-applied"
-            state = with_in_flight
+            expected = with_in_flight
             outcome.in_flight_applied += 1
-        outcome.graph_misses = assert_index_agrees(collection, state)
-        outcome.records_checked += len(state)
+        state = expected
+        for collection in client.list_collections():
+            misses = assert_index_agrees(collection, state[collection.name])
+            if collection.name == "crash":
+                outcome.graph_misses = misses
+            outcome.records_checked += len(state[collection.name])
     finally:
         client.close()
     return state
@@ -222,5 +247,7 @@ def test_sigkill_loses_no_acknowledged_write(tmp_path: Path, durability: str, ki
         f"\n{durability}: {outcome.kills} kills survived, {outcome.acknowledged_calls} "
         f"acknowledged calls and {outcome.records_checked} records checked, call in flight "
         f"applied {outcome.in_flight_applied} / absent {outcome.in_flight_absent} times, "
-        f"0 lost; the graph walk missed {outcome.graph_misses} records at the last reopen"
+        f"0 lost; {outcome.during_checkpoint} kills during a checkpoint write, "
+        f"{outcome.torn_tails} torn log tails cut, {outcome.replayed} reopens replayed a "
+        f"logged write; the graph walk missed {outcome.graph_misses} records at the last reopen"
     )
