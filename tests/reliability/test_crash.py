@@ -220,8 +220,7 @@ def kill_and_check(
         state = expected
         for collection in client.list_collections():
             misses = assert_index_agrees(collection, state[collection.name])
-            if collection.name == "crash":
-                outcome.graph_misses = misses
+            outcome.graph_misses = max(outcome.graph_misses, misses)
             outcome.records_checked += len(state[collection.name])
     finally:
         client.close()
@@ -252,5 +251,5 @@ def test_sigkill_loses_no_acknowledged_write(tmp_path: Path, durability: str, ki
         f"applied {outcome.in_flight_applied} / absent {outcome.in_flight_absent} times, "
         f"0 lost; {outcome.during_checkpoint} kills during a checkpoint write, "
         f"{outcome.torn_tails} torn log tails cut, {outcome.replayed} reopens replayed a "
-        f"logged write; the graph walk missed {outcome.graph_misses} records at the last reopen"
+        f"logged write; the graph walk missed at most {outcome.graph_misses} records at a reopen"
     )

@@ -7,6 +7,16 @@ use std::cell::Cell;
 thread_local! {
     static ARMED: Cell<Option<&'static str>> = const { Cell::new(None) };
     static LOG_SYNCS: Cell<usize> = const { Cell::new(0) };
+    static SEGMENT_BYTES: Cell<Option<u64>> = const { Cell::new(None) };
+}
+
+/// Makes log segments on this thread rotate at `bytes` instead of 64 MiB.
+pub fn set_segment_bytes(bytes: u64) {
+    SEGMENT_BYTES.with(|n| n.set(Some(bytes)));
+}
+
+pub fn segment_bytes() -> Option<u64> {
+    SEGMENT_BYTES.with(Cell::get)
 }
 
 /// Counts a sync of the log to disk on this thread.

@@ -376,6 +376,10 @@ impl Log {
 
     /// Whether the active segment is full and the next commit should rotate.
     pub fn is_full(&self) -> bool {
+        #[cfg(test)]
+        if let Some(bytes) = crate::failpoint::segment_bytes() {
+            return self.active_len >= bytes;
+        }
         self.active_len >= SEGMENT_BYTES
     }
 
