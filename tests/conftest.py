@@ -22,6 +22,17 @@ from azurite import AdminClient, Collection, EphemeralClient, PersistentClient, 
 EPHEMERAL_SETTINGS = {"allow_reset": True}
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The long forms of the reliability tests (marker ``soak``) run only when asked for
+    with ``-m soak``; the plain test command runs their short forms."""
+    if "soak" in (config.getoption("markexpr") or ""):
+        return
+    kept = [item for item in items if item.get_closest_marker("soak") is None]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i not in kept])
+        items[:] = kept
+
+
 @pytest.fixture(autouse=True, scope="module")
 def fresh_systems_per_module() -> Iterator[None]:
     """Each test module starts without open systems, in Azurite and in chromadb alike, so

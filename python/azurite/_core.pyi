@@ -6,10 +6,13 @@ from typing import Any, final
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Database", "__version__"]
+__all__ = ["Database", "__version__", "repair"]
 __version__: str
 
 _Columns = dict[str, Any]
+
+def repair(path: str | PathLike[str]) -> tuple[list[str], list[str]]:
+    """Repairs a damaged database directory: what was done, and what was lost."""
 
 @final
 class Database:

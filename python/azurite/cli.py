@@ -1,4 +1,5 @@
-"""The ``azurite`` command: ``azurite run`` serves a database over Chroma's HTTP API v2.
+"""The ``azurite`` command: ``azurite run`` serves a database over Chroma's HTTP API v2;
+``azurite repair`` repairs a damaged database directory.
 
 Every option of ``run`` can also come from an environment variable (``AZURITE_<OPTION>``);
 a flag given on the command line wins over the variable.
@@ -7,6 +8,7 @@ a flag given on the command line wins over the variable.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import socket
 import sys
@@ -78,6 +80,44 @@ def _run_parser(subcommands: argparse._SubParsersAction) -> None:
     )
 
 
+def _repair_parser(subcommands: argparse._SubParsersAction) -> None:
+    repair = subcommands.add_parser(
+        "repair",
+        help="repair a damaged database directory",
+        description="Repair the database in --path after a crash or damaged files: remove "
+        "leftovers of interrupted checkpoint writes, check the record store (SQLite "
+        "integrity_check) and copy out a damaged one, apply the readable part of the "
+        "write-ahead log and discard what follows damage in it (reporting each lost write), "
+        "rebuild unusable index checkpoints. No other process may have the directory open. "
+        "Exit status 0 when the database opens afterwards, 1 when it could not be repaired.",
+    )
+    repair.add_argument("--path", required=True, help="database directory")
+
+
+def repair(path: str) -> int:
+    """Runs ``azurite repair`` and prints its report; returns the exit status."""
+    from azurite import _core
+    from azurite.errors import ChromaError
+
+    # The engine's warnings during the repair (e.g. an index rebuilt) are part of the report.
+    logging.basicConfig(level=logging.WARNING, format="warning: %(message)s")
+    print(f"Repairing {os.path.abspath(path)}", flush=True)
+    try:
+        actions, lost = _core.repair(path)
+    except ChromaError as error:
+        print(f"Could not repair {path}: {error}", file=sys.stderr)
+        return 1
+    for action in actions:
+        print(f"- {action}")
+    if lost:
+        print("Repaired, with losses:")
+        for loss in lost:
+            print(f"- lost: {loss}")
+    else:
+        print("Repaired: nothing was lost.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="azurite",
@@ -86,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subcommands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _run_parser(subcommands)
+    _repair_parser(subcommands)
     subcommands.add_parser("version", help="print Azurite's version")
     return parser
 
@@ -149,6 +190,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     arguments = parser.parse_args(argv)
     if arguments.command == "run":
         serve(_config(arguments))
+    elif arguments.command == "repair":
+        sys.exit(repair(arguments.path))
     elif arguments.command == "version":
         print(__version__)
     else:

@@ -147,11 +147,18 @@ impl Storage {
             Some(log) => {
                 let log_len = log.active_len();
                 let seq = log.append(batch)?;
+                #[cfg(test)]
+                crate::failpoint::crash_point("logged, not applied");
                 if let Err(e) = self.store.apply(seq, batch) {
                     log.withdraw_last(seq, log_len);
                     return Err(e);
                 }
-                log.rotate_if_full()?;
+                if log.is_full() {
+                    // Segments are dropped only once SQLite's main file holds their
+                    // entries, so that even the loss of its -wal file loses no write.
+                    let in_main_file = self.store.checkpoint()?;
+                    log.rotate(in_main_file)?;
+                }
             }
             None => self.store.apply(seq, batch)?,
         }
@@ -171,7 +178,7 @@ pub struct Database {
     collections: RwLock<HashMap<Uuid, Arc<CollectionHandle>>>,
 }
 
-fn lock_directory(dir: &Path) -> Result<File> {
+pub(crate) fn lock_directory(dir: &Path) -> Result<File> {
     let path = dir.join(LOCK_FILE);
     let mut file = OpenOptions::new()
         .read(true)
@@ -209,8 +216,15 @@ fn checkpoint_path(dir: &Path, collection: &Uuid) -> PathBuf {
 fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let temporary = path.with_extension("tmp");
     let mut file = File::create(&temporary)?;
+    #[cfg(test)]
+    if crate::failpoint::fire("checkpoint half written") {
+        file.write_all(&bytes[..bytes.len() / 2])?;
+        panic!("failpoint checkpoint half written: simulated crash");
+    }
     file.write_all(bytes)?;
     file.sync_all()?;
+    #[cfg(test)]
+    crate::failpoint::crash_point("checkpoint written, not renamed");
     std::fs::rename(&temporary, path)?;
     if let Some(dir) = path.parent() {
         File::open(dir)?.sync_all()?;
@@ -218,7 +232,13 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
-fn load_segment(store: &Store, record: &CollectionRecord, dir: Option<&Path>) -> Result<Segment> {
+/// Loads a collection into memory. Also returns how many of its rows the index checkpoint
+/// lacked (all of them when it was rebuilt), so that the next checkpoint replaces it.
+fn load_segment(
+    store: &Store,
+    record: &CollectionRecord,
+    dir: Option<&Path>,
+) -> Result<(Segment, usize)> {
     let mut changes = Vec::new();
     let mut wrong_dimension = None;
     store.load_records(record.key, |stored| {
@@ -263,6 +283,11 @@ fn load_segment(store: &Store, record: &CollectionRecord, dir: Option<&Path>) ->
         records,
         checkpoint.as_deref(),
     );
+    let stale = match origin {
+        IndexOrigin::Checkpoint { reinserted } => reinserted,
+        IndexOrigin::Built { .. } => segment.count() as usize,
+        IndexOrigin::Empty => 0,
+    };
     match (origin, &checkpoint_file) {
         (
             IndexOrigin::Built {
@@ -289,7 +314,63 @@ fn load_segment(store: &Store, record: &CollectionRecord, dir: Option<&Path>) ->
         }
         _ => {}
     }
-    Ok(segment)
+    Ok((segment, stale))
+}
+
+/// SQLite finding its file damaged, or a stored value of a type Azurite never writes.
+fn is_damage(error: &rusqlite::Error) -> bool {
+    matches!(
+        error,
+        rusqlite::Error::InvalidColumnType(..) | rusqlite::Error::FromSqlConversionFailure(..)
+    ) || matches!(
+        error.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
+    )
+}
+
+/// Removes the temporary files of checkpoint writes that a crash interrupted: the
+/// checkpoint they were to replace is still in place.
+fn remove_interrupted_checkpoints(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir.join(INDEX_DIR)) else {
+        return;
+    };
+    for path in entries.filter_map(|e| e.ok().map(|e| e.path())) {
+        if path.extension().and_then(|x| x.to_str()) == Some("tmp") {
+            log::info!(
+                "removing {}, left by an interrupted checkpoint write",
+                path.display()
+            );
+            if let Err(e) = std::fs::remove_file(&path) {
+                log::warn!("could not remove {}: {e}", path.display());
+            }
+        }
+    }
+}
+
+/// A directory with a log or index checkpoints but no record store lost its store: opening
+/// it would start an empty database beside them and silently drop every record.
+fn check_store_present(dir: &Path) -> Result<()> {
+    let store = dir.join(STORE_FILE);
+    if store.exists() {
+        return Ok(());
+    }
+    let has_files = |sub: &str, extension: &str| {
+        std::fs::read_dir(dir.join(sub)).is_ok_and(|entries| {
+            entries.filter_map(|e| e.ok()).any(|e| {
+                e.path().extension().and_then(|x| x.to_str()) == Some(extension)
+                    && e.metadata().is_ok_and(|m| m.len() > 0)
+            })
+        })
+    };
+    if has_files(LOG_DIR, "log") || has_files(INDEX_DIR, CHECKPOINT_EXTENSION) {
+        return Err(Error::Corrupt {
+            path: store,
+            message: "the record store is missing, but the directory holds the write-ahead \
+                      log or index checkpoints of a database"
+                .to_string(),
+        });
+    }
+    Ok(())
 }
 
 fn check_collection_metadata(metadata: Option<&Metadata>, field: &str) -> Result<()> {
@@ -315,7 +396,32 @@ fn check_collection_metadata(metadata: Option<&Metadata>, field: &str) -> Result
 
 impl Database {
     /// Opens the database in `path` (created if missing), or an in-memory one for `None`.
+    /// Damage that the open cannot repair by itself is reported with the file and the
+    /// command that repairs it.
     pub fn open(path: Option<&Path>, options: DatabaseOptions) -> Result<Database> {
+        Self::open_unchecked(path, options).map_err(|error| match (error, path) {
+            (
+                Error::Corrupt {
+                    path: file,
+                    message,
+                },
+                Some(dir),
+            ) => Error::NeedsRepair {
+                file,
+                message,
+                dir: dir.to_path_buf(),
+            },
+            // SQLite finding its file damaged while the store is read at open.
+            (Error::Sqlite(e), Some(dir)) if is_damage(&e) => Error::NeedsRepair {
+                file: dir.join(STORE_FILE),
+                message: format!("the record store is damaged: {e}"),
+                dir: dir.to_path_buf(),
+            },
+            (error, _) => error,
+        })
+    }
+
+    fn open_unchecked(path: Option<&Path>, options: DatabaseOptions) -> Result<Database> {
         let sync = options.durability == Durability::Full;
         let (lock, store, log) = match path {
             Some(dir) if options.read_only => {
@@ -331,6 +437,7 @@ impl Database {
             Some(dir) => {
                 std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
                 let lock = lock_directory(dir)?;
+                check_store_present(dir)?;
                 let mut store = Store::open(Some(&dir.join(STORE_FILE)), sync)?;
                 let recovered = Log::open(&dir.join(LOG_DIR), store.applied_seq()?, sync)?;
                 if !recovered.pending.is_empty() {
@@ -341,8 +448,22 @@ impl Database {
                     );
                 }
                 for (seq, batch) in &recovered.pending {
+                    // An unapplied write always follows its collection's creation, which
+                    // the store commits before: if the store lacks the collection, it
+                    // lost committed transactions.
+                    if !store.has_collection(batch.collection)? {
+                        return Err(Error::Corrupt {
+                            path: dir.join(STORE_FILE),
+                            message: format!(
+                                "the log holds write {seq} of a collection the record store \
+                                 does not have: the store lost committed data (was its -wal \
+                                 file deleted or damaged?)"
+                            ),
+                        });
+                    }
                     store.apply(*seq, batch)?;
                 }
+                remove_interrupted_checkpoints(dir);
                 (Some(lock), store, Some(recovered.log))
             }
             None => (None, Store::open(None, false)?, None),
@@ -354,15 +475,16 @@ impl Database {
                 .map_err(|e| Error::io(dir.join(INDEX_DIR), e))?;
         }
         for record in store.all_collections()? {
-            let segment = load_segment(&store, &record, path)?;
-            collections.insert(
-                record.id,
-                Arc::new(CollectionHandle::new(
-                    &record.configuration,
-                    record.key,
-                    segment,
-                )),
-            );
+            let (segment, stale) = load_segment(&store, &record, path)?;
+            let handle = CollectionHandle::new(&record.configuration, record.key, segment);
+            // Written again at the next checkpoint or close, so that the next open
+            // restores it instead of rebuilding or catching up again.
+            if !options.read_only {
+                handle
+                    .changes_since_checkpoint
+                    .store(stale, Ordering::Relaxed);
+            }
+            collections.insert(record.id, Arc::new(handle));
         }
         Ok(Database {
             read_only: options.read_only,
@@ -397,6 +519,38 @@ impl Database {
         self.closed.store(true, Ordering::Release);
         self.collections.write().clear();
         *storage = None;
+    }
+
+    /// The record store's `synchronous` setting (tests of the durability modes).
+    #[cfg(test)]
+    pub fn store_synchronous(&self) -> i64 {
+        self.storage().expect("open").store.synchronous()
+    }
+
+    /// The ids of the open collections.
+    pub fn collection_ids(&self) -> Vec<Uuid> {
+        self.collections.read().keys().copied().collect()
+    }
+
+    /// How many collections and records the database holds.
+    pub fn totals(&self) -> (usize, u64) {
+        let collections = self.collections.read();
+        let records = collections.values().map(|h| h.segment.read().count()).sum();
+        (collections.len(), records)
+    }
+
+    /// Writes every collection's index checkpoint now (used by repair).
+    pub fn write_all_checkpoints(&self) {
+        let handles: Vec<(Uuid, Arc<CollectionHandle>)> = self
+            .collections
+            .read()
+            .iter()
+            .map(|(id, handle)| (*id, Arc::clone(handle)))
+            .collect();
+        for (id, handle) in handles {
+            let _writer = handle.writer.lock();
+            self.write_checkpoint(&id, &handle);
+        }
     }
 
     fn closed_error(&self) -> Error {

@@ -25,6 +25,16 @@ pub enum Error {
     /// A file the database wrote cannot be read back as written.
     #[error("{message} (file: {path})")]
     Corrupt { path: PathBuf, message: String },
+    /// Opening a directory found damage it cannot repair by itself.
+    #[error(
+        "{message} (file: {file}). Run `azurite repair --path {dir}` to repair the \
+         database (see docs/reliability.md)"
+    )]
+    NeedsRepair {
+        file: PathBuf,
+        message: String,
+        dir: PathBuf,
+    },
     /// A condition the engine cannot recover from inside this call.
     #[error("{0}")]
     Internal(String),

@@ -6,13 +6,18 @@
 mod batch;
 mod codec;
 mod config;
+#[cfg(test)]
+mod crash_tests;
 mod database;
 pub mod distance;
 mod error;
+#[cfg(test)]
+mod failpoint;
 pub mod filter;
 mod index;
 mod metadata;
 mod names;
+mod repair;
 mod segment;
 mod store;
 mod threads;
@@ -20,10 +25,11 @@ mod wal;
 
 pub use batch::{Embeddings, RecordBatch, WriteKind};
 pub use database::{
-    CollectionInfo, Database, DatabaseOptions, Durability, Include, LOCK_FILE, LOG_DIR,
+    CollectionInfo, Database, DatabaseOptions, Durability, INDEX_DIR, Include, LOCK_FILE, LOG_DIR,
     QueryResult, Records, STORE_FILE,
 };
 pub use error::{Error, Result};
 pub use index::IndexStats;
 pub use metadata::{Metadata, MetadataUpdate, MetadataValue};
+pub use repair::{RepairReport, repair};
 pub use store::{DEFAULT_DATABASE, DEFAULT_TENANT, DatabaseRecord};

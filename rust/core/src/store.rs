@@ -225,6 +225,54 @@ impl Store {
         )? as u64)
     }
 
+    /// Copies SQLite's own write-ahead file into the main file (without waiting for
+    /// readers). Returns whether everything committed is now in the main file, so that the
+    /// store no longer depends on its `-wal` file for it.
+    pub fn checkpoint(&self) -> Result<bool> {
+        let (busy, frames, copied): (i64, i64, i64) =
+            self.conn
+                .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })?;
+        Ok(busy == 0 && frames == copied)
+    }
+
+    /// After a change of the catalog, which the log does not hold: the main file gets it
+    /// at once, so that losing the `-wal` file cannot lose a collection (the log replays
+    /// the records). Best effort: a reader in another process may hold part back.
+    fn checkpoint_catalog(&self) -> Result<()> {
+        self.checkpoint().map(drop)
+    }
+
+    /// SQLite's `synchronous` setting: 1 NORMAL, 2 FULL.
+    #[cfg(test)]
+    pub fn synchronous(&self) -> i64 {
+        self.conn
+            .query_row("PRAGMA synchronous", [], |r| r.get(0))
+            .expect("PRAGMA synchronous")
+    }
+
+    pub fn has_collection(&self, key: i64) -> Result<bool> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT 1 FROM collections WHERE key = ?1",
+                [key],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
+    /// Records the newest applied log entry (repair, after replaying an older log).
+    pub fn set_applied_seq(&mut self, seq: u64) -> Result<()> {
+        self.conn.execute(
+            "UPDATE settings SET value = ?1 WHERE key = 'applied_seq'",
+            [seq as i64],
+        )?;
+        Ok(())
+    }
+
     /// Applies a resolved batch and records `seq` as applied, atomically.
     pub fn apply(&mut self, seq: u64, batch: &ResolvedBatch) -> Result<()> {
         let tx = self.conn.transaction()?;
@@ -271,7 +319,8 @@ impl Store {
         self.conn.execute_batch(
             "DELETE FROM records; DELETE FROM collections; DELETE FROM databases; DELETE FROM tenants;",
         )?;
-        self.ensure_defaults()
+        self.ensure_defaults()?;
+        self.checkpoint_catalog()
     }
 
     // ---- tenants and databases
@@ -285,7 +334,7 @@ impl Store {
                 "Tenant [{name}] already exists"
             )));
         }
-        Ok(())
+        self.checkpoint_catalog()
     }
 
     pub fn tenant_exists(&self, name: &str) -> Result<bool> {
@@ -307,6 +356,7 @@ impl Store {
                 "Database [{name}] already exists"
             )));
         }
+        self.checkpoint_catalog()?;
         Ok(DatabaseRecord {
             id,
             name: name.to_string(),
@@ -364,6 +414,7 @@ impl Store {
         tx.execute("DELETE FROM databases WHERE id = ?1", [database_id])?;
         tx.commit()?;
         self.reclaim_free_pages();
+        self.checkpoint_catalog()?;
         Ok(keys)
     }
 
@@ -480,7 +531,9 @@ impl Store {
                 configuration
             ],
         )?;
-        Ok((self.conn.last_insert_rowid(), id))
+        let key = self.conn.last_insert_rowid();
+        self.checkpoint_catalog()?;
+        Ok((key, id))
     }
 
     pub fn update_collection(
@@ -496,7 +549,7 @@ impl Store {
             "UPDATE collections SET name = ?1, metadata = ?2, configuration = ?3 WHERE key = ?4",
             params![name, metadata.map(encode_metadata), configuration, key],
         )?;
-        Ok(())
+        self.checkpoint_catalog()
     }
 
     pub fn delete_collection(&mut self, key: i64) -> Result<()> {
@@ -505,6 +558,60 @@ impl Store {
         tx.execute("DELETE FROM collections WHERE key = ?1", [key])?;
         tx.commit()?;
         self.reclaim_free_pages();
+        self.checkpoint_catalog()
+    }
+
+    /// Records that cannot be loaded as written (a vector of the wrong length, metadata
+    /// that does not decode, a missing id): `(key, id, what is wrong)`. For repair.
+    pub fn undecodable_records(&self) -> Result<Vec<(i64, String, String)>> {
+        let dimensions: Vec<(i64, Option<i64>)> = {
+            let mut stmt = self
+                .conn
+                .prepare("SELECT key, dimension FROM collections")?;
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<_, _>>()?
+        };
+        let mut bad = Vec::new();
+        for (collection, dimension) in dimensions {
+            let (first, last) = record_key_range(collection);
+            let mut stmt = self.conn.prepare(
+                "SELECT key, typeof(id), CAST(id AS TEXT), length(embedding), metadata \
+                 FROM records WHERE key BETWEEN ?1 AND ?2",
+            )?;
+            let mut rows = stmt.query([first, last])?;
+            while let Some(r) = rows.next()? {
+                let key: i64 = r.get(0)?;
+                let id: String = r.get::<_, Option<String>>(2)?.unwrap_or_default();
+                let problem = if r.get::<_, String>(1)? != "text" {
+                    Some("its id is not text".to_string())
+                } else if dimension
+                    .is_some_and(|d| r.get::<_, Option<i64>>(3).ok().flatten() != Some(d * 4))
+                {
+                    Some("its vector has the wrong length".to_string())
+                } else {
+                    match r.get::<_, Option<Vec<u8>>>(4) {
+                        Ok(Some(m)) => decode_metadata(&m)
+                            .err()
+                            .map(|e| format!("its metadata: {e}")),
+                        Ok(None) => None,
+                        Err(e) => Some(format!("its metadata: {e}")),
+                    }
+                };
+                if let Some(problem) = problem {
+                    bad.push((key, id, problem));
+                }
+            }
+        }
+        Ok(bad)
+    }
+
+    /// Deletes records by key (repair of undecodable records).
+    pub fn delete_record_keys(&mut self, keys: &[i64]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        for key in keys {
+            tx.execute("DELETE FROM records WHERE key = ?1", [key])?;
+        }
+        tx.commit()?;
         Ok(())
     }
 

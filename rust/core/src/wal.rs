@@ -102,7 +102,7 @@ pub fn decode_batch(payload: &[u8]) -> Result<(u64, ResolvedBatch), DecodeError>
 
 /// Splits a segment's bytes into decoded entries. Returns the entries and the length of the
 /// valid prefix; `Err` carries that length too when a frame is damaged.
-fn read_frames(data: &[u8]) -> (Vec<(u64, ResolvedBatch)>, usize, Option<String>) {
+pub(crate) fn read_frames(data: &[u8]) -> (Vec<(u64, ResolvedBatch)>, usize, Option<String>) {
     let mut entries = Vec::new();
     let mut pos = 0;
     while pos < data.len() {
@@ -126,11 +126,38 @@ fn read_frames(data: &[u8]) -> (Vec<(u64, ResolvedBatch)>, usize, Option<String>
     (entries, pos, None)
 }
 
+/// Sequence numbers of the intact frames found anywhere in `data`, which starts with a
+/// damaged frame: every offset is tried, so frames after the damage are found.
+pub(crate) fn frames_after(data: &[u8]) -> Vec<u64> {
+    let mut seqs = Vec::new();
+    let mut pos = 1;
+    while pos + FRAME_HEADER <= data.len() {
+        let (entries, valid_len, _) = read_frames(&data[pos..]);
+        if entries.is_empty() {
+            pos += 1;
+        } else {
+            seqs.extend(entries.iter().map(|(seq, _)| *seq));
+            pos += valid_len.max(1);
+        }
+    }
+    seqs
+}
+
+/// Sequence numbers of every intact frame of a segment, including any after damage.
+pub(crate) fn read_frames_lenient(data: &[u8]) -> Vec<u64> {
+    let (entries, valid_len, damage) = read_frames(data);
+    let mut seqs: Vec<u64> = entries.iter().map(|(seq, _)| *seq).collect();
+    if damage.is_some() {
+        seqs.extend(frames_after(&data[valid_len..]));
+    }
+    seqs
+}
+
 fn segment_path(dir: &Path, first_seq: u64) -> PathBuf {
     dir.join(format!("{first_seq:020}.{EXTENSION}"))
 }
 
-fn list_segments(dir: &Path) -> Result<Vec<(u64, PathBuf)>> {
+pub(crate) fn list_segments(dir: &Path) -> Result<Vec<(u64, PathBuf)>> {
     let mut segments = Vec::new();
     for entry in fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
         let path = entry.map_err(|e| Error::io(dir, e))?.path();
@@ -171,33 +198,71 @@ pub struct Recovered {
 impl Log {
     /// Opens (or creates) the log in `dir`. `applied_seq` is the newest entry the record
     /// store already holds; older entries are not returned.
+    ///
+    /// Damage that a crash explains (a torn frame at the end of the newest segment) is cut
+    /// off with a warning, and so is damage in a segment whose entries the store provably
+    /// holds already. Anything else could hide a write the store lacks: it is corruption.
     pub fn open(dir: &Path, applied_seq: u64, sync_every_append: bool) -> Result<Recovered> {
         fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        let segments = list_segments(dir)?;
-        let mut pending = Vec::new();
+        let mut segments = list_segments(dir)?;
+        let mut pending: Vec<(u64, ResolvedBatch)> = Vec::new();
         let mut last_seq = applied_seq;
-        let newest = segments.len().checked_sub(1);
-        for (i, (_, path)) in segments.iter().enumerate() {
-            let data = fs::read(path).map_err(|e| Error::io(path, e))?;
+        let mut i = 0;
+        while i < segments.len() {
+            let path = segments[i].1.clone();
+            let data = fs::read(&path).map_err(|e| Error::io(&path, e))?;
             let (entries, valid_len, damage) = read_frames(&data);
             if let Some(damage) = damage {
-                if Some(i) != newest {
-                    return Err(Error::Corrupt {
-                        path: path.clone(),
-                        message: format!("write-ahead log damaged at byte {valid_len}: {damage}"),
-                    });
+                let corrupt = |message: String| Error::Corrupt {
+                    path: path.clone(),
+                    message,
+                };
+                if let Some(&(next_first_seq, _)) = segments.get(i + 1) {
+                    // A segment is closed only once the store holds all its entries, so
+                    // this one can go if the store has reached the next segment's start.
+                    if next_first_seq.saturating_sub(1) > applied_seq {
+                        return Err(corrupt(format!(
+                            "write-ahead log damaged at byte {valid_len}: {damage}"
+                        )));
+                    }
+                    log::warn!(
+                        "removed the log segment {}, damaged at byte {valid_len} ({damage}); \
+                         every entry in it was already in the record store",
+                        path.display()
+                    );
+                    fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
+                    segments.remove(i);
+                    continue;
                 }
-                log::warn!(
-                    "cutting a torn write at byte {valid_len} of {} ({damage}); it was never acknowledged",
-                    path.display()
-                );
+                // Valid frames after the damage mean it is not a torn append: it may be
+                // cut only if the store holds them.
+                let later = frames_after(&data[valid_len..]);
+                if let Some(seq) = later.iter().find(|&&seq| seq > applied_seq) {
+                    return Err(corrupt(format!(
+                        "write-ahead log damaged at byte {valid_len} ({damage}), followed by \
+                         the write {seq} that the record store does not hold"
+                    )));
+                }
+                if later.is_empty() {
+                    log::warn!(
+                        "cutting a torn write at byte {valid_len} of {} ({damage}); it was never acknowledged",
+                        path.display()
+                    );
+                } else {
+                    log::warn!(
+                        "cutting {} at byte {valid_len}, where it is damaged ({damage}); the {} \
+                         writes after it were already in the record store",
+                        path.display(),
+                        later.len()
+                    );
+                }
                 let file = OpenOptions::new()
                     .write(true)
-                    .open(path)
-                    .map_err(|e| Error::io(path, e))?;
+                    .open(&path)
+                    .map_err(|e| Error::io(&path, e))?;
                 file.set_len(valid_len as u64)
                     .and_then(|()| file.sync_all())
-                    .map_err(|e| Error::io(path, e))?;
+                    .map_err(|e| Error::io(&path, e))?;
             }
             for (seq, batch) in entries {
                 if seq <= last_seq && seq > applied_seq {
@@ -207,10 +272,20 @@ impl Log {
                     });
                 }
                 if seq > applied_seq {
+                    if seq != last_seq + 1 {
+                        return Err(Error::Corrupt {
+                            path: path.clone(),
+                            message: format!(
+                                "the log jumps from write {last_seq} to write {seq}: the writes \
+                                 between are missing"
+                            ),
+                        });
+                    }
                     last_seq = seq;
                     pending.push((seq, batch));
                 }
             }
+            i += 1;
         }
         let next_seq = last_seq + 1;
         let (closed, active_path) = match segments.split_last() {
@@ -252,8 +327,17 @@ impl Log {
         frame.extend_from_slice(&(payload.len() as u32).to_le_bytes());
         frame.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
         frame.extend_from_slice(&payload);
+        #[cfg(test)]
+        if crate::failpoint::fire("log append torn") {
+            self.active
+                .write_all(&frame[..frame.len() / 2])
+                .expect("half a frame");
+            panic!("failpoint log append torn: simulated crash");
+        }
         let written = self.active.write_all(&frame).and_then(|()| {
             if self.sync_every_append {
+                #[cfg(test)]
+                crate::failpoint::note_log_sync();
                 self.active.sync_data()
             } else {
                 Ok(())
@@ -290,12 +374,19 @@ impl Log {
         self.active_len
     }
 
-    /// Starts a new segment once the active one is full and deletes every older segment:
-    /// the caller guarantees that all their entries are in the record store.
-    pub fn rotate_if_full(&mut self) -> Result<()> {
-        if self.active_len < SEGMENT_BYTES {
-            return Ok(());
+    /// Whether the active segment is full and the next commit should rotate.
+    pub fn is_full(&self) -> bool {
+        #[cfg(test)]
+        if let Some(bytes) = crate::failpoint::segment_bytes() {
+            return self.active_len >= bytes;
         }
+        self.active_len >= SEGMENT_BYTES
+    }
+
+    /// Starts a new segment. The older segments are deleted when `drop_older`: the caller
+    /// guarantees that the record store's main file holds all their entries; otherwise
+    /// they are kept until a later rotation can drop them.
+    pub fn rotate(&mut self, drop_older: bool) -> Result<()> {
         let path = segment_path(&self.dir, self.next_seq);
         let file = OpenOptions::new()
             .create(true)
@@ -306,8 +397,10 @@ impl Log {
         self.active = file;
         self.active_len = 0;
         self.closed.push(previous);
-        for old in self.closed.drain(..) {
-            fs::remove_file(&old).map_err(|e| Error::io(&old, e))?;
+        if drop_older {
+            for old in self.closed.drain(..) {
+                fs::remove_file(&old).map_err(|e| Error::io(&old, e))?;
+            }
         }
         Ok(())
     }

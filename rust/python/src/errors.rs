@@ -15,7 +15,7 @@ fn class_name(error: &Error) -> &'static str {
         Error::NotFound(_) => "NotFoundError",
         Error::PermissionDenied(_) => "AuthorizationError",
         Error::Locked(_) => "DatabaseLockedError",
-        Error::Corrupt { .. } => "CorruptionError",
+        Error::Corrupt { .. } | Error::NeedsRepair { .. } => "CorruptionError",
         // Chroma reports "already exists" as an internal error; clients match the message.
         Error::AlreadyExists(_) | Error::Internal(_) | Error::Io { .. } | Error::Sqlite(_) => {
             "InternalError"

@@ -5,7 +5,17 @@ mod convert;
 mod database;
 mod errors;
 
+use std::path::PathBuf;
+
 use pyo3::prelude::*;
+
+/// Repairs the database directory `path` (see `azurite repair`): returns what was done
+/// and what was lost, one sentence each.
+#[pyfunction]
+fn repair(py: Python<'_>, path: PathBuf) -> PyResult<(Vec<String>, Vec<String>)> {
+    let report = errors::run(py, || azurite_core::repair(&path))?;
+    Ok((report.actions, report.losses))
+}
 
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -13,6 +23,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     // `logging` under the logger names of their Rust modules (`azurite_core.wal`, ...).
     pyo3_log::init();
     m.add_class::<database::Database>()?;
+    m.add_function(wrap_pyfunction!(repair, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }
