@@ -10,6 +10,8 @@ mod database;
 pub mod distance;
 mod error;
 pub mod filter;
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod fuzzing;
 mod index;
 mod metadata;
 mod names;

@@ -102,7 +102,7 @@ pub fn decode_batch(payload: &[u8]) -> Result<(u64, ResolvedBatch), DecodeError>
 
 /// Splits a segment's bytes into decoded entries. Returns the entries and the length of the
 /// valid prefix; `Err` carries that length too when a frame is damaged.
-fn read_frames(data: &[u8]) -> (Vec<(u64, ResolvedBatch)>, usize, Option<String>) {
+pub fn read_frames(data: &[u8]) -> (Vec<(u64, ResolvedBatch)>, usize, Option<String>) {
     let mut entries = Vec::new();
     let mut pos = 0;
     while pos < data.len() {
