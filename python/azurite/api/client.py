@@ -174,6 +174,10 @@ def _database(record: dict[str, str]) -> dict[str, Any]:
     return {"id": UUID(record["id"]), "name": record["name"], "tenant": record["tenant"]}
 
 
+def _copied(value: Any) -> Any:
+    return dict(value) if isinstance(value, dict) else value
+
+
 def _configuration_json(
     configuration: dict[str, Any] | None,
     metadata: dict[str, Any] | None,
@@ -190,15 +194,17 @@ def _configuration_json(
     if configuration.get("hnsw") is not None and configuration.get("spann") is not None:
         raise ValueError("hnsw and spann cannot both be provided")
     entry = embedding.configuration_entry(function) if function is not None else {"type": "legacy"}
+    # A value that is not an object is sent as it is, for the engine to refuse
+    # (InvalidArgumentError), as chromadb does.
     serialised: dict[str, Any] = {
-        "hnsw": dict(configuration["hnsw"]) if configuration.get("hnsw") is not None else None,
-        "spann": dict(configuration["spann"]) if configuration.get("spann") is not None else None,
+        "hnsw": _copied(configuration.get("hnsw")),
+        "spann": _copied(configuration.get("spann")),
         "embedding_function": entry,
     }
     space = embedding.default_space(function) if entry["type"] == "known" else None
     if space is not None:
         index = serialised["hnsw"] if serialised["hnsw"] is not None else serialised["spann"]
-        if index is not None:
+        if isinstance(index, dict):
             index.setdefault("space", space)
         elif "hnsw:space" not in (metadata or {}):
             serialised["hnsw"] = {"space": space}

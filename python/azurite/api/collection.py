@@ -54,8 +54,9 @@ def _filter_json(clause: dict[str, Any] | None) -> str | None:
 
 
 def _check_count(value: int | None) -> int | None:
-    """Limits and offsets become unsigned integers in the engine."""
-    if value is not None and value < 0:
+    """Limits and offsets become unsigned integers in the engine: a negative int overflows.
+    Other types are left to the engine's conversion, whose TypeError chromadb raises too."""
+    if isinstance(value, int) and value < 0:
         raise OverflowError(OUT_OF_RANGE)
     return value
 

@@ -114,12 +114,18 @@ fn metadata_value(value: &Bound<'_, PyAny>) -> Option<Option<MetadataValue>> {
     })
 }
 
+/// A metadata key: `None` if it is not a string; a string that is not valid UTF-8 (a lone
+/// surrogate) fails with Python's `UnicodeEncodeError`, as in Chroma.
+fn metadata_key(key: &Bound<'_, PyAny>) -> Option<PyResult<String>> {
+    key.is_instance_of::<PyString>().then(|| key.extract())
+}
+
 /// Metadata where `None` values mean "delete this key" (update, upsert, modify).
 pub fn metadata_update(dict: &Bound<'_, PyDict>, argument: &str) -> PyResult<MetadataUpdate> {
     let error = || conversion_error(argument, "UpdateMetadataValue");
     let mut update = MetadataUpdate::new();
     for (key, value) in dict.iter() {
-        let key: String = key.extract().map_err(|_| error())?;
+        let key = metadata_key(&key).ok_or_else(error)??;
         let value = if value.is_none() {
             None
         } else {
@@ -135,7 +141,7 @@ pub fn metadata(dict: &Bound<'_, PyDict>, argument: &str) -> PyResult<Metadata> 
     let error = || conversion_error(argument, "MetadataValue");
     let mut metadata = Metadata::new();
     for (key, value) in dict.iter() {
-        let key: String = key.extract().map_err(|_| error())?;
+        let key = metadata_key(&key).ok_or_else(error)??;
         if value.is_none() {
             return Err(error());
         }
