@@ -77,3 +77,44 @@ def test_a_configuration_update_that_is_not_json_is_an_invalid_argument(
     with pytest.raises(InvalidArgumentError, match="expected value at line 1"):
         collection.modify(configuration={"hnsw": {"ef_search": float("inf")}})
     assert collection.configuration_json["hnsw"]["ef_search"] == 100
+
+
+def test_a_database_name_is_measured_in_bytes(admin: Any) -> None:
+    """chromadb counts a database name's UTF-8 bytes: "日本" (6 bytes) is a valid name and
+    "é" (2 bytes) is not; Azurite counted characters and refused "日本"."""
+    admin.create_database("日本")
+    assert admin.get_database("日本")["name"] == "日本"
+    admin.delete_database("日本")
+    with pytest.raises(InvalidArgumentError, match="database name must be at least 3"):
+        admin.create_database("é")
+
+
+@pytest.mark.parametrize("name", ["", "ab", "é"])
+def test_get_database_refuses_a_name_too_short_to_exist(admin: Any, name: str) -> None:
+    """chromadb checks the name before looking it up (InvalidArgumentError); Azurite answered
+    NotFoundError."""
+    with pytest.raises(InvalidArgumentError, match="database name must be at least 3"):
+        admin.get_database(name)
+
+
+def test_a_float_offset_of_zero_lists_nothing(client: Any, admin: Any) -> None:
+    """``offset=0.0`` was read as no offset (``offset or 0``); chromadb's list calls hand it to
+    the engine, which refuses a float with TypeError. (``get`` does read ``0.0`` as no offset
+    in chromadb, and still does here.)"""
+    for call in (
+        lambda: client.list_collections(offset=0.0),
+        lambda: admin.list_databases(offset=0.0),
+    ):
+        with pytest.raises(TypeError, match="'float' object cannot be interpreted as an integer"):
+            call()
+
+
+def test_get_with_a_limit_of_the_wrong_type_and_a_negative_offset(collection: Collection) -> None:
+    """The limit is converted before the offset, as in chromadb's engine: a float limit is the
+    TypeError even when the offset is negative (Azurite raised OverflowError for the offset
+    first)."""
+    with pytest.raises(TypeError):
+        collection.get(limit=0.0, offset=-(2**63))
+    with pytest.raises(OverflowError, match="out of range integral type conversion attempted"):
+        collection.get(limit=1, offset=-1)
+    assert collection.get(offset=0.0)["ids"] == []

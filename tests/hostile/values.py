@@ -226,6 +226,9 @@ HNSW_KEYS = (
     "space", "ef_search", "ef_construction", "max_neighbors", "num_threads", "resize_factor",
     "sync_threshold", "batch_size", "bogus",
 )  # fmt: skip
+tenants = st.one_of(
+    st.sampled_from(["default_tenant", "other_tenant", "", "default_tenant\x00"]), text, st.none()
+)
 hnsw_values = st.one_of(numbers, st.sampled_from(["l2", "cosine", "ip", "bogus", ""]), st.none())
 configurations = st.one_of(
     st.none(),

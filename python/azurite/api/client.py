@@ -19,6 +19,7 @@ from uuid import UUID
 from azurite import _core
 from azurite.api import embedding
 from azurite.api.collection import Collection
+from azurite.api.validation import engine_offset
 from azurite.config import Settings
 from azurite.errors import AuthorizationError, ChromaError, InvalidArgumentError
 
@@ -160,7 +161,7 @@ class TenantsAndDatabases:
         offset: int | None = None,
         tenant: str = DEFAULT_TENANT,
     ) -> list[dict[str, Any]]:
-        return [_database(d) for d in self._db.list_databases(tenant, limit, offset or 0)]
+        return [_database(d) for d in self._db.list_databases(tenant, limit, engine_offset(offset))]
 
 
 class AdminClient(TenantsAndDatabases, _ClientBase):
@@ -285,7 +286,7 @@ class Client(_ClientBase):
     def list_collections(
         self, limit: int | None = None, offset: int | None = None
     ) -> list[Collection]:
-        models = self._db.list_collections(self.tenant, self.database, limit, offset or 0)
+        models = self._db.list_collections(self.tenant, self.database, limit, engine_offset(offset))
         return [self._collection(m, embedding.DEFAULT_EMBEDDING_FUNCTION, None) for m in models]
 
     def count_collections(self) -> int:

@@ -24,7 +24,6 @@ if TYPE_CHECKING:
 GET_INCLUDE = ["metadatas", "documents"]
 QUERY_INCLUDE = ["metadatas", "documents", "distances"]
 PEEK_INCLUDE = ["metadatas", "documents", "embeddings"]
-OUT_OF_RANGE = "out of range integral type conversion attempted"
 
 
 def _as_matrix(embeddings: list[np.ndarray]) -> np.ndarray:
@@ -51,14 +50,6 @@ def _validate_record_set(record: dict[str, Any]) -> None:
 def _filter_json(clause: dict[str, Any] | None) -> str | None:
     # An empty clause means no filter, as in chromadb's engine call.
     return json.dumps(clause) if clause else None
-
-
-def _check_count(value: int | None) -> int | None:
-    """Limits and offsets become unsigned integers in the engine: a negative int overflows.
-    Other types are left to the engine's conversion, whose TypeError chromadb raises too."""
-    if isinstance(value, int) and value < 0:
-        raise OverflowError(OUT_OF_RANGE)
-    return value
 
 
 class QueryRequest(NamedTuple):
@@ -381,8 +372,8 @@ class Collection:
             ids,
             _filter_json(where),
             _filter_json(where_document),
-            _check_count(limit),
-            _check_count(offset) or 0,
+            limit,
+            offset or 0,  # as chromadb: 0.0 passes, another float is a TypeError
             include,
         )
         return arguments, include
@@ -411,7 +402,7 @@ class Collection:
         return self._peek_result(self._db.get(*self._peek_arguments(limit)))
 
     def _peek_arguments(self, limit: int) -> tuple[Any, ...]:
-        return (self._key, None, None, None, _check_count(limit), 0, list(PEEK_INCLUDE))
+        return (self._key, None, None, None, limit, 0, list(PEEK_INCLUDE))
 
     def _peek_result(self, columns: dict[str, Any]) -> dict[str, Any]:
         result = self._get_result(columns, list(PEEK_INCLUDE))

@@ -457,6 +457,12 @@ def validate_delete_limit(limit: Any, *, has_filter: bool) -> int | None:
     return limit
 
 
+def engine_offset(offset: Any) -> Any:
+    """``None`` is no offset; any other value goes to the engine as given, which refuses a
+    float (even ``0.0``) with TypeError, as chromadb's does."""
+    return 0 if offset is None else offset
+
+
 def suffix_method(method: str) -> Callable[[_Function], _Function]:
     """Decorate a function so that its errors end with `` in <method>.``.
 
