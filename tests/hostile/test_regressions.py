@@ -118,3 +118,28 @@ def test_get_with_a_limit_of_the_wrong_type_and_a_negative_offset(collection: Co
     with pytest.raises(OverflowError, match="out of range integral type conversion attempted"):
         collection.get(limit=1, offset=-1)
     assert collection.get(offset=0.0)["ids"] == []
+
+
+@pytest.mark.parametrize("method", ["add", "update", "upsert"])
+@pytest.mark.parametrize(
+    ("vector", "message"),
+    [
+        ({"indices": [1, 0], "values": [1.0, 2.0]}, "must be sorted in strictly ascending order"),
+        ({"indices": [0], "values": ["x"]}, "values must be numbers, got str at position 0"),
+        ({"indices": [-1], "values": [1.0]}, "indices must be non-negative"),
+        ({"indices": [0, 1], "values": [1.0]}, "must have the same length"),
+        ({"values": [1.0]}, "Expected SparseVector indices to be a list, got NoneType"),
+    ],
+)
+def test_a_malformed_sparse_vector_is_a_value_error(
+    collection: Collection, method: str, vector: dict[str, Any], message: str
+) -> None:
+    """chromadb checks a sparse vector in record metadata when it unpacks the arguments
+    (ValueError); Azurite let it through to the engine's conversion (TypeError)."""
+    collection.add(ids=["a"], embeddings=[[1.0, 2.0]], metadatas=[{"k": 1}])
+    sparse = {"#type": "sparse_vector", **vector}
+    with pytest.raises(ValueError, match=message):
+        getattr(collection, method)(ids=["a"], embeddings=[[0.0, 0.0]], metadatas=[{"s": sparse}])
+    stored = collection.get(include=["embeddings", "metadatas"])
+    assert stored["metadatas"] == [{"k": 1}]
+    assert stored["embeddings"].tolist() == [[1.0, 2.0]]

@@ -170,14 +170,16 @@ class Collection:
     def _normalised_write(
         self, ids: Any, embeddings: Any, metadatas: Any, documents: Any, images: Any, uris: Any
     ) -> dict[str, Any]:
+        normalised_embeddings = v.normalize_embeddings(embeddings)
         record = {
             "ids": v.maybe_cast_one_to_many(ids),
             "metadatas": v.maybe_cast_one_to_many(metadatas),
-            "embeddings": v.normalize_embeddings(embeddings),
+            "embeddings": normalised_embeddings,
             "documents": v.maybe_cast_one_to_many(documents),
             "images": v.maybe_cast_one_to_many(images),
             "uris": v.maybe_cast_one_to_many(uris),
         }
+        v.check_sparse_vectors(record["metadatas"])
         _validate_record_set(record)
         v.validate_ids(record["ids"])
         return record
