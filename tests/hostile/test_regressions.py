@@ -143,3 +143,12 @@ def test_a_malformed_sparse_vector_is_a_value_error(
     stored = collection.get(include=["embeddings", "metadatas"])
     assert stored["metadatas"] == [{"k": 1}]
     assert stored["embeddings"].tolist() == [[1.0, 2.0]]
+
+
+def test_modify_ignores_configuration_keys_chromadb_does_not_send(collection: Collection) -> None:
+    """chromadb's client sends only ``hnsw``, ``spann`` and ``embedding_function`` of a
+    configuration update; Azurite sent every key, so ``{"bogus": inf}`` became text that is
+    not JSON and an InvalidArgumentError."""
+    collection.modify(configuration={"bogus": float("inf"), "hnsw": {"ef_search": 7}})
+    assert collection.configuration_json["hnsw"]["ef_search"] == 7
+    assert "bogus" not in collection.configuration_json

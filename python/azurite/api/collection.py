@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 GET_INCLUDE = ["metadatas", "documents"]
 QUERY_INCLUDE = ["metadatas", "documents", "distances"]
 PEEK_INCLUDE = ["metadatas", "documents", "embeddings"]
+UPDATE_CONFIGURATION_KEYS = ("hnsw", "spann", "embedding_function")
 
 
 def _as_matrix(embeddings: list[np.ndarray]) -> np.ndarray:
@@ -563,7 +564,9 @@ class Collection:
             raise ValueError("Trying to update SPANN config but schema has HNSW")
         configuration_json = None
         if configuration:
-            update = dict(configuration)
+            # Only the keys chromadb's client sends: others (and their values, which need
+            # not be JSON, like an infinity) are dropped, as chromadb drops them.
+            update = {k: x for k, x in configuration.items() if k in UPDATE_CONFIGURATION_KEYS}
             function = update.pop("embedding_function", None)
             if function is not None:
                 update["embedding_function"] = embedding.configuration_entry(function)
