@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pytest
 
 from azurite import Collection
@@ -152,3 +153,25 @@ def test_modify_ignores_configuration_keys_chromadb_does_not_send(collection: Co
     collection.modify(configuration={"bogus": float("inf"), "hnsw": {"ef_search": 7}})
     assert collection.configuration_json["hnsw"]["ef_search"] == 7
     assert "bogus" not in collection.configuration_json
+
+
+@pytest.mark.parametrize(
+    ("value", "stored"),
+    [(np.float32(1.5), 1.5), (np.int64(3), 3), (np.int32(-4), -4), (np.bool_(True), True)],
+)
+def test_numpy_scalars_in_collection_metadata_are_converted(
+    client: Any, value: Any, stored: Any
+) -> None:
+    """chromadb's engine converts numpy scalars in collection metadata (bool, then
+    ``__index__``, then ``__float__``); Azurite refused them with TypeError."""
+    collection = client.create_collection("coll", metadata={"k": value}, embedding_function=None)
+    assert collection.metadata == {"k": stored}
+    assert type(client.get_collection("coll").metadata["k"]) is type(stored)
+
+
+def test_an_empty_list_in_collection_metadata_is_a_value_error(client: Any) -> None:
+    """chromadb: ValueError("Empty lists are not allowed as metadata values"); Azurite raised
+    TypeError."""
+    with pytest.raises(ValueError, match=r"^Empty lists are not allowed as metadata values$"):
+        client.create_collection("coll", metadata={"k": []}, embedding_function=None)
+    assert client.list_collections() == []
