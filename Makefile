@@ -54,3 +54,24 @@ test: lint rust-test python-test
 
 bench: install-test
 	$(PYTHON) benches/bench_index.py
+
+# libFuzzer over the filter parser and the write-ahead log decoder (fuzz/), FUZZ_SECONDS per
+# target, with AddressSanitizer (FUZZ_SANITIZER=none builds faster). cargo-fuzz passes
+# nightly-only flags; RUSTC_BOOTSTRAP=1 lets the stable toolchain accept them (its rust-std
+# ships the sanitizer runtimes). Not part of `test`: the instrumented build takes minutes on
+# 2 cores; `cargo test` runs a short stable form of both targets (rust/core/src/fuzzing.rs).
+# libFuzzer writes a crashing input to fuzz/artifacts/<target>/; keep it in
+# fuzz/regressions/<target>/, which `cargo test` replays.
+FUZZ_SECONDS ?= 120
+FUZZ_SANITIZER ?= address
+FUZZ_TARGETS := filter_parse log_decode
+
+.PHONY: fuzz
+
+fuzz:
+	cargo fuzz --version >/dev/null 2>&1 || cargo install --locked cargo-fuzz
+	cd fuzz && for target in $(FUZZ_TARGETS); do \
+		mkdir -p corpus/$$target && \
+		RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer $(FUZZ_SANITIZER) -O $$target \
+			corpus/$$target seeds/$$target -- -max_total_time=$(FUZZ_SECONDS) || exit 1; \
+	done

@@ -19,6 +19,7 @@ from uuid import UUID
 from azurite import _core
 from azurite.api import embedding
 from azurite.api.collection import Collection
+from azurite.api.validation import engine_offset
 from azurite.config import Settings
 from azurite.errors import AuthorizationError, ChromaError, InvalidArgumentError
 
@@ -160,7 +161,7 @@ class TenantsAndDatabases:
         offset: int | None = None,
         tenant: str = DEFAULT_TENANT,
     ) -> list[dict[str, Any]]:
-        return [_database(d) for d in self._db.list_databases(tenant, limit, offset or 0)]
+        return [_database(d) for d in self._db.list_databases(tenant, limit, engine_offset(offset))]
 
 
 class AdminClient(TenantsAndDatabases, _ClientBase):
@@ -172,6 +173,10 @@ class AdminClient(TenantsAndDatabases, _ClientBase):
 
 def _database(record: dict[str, str]) -> dict[str, Any]:
     return {"id": UUID(record["id"]), "name": record["name"], "tenant": record["tenant"]}
+
+
+def _copied(value: Any) -> Any:
+    return dict(value) if isinstance(value, dict) else value
 
 
 def _configuration_json(
@@ -190,15 +195,17 @@ def _configuration_json(
     if configuration.get("hnsw") is not None and configuration.get("spann") is not None:
         raise ValueError("hnsw and spann cannot both be provided")
     entry = embedding.configuration_entry(function) if function is not None else {"type": "legacy"}
+    # A value that is not an object is sent as it is, for the engine to refuse
+    # (InvalidArgumentError), as chromadb does.
     serialised: dict[str, Any] = {
-        "hnsw": dict(configuration["hnsw"]) if configuration.get("hnsw") is not None else None,
-        "spann": dict(configuration["spann"]) if configuration.get("spann") is not None else None,
+        "hnsw": _copied(configuration.get("hnsw")),
+        "spann": _copied(configuration.get("spann")),
         "embedding_function": entry,
     }
     space = embedding.default_space(function) if entry["type"] == "known" else None
     if space is not None:
         index = serialised["hnsw"] if serialised["hnsw"] is not None else serialised["spann"]
-        if index is not None:
+        if isinstance(index, dict):
             index.setdefault("space", space)
         elif "hnsw:space" not in (metadata or {}):
             serialised["hnsw"] = {"space": space}
@@ -279,7 +286,7 @@ class Client(_ClientBase):
     def list_collections(
         self, limit: int | None = None, offset: int | None = None
     ) -> list[Collection]:
-        models = self._db.list_collections(self.tenant, self.database, limit, offset or 0)
+        models = self._db.list_collections(self.tenant, self.database, limit, engine_offset(offset))
         return [self._collection(m, embedding.DEFAULT_EMBEDDING_FUNCTION, None) for m in models]
 
     def count_collections(self) -> int:

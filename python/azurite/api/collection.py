@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 GET_INCLUDE = ["metadatas", "documents"]
 QUERY_INCLUDE = ["metadatas", "documents", "distances"]
 PEEK_INCLUDE = ["metadatas", "documents", "embeddings"]
-OUT_OF_RANGE = "out of range integral type conversion attempted"
+UPDATE_CONFIGURATION_KEYS = ("hnsw", "spann", "embedding_function")
 
 
 def _as_matrix(embeddings: list[np.ndarray]) -> np.ndarray:
@@ -51,13 +51,6 @@ def _validate_record_set(record: dict[str, Any]) -> None:
 def _filter_json(clause: dict[str, Any] | None) -> str | None:
     # An empty clause means no filter, as in chromadb's engine call.
     return json.dumps(clause) if clause else None
-
-
-def _check_count(value: int | None) -> int | None:
-    """Limits and offsets become unsigned integers in the engine."""
-    if value is not None and value < 0:
-        raise OverflowError(OUT_OF_RANGE)
-    return value
 
 
 class QueryRequest(NamedTuple):
@@ -178,14 +171,16 @@ class Collection:
     def _normalised_write(
         self, ids: Any, embeddings: Any, metadatas: Any, documents: Any, images: Any, uris: Any
     ) -> dict[str, Any]:
+        normalised_embeddings = v.normalize_embeddings(embeddings)
         record = {
             "ids": v.maybe_cast_one_to_many(ids),
             "metadatas": v.maybe_cast_one_to_many(metadatas),
-            "embeddings": v.normalize_embeddings(embeddings),
+            "embeddings": normalised_embeddings,
             "documents": v.maybe_cast_one_to_many(documents),
             "images": v.maybe_cast_one_to_many(images),
             "uris": v.maybe_cast_one_to_many(uris),
         }
+        v.check_sparse_vectors(record["metadatas"])
         _validate_record_set(record)
         v.validate_ids(record["ids"])
         return record
@@ -380,8 +375,8 @@ class Collection:
             ids,
             _filter_json(where),
             _filter_json(where_document),
-            _check_count(limit),
-            _check_count(offset) or 0,
+            limit,
+            offset or 0,  # as chromadb: 0.0 passes, another float is a TypeError
             include,
         )
         return arguments, include
@@ -410,7 +405,7 @@ class Collection:
         return self._peek_result(self._db.get(*self._peek_arguments(limit)))
 
     def _peek_arguments(self, limit: int) -> tuple[Any, ...]:
-        return (self._key, None, None, None, _check_count(limit), 0, list(PEEK_INCLUDE))
+        return (self._key, None, None, None, limit, 0, list(PEEK_INCLUDE))
 
     def _peek_result(self, columns: dict[str, Any]) -> dict[str, Any]:
         result = self._get_result(columns, list(PEEK_INCLUDE))
@@ -569,7 +564,9 @@ class Collection:
             raise ValueError("Trying to update SPANN config but schema has HNSW")
         configuration_json = None
         if configuration:
-            update = dict(configuration)
+            # Only the keys chromadb's client sends: others (and their values, which need
+            # not be JSON, like an infinity) are dropped, as chromadb drops them.
+            update = {k: x for k, x in configuration.items() if k in UPDATE_CONFIGURATION_KEYS}
             function = update.pop("embedding_function", None)
             if function is not None:
                 stored = (self.configuration_json or {}).get("embedding_function")

@@ -156,6 +156,64 @@ def _is_sparse_vector(value: Any) -> bool:
     return isinstance(value, dict) and value.get("#type") == "sparse_vector"
 
 
+def check_sparse_vectors(metadatas: list | None) -> None:
+    """Check the sparse vectors (``{"#type": "sparse_vector", ...}`` values) of record
+    metadata. chromadb turns each into a ``SparseVector`` while unpacking the arguments,
+    right after the embeddings, and that object checks itself with these messages."""
+    for metadata in metadatas or ():
+        if isinstance(metadata, dict):
+            for value in metadata.values():
+                if _is_sparse_vector(value):
+                    _check_sparse_vector(value.get("indices"), value.get("values"), value)
+
+
+def _check_sparse_vector(indices: Any, values: Any, vector: dict) -> None:
+    if not isinstance(indices, list):
+        raise ValueError(
+            f"Expected SparseVector indices to be a list, got {type(indices).__name__}"
+        )
+    if not isinstance(values, list):
+        raise ValueError(f"Expected SparseVector values to be a list, got {type(values).__name__}")
+    if len(indices) != len(values):
+        raise ValueError(
+            "SparseVector indices and values must have the same length, "
+            f"got {len(indices)} indices and {len(values)} values"
+        )
+    labels = vector.get("tokens")
+    if labels is not None:
+        if not isinstance(labels, list):
+            raise ValueError(
+                f"Expected SparseVector labels to be a list, got {type(labels).__name__}"
+            )
+        if len(labels) != len(indices):
+            raise ValueError(
+                "SparseVector labels must have the same length as indices and values, "
+                f"got {len(labels)} labels, {len(indices)} indices"
+            )
+    for position, index in enumerate(indices):
+        if not isinstance(index, int):
+            raise ValueError(
+                f"SparseVector indices must be integers, got {type(index).__name__} at "
+                f"position {position}"
+            )
+        if index < 0:
+            raise ValueError(
+                f"SparseVector indices must be non-negative, got {index} at position {position}"
+            )
+    for position, value in enumerate(values):
+        if not isinstance(value, (int, float)):
+            raise ValueError(
+                f"SparseVector values must be numbers, got {type(value).__name__} at "
+                f"position {position}"
+            )
+    for i in range(1, len(indices)):
+        if indices[i] <= indices[i - 1]:
+            raise ValueError(
+                "SparseVector indices must be sorted in strictly ascending order, "
+                f"found indices[{i}]={indices[i]} <= indices[{i - 1}]={indices[i - 1]}"
+            )
+
+
 def _check_metadata(metadata: Any, *, allow_sparse_vectors: bool) -> None:
     if metadata is None:
         return
@@ -455,6 +513,12 @@ def validate_delete_limit(limit: Any, *, has_filter: bool) -> int | None:
             "limit can only be specified when a where or where_document clause is provided"
         )
     return limit
+
+
+def engine_offset(offset: Any) -> Any:
+    """``None`` is no offset; any other value goes to the engine as given, which refuses a
+    float (even ``0.0``) with TypeError, as chromadb's does."""
+    return 0 if offset is None else offset
 
 
 def suffix_method(method: str) -> Callable[[_Function], _Function]:

@@ -101,10 +101,11 @@ class Body:
         return value
 
     def filter_json(self, key: str) -> str | None:
-        """A ``where`` or ``where_document`` clause as the engine takes it (an empty clause
-        means no filter, as for the embedded client)."""
-        clause = self.mapping(key)
-        return json.dumps(clause) if clause else None
+        """A ``where`` or ``where_document`` clause as the engine takes it. Any JSON value
+        reaches the engine, which refuses one that is not a clause (an empty object, a
+        list, a string) with "Invalid where clause" (400), as Chroma's server does."""
+        clause = self._data.get(key)
+        return None if clause is None else json.dumps(clause)
 
     def include(self, default: list[str]) -> list[str]:
         value = self._data.get("include")

@@ -620,6 +620,8 @@ impl Database {
     }
 
     pub fn get_database(&self, name: &str, tenant: &str) -> Result<DatabaseRecord> {
+        // A name too short to create is refused before the lookup, as in Chroma.
+        check_database_name(name)?;
         self.storage()?
             .store
             .database(name, tenant)?

@@ -1,6 +1,7 @@
 //! Azurite's storage engine: a catalog of tenants, databases and collections; a
 //! sequence-numbered write-ahead log; per-collection record segments with metadata and
-//! full-text indexes; `where` filters; and exact vector search behind an index trait.
+//! full-text indexes; `where` filters; and approximate (HNSW) and exact vector search
+//! behind an index trait.
 //! Pure Rust and synchronous; the Python bindings live in their own crate.
 
 mod batch;
@@ -14,6 +15,8 @@ mod error;
 #[cfg(test)]
 mod failpoint;
 pub mod filter;
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod fuzzing;
 mod index;
 mod metadata;
 mod names;

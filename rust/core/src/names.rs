@@ -60,8 +60,9 @@ pub fn check_tenant_name(name: &str) -> Result<()> {
     Ok(())
 }
 
+/// Chroma counts a database name's UTF-8 bytes (a tenant name's characters).
 pub fn check_database_name(name: &str) -> Result<()> {
-    if name.chars().count() < 3 {
+    if name.len() < 3 {
         return Err(Error::invalid(
             "database name must be at least 3 characters",
         ));
@@ -96,5 +97,17 @@ mod tests {
                 "{bad}: {err}"
             );
         }
+    }
+
+    #[test]
+    fn database_names_count_bytes_and_tenant_names_characters() {
+        for good in ["abc", "日本", "0\u{80}"] {
+            assert!(check_database_name(good).is_ok(), "{good}");
+        }
+        for bad in ["", "ab", "é"] {
+            assert!(check_database_name(bad).is_err(), "{bad}");
+        }
+        assert!(check_tenant_name("日本").is_err());
+        assert!(check_tenant_name("日本語").is_ok());
     }
 }

@@ -8,7 +8,7 @@ use azurite_core::{
     Records,
 };
 use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray2, PyUntypedArrayMethods, ToPyArray};
-use pyo3::exceptions::PyTypeError;
+use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString};
 
@@ -46,7 +46,15 @@ fn scalar(value: &Bound<'_, PyAny>) -> Option<Scalar> {
     if value.is_instance_of::<PyString>() {
         return value.extract::<String>().ok().map(Scalar::Str);
     }
-    None
+    // Other objects convert as Chroma's engine converts them: numpy's bool, then anything
+    // with `__index__` (numpy integers), then anything with `__float__` (numpy floats).
+    if let Ok(b) = value.extract::<bool>() {
+        return Some(Scalar::Bool(b));
+    }
+    if let Ok(i) = value.extract::<i64>() {
+        return Some(Scalar::Int(i));
+    }
+    value.extract::<f64>().ok().map(|f| Scalar::Float(f + 0.0))
 }
 
 fn list_value(list: &Bound<'_, PyList>) -> Option<MetadataValue> {
@@ -99,19 +107,34 @@ fn list_value(list: &Bound<'_, PyList>) -> Option<MetadataValue> {
     Some(value)
 }
 
-/// One metadata value. `Ok(None)` is a NaN float: Chroma stores it as NULL, so the key is
-/// dropped (or, in an update, deleted).
-fn metadata_value(value: &Bound<'_, PyAny>) -> Option<Option<MetadataValue>> {
+/// One metadata value. `Ok(Some(None))` is a NaN float: Chroma stores it as NULL, so the
+/// key is dropped (or, in an update, deleted). `Ok(None)` is a value of another type; an
+/// empty list is refused with Chroma's `ValueError`.
+fn metadata_value(value: &Bound<'_, PyAny>) -> PyResult<Option<Option<MetadataValue>>> {
     if let Ok(list) = value.cast::<PyList>() {
-        return list_value(list).map(Some);
+        if list.is_empty() {
+            return Err(PyValueError::new_err(
+                "Empty lists are not allowed as metadata values",
+            ));
+        }
+        return Ok(list_value(list).map(Some));
     }
-    Some(match scalar(value)? {
+    let Some(scalar) = scalar(value) else {
+        return Ok(None);
+    };
+    Ok(Some(match scalar {
         Scalar::Str(s) => Some(MetadataValue::Str(s)),
         Scalar::Int(i) => Some(MetadataValue::Int(i)),
         Scalar::Float(f) if f.is_nan() => None,
         Scalar::Float(f) => Some(MetadataValue::Float(f)),
         Scalar::Bool(b) => Some(MetadataValue::Bool(b)),
-    })
+    }))
+}
+
+/// A metadata key: `None` if it is not a string; a string that is not valid UTF-8 (a lone
+/// surrogate) fails with Python's `UnicodeEncodeError`, as in Chroma.
+fn metadata_key(key: &Bound<'_, PyAny>) -> Option<PyResult<String>> {
+    key.is_instance_of::<PyString>().then(|| key.extract())
 }
 
 /// Metadata where `None` values mean "delete this key" (update, upsert, modify).
@@ -119,11 +142,11 @@ pub fn metadata_update(dict: &Bound<'_, PyDict>, argument: &str) -> PyResult<Met
     let error = || conversion_error(argument, "UpdateMetadataValue");
     let mut update = MetadataUpdate::new();
     for (key, value) in dict.iter() {
-        let key: String = key.extract().map_err(|_| error())?;
+        let key = metadata_key(&key).ok_or_else(error)??;
         let value = if value.is_none() {
             None
         } else {
-            metadata_value(&value).ok_or_else(error)?
+            metadata_value(&value)?.ok_or_else(error)?
         };
         update.insert(key, value);
     }
@@ -135,11 +158,11 @@ pub fn metadata(dict: &Bound<'_, PyDict>, argument: &str) -> PyResult<Metadata> 
     let error = || conversion_error(argument, "MetadataValue");
     let mut metadata = Metadata::new();
     for (key, value) in dict.iter() {
-        let key: String = key.extract().map_err(|_| error())?;
+        let key = metadata_key(&key).ok_or_else(error)??;
         if value.is_none() {
             return Err(error());
         }
-        if let Some(value) = metadata_value(&value).ok_or_else(error)? {
+        if let Some(value) = metadata_value(&value)?.ok_or_else(error)? {
             metadata.insert(key, value);
         }
     }

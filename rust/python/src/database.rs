@@ -14,7 +14,7 @@ use pyo3::types::{PyDict, PyList};
 use uuid::Uuid;
 
 use crate::convert;
-use crate::errors::run;
+use crate::errors::{run, to_py_err};
 
 #[pyclass(frozen, module = "azurite._core")]
 pub struct Database {
@@ -26,10 +26,12 @@ fn collection_id(id: &str) -> PyResult<Uuid> {
         .map_err(|e| PyValueError::new_err(format!("invalid collection id {id:?}: {e}")))
 }
 
-fn parse_json(json: Option<&str>) -> PyResult<Option<serde_json::Value>> {
+/// A configuration's JSON text. Text that is not JSON (Python writes NaN and infinities as
+/// bare words) is refused with serde's message as an `InvalidArgumentError`, as in Chroma.
+fn parse_json(py: Python<'_>, json: Option<&str>) -> PyResult<Option<serde_json::Value>> {
     json.map(|text| {
         serde_json::from_str(text)
-            .map_err(|e| PyValueError::new_err(format!("configuration is not valid JSON: {e}")))
+            .map_err(|e| to_py_err(py, azurite_core::Error::invalid(e.to_string())))
     })
     .transpose()
 }
@@ -177,7 +179,7 @@ impl Database {
         metadata: Option<&Bound<'py, PyDict>>,
         get_or_create: bool,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let configuration = parse_json(configuration_json)?;
+        let configuration = parse_json(py, configuration_json)?;
         let metadata = metadata
             .map(|m| convert::metadata(m, "metadata"))
             .transpose()?;
@@ -273,7 +275,7 @@ impl Database {
                     .filter_map(|(k, v)| v.map(|v| (k, v)))
                     .collect()
             });
-        let configuration = parse_json(new_configuration_json)?;
+        let configuration = parse_json(py, new_configuration_json)?;
         let info = run(py, || {
             self.inner.modify_collection(
                 &id,
