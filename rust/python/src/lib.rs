@@ -9,6 +9,13 @@ use std::path::PathBuf;
 
 use pyo3::prelude::*;
 
+/// The engine allocates and frees many small blocks per record (metadata maps, strings,
+/// result columns); the C library's allocator spent most of a `get` of 5,000 records in
+/// its slow paths (`malloc_consolidate`, `unlink_chunk`). With mimalloc that `get` takes
+/// 6 ms instead of 25.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Repairs the database directory `path` (see `azurite repair`): returns what was done
 /// and what was lost, one sentence each.
 #[pyfunction]
