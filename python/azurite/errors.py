@@ -131,6 +131,15 @@ class DatabaseLockedError(InternalError):
     _name = "DatabaseLockedError"
 
 
+class AlreadyExistsError(InternalError):
+    """Azurite: a tenant, database or collection of that name exists already. chromadb's
+    embedded client raises InternalError for this case, so it stays one; servers answer
+    it with 409, and the HTTP clients raise it again from that status."""
+
+    _name = "AlreadyExistsError"
+    _code = 409
+
+
 class CorruptionError(InternalError):
     """Azurite: a file of the database cannot be read back as written. The message names
     the file."""
@@ -160,6 +169,7 @@ error_types: dict[str, type[ChromaError]] = {
     "ConditionalWriteConflictError": ConditionalWriteConflictError,
     "TransactionsNotSupported": TransactionsNotSupportedError,
     "DatabaseLockedError": DatabaseLockedError,
+    "AlreadyExistsError": AlreadyExistsError,
     "CorruptionError": CorruptionError,
     # Any other error the server reports by the generic name.
     "ChromaError": ChromaError,

@@ -35,6 +35,7 @@ ERROR_TABLE = [
 AZURITE_ONLY = [
     (errors.DatabaseLockedError, "DatabaseLockedError", 500),
     (errors.CorruptionError, "CorruptionError", 500),
+    (errors.AlreadyExistsError, "AlreadyExistsError", 409),
 ]
 
 # Transaction errors that the installed chromadb 1.5.9 wheel does not define yet.
@@ -142,6 +143,7 @@ def test_error_types_matches_chromadb() -> None:
         "TransactionsNotSupported": "TransactionsNotSupportedError",
         "DatabaseLockedError": "DatabaseLockedError",
         "CorruptionError": "CorruptionError",
+        "AlreadyExistsError": "AlreadyExistsError",
     }
 
 
