@@ -1,4 +1,4 @@
-"""Clients, settings, tenants and databases (spec/python-api.md §1-§3, validation.md §3.3, §5).
+"""Clients, settings, tenants and databases, and the validation of their arguments.
 
 Expected values are those of chromadb 1.5.9's embedded client.
 """

@@ -1,5 +1,5 @@
-"""Records: add/get/query/update/upsert/delete/peek/count (spec/python-api.md §4-§6,
-validation.md §2 and §5, distances-and-hnsw.md §1).
+"""Records: add/get/query/update/upsert/delete/peek/count, their validation and the
+distances of each space.
 
 Expected values are those of chromadb 1.5.9's embedded client.
 """
@@ -622,7 +622,7 @@ def test_count(collection: Collection) -> None:
 @pytest.mark.parametrize(
     ("space", "expected"),
     [
-        # distances-and-hnsw.md §1: [2, 0] against [3, 4] and against [0, 0]
+        # [2, 0] against [3, 4] and against [0, 0]; cosine with a zero vector is 1
         ("l2", {"a": 17.0, "zero": 4.0}),
         ("ip", {"a": -5.0, "zero": 1.0}),
         ("cosine", {"a": 0.39999998, "zero": 1.0}),
