@@ -496,7 +496,12 @@ def test_admin_client_shares_the_database_of_its_settings(client: Client) -> Non
     with AdminClient(client.get_settings()) as admin:
         admin.create_database("db1")
     other = Client(client.get_settings(), database="db1")
-    other.close()
+    try:
+        other.create_collection("in-db1", embedding_function=None)
+        assert [c.name for c in other.list_collections()] == ["in-db1"]
+        assert client.list_collections() == []
+    finally:
+        other.close()
 
 
 # --------------------------------------------------------------------------- tenant/database of a client
