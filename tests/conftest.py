@@ -23,8 +23,9 @@ EPHEMERAL_SETTINGS = {"allow_reset": True}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The long forms of the reliability tests (marker ``soak``) run only when asked for
-    with ``-m soak``; the plain test command runs their short forms."""
+    """The long forms of the reliability, hostile-input and load tests (marker ``soak``)
+    run only when asked for with ``-m soak``; the plain test command runs their short
+    forms, which are separate tests, so nothing is skipped."""
     if "soak" in (config.getoption("markexpr") or ""):
         return
     kept = [item for item in items if item.get_closest_marker("soak") is None]

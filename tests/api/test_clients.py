@@ -1,4 +1,4 @@
-"""Clients, settings, tenants and databases (spec/python-api.md §1-§3, validation.md §3.3, §5).
+"""Clients, settings, tenants and databases, and the validation of their arguments.
 
 Expected values are those of chromadb 1.5.9's embedded client.
 """
@@ -496,7 +496,12 @@ def test_admin_client_shares_the_database_of_its_settings(client: Client) -> Non
     with AdminClient(client.get_settings()) as admin:
         admin.create_database("db1")
     other = Client(client.get_settings(), database="db1")
-    other.close()
+    try:
+        other.create_collection("in-db1", embedding_function=None)
+        assert [c.name for c in other.list_collections()] == ["in-db1"]
+        assert client.list_collections() == []
+    finally:
+        other.close()
 
 
 # --------------------------------------------------------------------------- tenant/database of a client

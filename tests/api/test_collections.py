@@ -1,5 +1,5 @@
-"""Collection management: names, metadata, configuration, create/get/list/modify/delete
-(spec/python-api.md §2, §4.1, §4.10; validation.md §3; distances-and-hnsw.md §2-§3).
+"""Collection management: names, metadata, configuration, create/get/list/modify/delete,
+their validation, and the HNSW configuration a collection is created with.
 
 Expected values are those of chromadb 1.5.9's embedded client.
 """
@@ -141,8 +141,10 @@ def test_names_are_case_sensitive(client: Client, make_collection: MakeCollectio
 
 
 def test_name_must_be_a_string(make_collection: MakeCollection) -> None:
-    with pytest.raises(TypeError):
+    # The engine's argument conversion refuses it; its wording is not chromadb's.
+    with pytest.raises(TypeError, match="'int' object") as raised:
         make_collection(123)
+    assert type(raised.value) is TypeError
 
 
 @pytest.mark.parametrize(
@@ -207,7 +209,7 @@ def test_none_metadata_value_on_create(make_collection: MakeCollection) -> None:
 def test_list_metadata_value_on_create_is_rejected(
     client: Client, make_collection: MakeCollection
 ) -> None:
-    # chromadb panics here (validation.md §3.2); Azurite refuses cleanly.
+    # chromadb panics on list values in collection metadata; Azurite refuses cleanly.
     with pytest.raises(InvalidArgumentError):
         make_collection(metadata={"k": [1, 2]})
     assert client.count_collections() == 0
@@ -251,7 +253,7 @@ def test_configuration_json_of_a_plain_collection(make_collection: MakeCollectio
 @pytest.mark.parametrize(
     ("arguments", "expected"),
     [
-        # distances-and-hnsw.md §3.3, observed outcomes
+        # chromadb 1.5.9's observed outcomes
         ({"embedding_function": None}, {"hnsw": hnsw(), "embedding_function": None}),
         ({}, {"hnsw": hnsw(), "embedding_function": DEFAULT_EF}),
         (
@@ -781,7 +783,7 @@ def test_modify_spann_configuration_of_an_hnsw_collection(
 
 
 def test_modify_list_metadata_is_rejected(client: Client, make_collection: MakeCollection) -> None:
-    # chromadb panics here (validation.md §3.2); Azurite refuses cleanly.
+    # chromadb panics on list values in collection metadata; Azurite refuses cleanly.
     collection = make_collection(metadata={"a": 1})
     with pytest.raises(InvalidArgumentError):
         collection.modify(metadata={"k": [1, 2]})

@@ -1,5 +1,5 @@
-"""Records: add/get/query/update/upsert/delete/peek/count (spec/python-api.md §4-§6,
-validation.md §2 and §5, distances-and-hnsw.md §1).
+"""Records: add/get/query/update/upsert/delete/peek/count, their validation and the
+distances of each space.
 
 Expected values are those of chromadb 1.5.9's embedded client.
 """
@@ -622,7 +622,7 @@ def test_count(collection: Collection) -> None:
 @pytest.mark.parametrize(
     ("space", "expected"),
     [
-        # distances-and-hnsw.md §1: [2, 0] against [3, 4] and against [0, 0]
+        # [2, 0] against [3, 4] and against [0, 0]; cosine with a zero vector is 1
         ("l2", {"a": 17.0, "zero": 4.0}),
         ("ip", {"a": -5.0, "zero": 1.0}),
         ("cosine", {"a": 0.39999998, "zero": 1.0}),
@@ -1171,19 +1171,43 @@ def test_python_validation_messages_name_the_method(
 
 
 @pytest.mark.parametrize(
-    "call",
+    ("call", "error", "message"),
     [
-        lambda c: c.add(ids="", embeddings=[1, 2]),
-        lambda c: c.add(ids="a", embeddings=[1, math.nan]),
-        lambda c: c.add(ids="a", embeddings=[1, 2], metadatas={"#k": 1}),
-        lambda c: c.query(query_embeddings=[1, 2, 3]),
-        lambda c: c.query(query_embeddings=[1, 2], ids=["missing"]),
+        (
+            lambda c: c.add(ids="", embeddings=[1, 2]),
+            InvalidArgumentError,
+            "Empty ID, ID must have at least one character",
+        ),
+        (
+            lambda c: c.add(ids="a", embeddings=[1, math.nan]),
+            InvalidArgumentError,
+            "Validation error: embeddings: Embeddings must not contain NaN or Infinity values",
+        ),
+        (
+            lambda c: c.add(ids="a", embeddings=[1, 2], metadatas={"#k": 1}),
+            InvalidArgumentError,
+            "Validation error: metadatas: Invalid metadata at index 0",
+        ),
+        (
+            lambda c: c.query(query_embeddings=[1, 2, 3]),
+            InvalidArgumentError,
+            "Collection expecting embedding with dimension of 2, got 3",
+        ),
+        (
+            lambda c: c.query(query_embeddings=[1, 2], ids=["missing"]),
+            InternalError,
+            "Error executing plan: Internal error: Error finding id",
+        ),
     ],
 )
-def test_engine_errors_are_not_suffixed(collection: Collection, call: Callable) -> None:
+def test_engine_errors_are_not_suffixed(
+    collection: Collection, call: Callable, error: type, message: str
+) -> None:
     collection.add(ids="x", embeddings=[0, 0])
-    with pytest.raises(Exception) as raised:
+    with pytest.raises(error) as raised:
         call(collection)
+    assert type(raised.value) is error
+    assert str(raised.value) == message
     assert not re.search(r" in (add|get|query|update|upsert|delete)\.$", str(raised.value))
 
 

@@ -227,7 +227,7 @@ class SequenceGenerator:
         keys = self.rng.sample(list(model.key_types), self.rng.randint(1, len(model.key_types)))
         metadata = {key: self._metadata_value(model.key_types[key]) for key in keys}
         if self.rng.random() < 0.03:
-            # Stored-value quirks (python-api.md §5.1): a NaN float disappears, an int beyond
+            # Stored-value quirks, as in chromadb: a NaN float disappears, an int beyond
             # i64 becomes a float. Only on keys of that type, to keep one type per key.
             for key in keys:
                 if model.key_types[key] == "float":
@@ -507,7 +507,7 @@ class SequenceGenerator:
         return operand if operator == "shorthand" else {operator: operand}
 
     def _operand(self, type_name: str) -> Any:
-        # Float operands are never used on int keys: chromadb truncates them (filters.md §3.1)
+        # Float operands are never used on int keys: chromadb truncates them toward zero
         # and azurite deliberately compares numerically. Int operands on float keys are fine.
         if type_name == "float" and self.rng.random() < 0.3:
             return self._scalar("int")
@@ -1012,7 +1012,7 @@ def _space_of(collection: Any) -> str:
 
 
 def _distances(space: str, stored: np.ndarray, query: np.ndarray) -> np.ndarray:
-    """distances-and-hnsw.md §1: squared l2, 1 - dot, and cosine on normalised vectors."""
+    """Chroma's distances: squared l2, 1 - dot, and cosine on normalised vectors."""
     if space == "l2":
         return np.sum((stored - query) ** 2, axis=1)
     if space == "ip":
@@ -1057,7 +1057,7 @@ def _normalise_get(result: Any) -> dict[str, Any]:
 
 
 def _normalise_embeddings(embeddings: Any) -> Any:
-    """Container type, dtype and values: `get` returns a 2-D float64 ndarray (python-api §5.1)."""
+    """Container type, dtype and values: `get` returns a 2-D float64 ndarray, as chromadb does."""
     if embeddings is None:
         return None
     if isinstance(embeddings, np.ndarray):

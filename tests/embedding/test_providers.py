@@ -214,11 +214,39 @@ def test_unreachable_server(provider: Provider, served: tuple[ProviderServer, st
     server.start()  # the fixture stops it again
 
 
+def _no_field(label: str, field: str) -> tuple[type, str]:
+    message = f"{label} returned an unexpected response (no {field}): {{'unexpected': True}}"
+    return EmbeddingProviderError, message
+
+
+# The HuggingFace formats are a bare list of vectors, so an object in its place reaches
+# the embeddings check as the list of its keys.
+NOT_EMBEDDINGS = (
+    ValueError,
+    "Expected embeddings to be a list of floats or ints, a list of lists, a numpy array, or "
+    "a list of numpy arrays, got ['unexpected']",
+)
+UNEXPECTED_ANSWER_ERRORS = {
+    "cohere": _no_field("Cohere", "embeddings"),
+    "google_gemini": _no_field("Google Gemini", "embeddings"),
+    "huggingface": NOT_EMBEDDINGS,
+    "huggingface_server": NOT_EMBEDDINGS,
+    "jina": _no_field("Jina", "data"),
+    "mistral": _no_field("Mistral", "data"),
+    "ollama": _no_field("Ollama", "embeddings"),
+    "openai": _no_field("OpenAI", "data"),
+    "voyageai": _no_field("Voyage AI", "data"),
+}
+
+
 def test_unexpected_answer(provider: Provider, served: tuple[ProviderServer, str]) -> None:
     server, url = served
     server.routes[provider.path] = lambda body: {"unexpected": True}
-    with pytest.raises((EmbeddingProviderError, ValueError)):
+    error, message = UNEXPECTED_ANSWER_ERRORS[provider.name]
+    with pytest.raises(error) as raised:
         provider.make(url)(["a"])
+    assert type(raised.value) is error
+    assert str(raised.value) == message
 
 
 def test_config_names_the_key_variable_never_the_key(

@@ -1,11 +1,11 @@
-"""Table-driven tests of `where` / `where_document` semantics (spec/filters.md).
+"""Table-driven tests of `where` / `where_document` semantics.
 
 Every row is (filter, expected ids) against the fixed dataset RECORDS below. Expected ids
 are always listed in insertion order, which is the order `get` returns them in. Most rows
 are also replayed on chromadb 1.5.9 (same data, same calls) and must return the same ids in
 the same order; the only deliberate difference is a float operand compared with int
 metadata (FLOAT_OPERAND_ON_INT_ROWS), which azurite compares numerically and chromadb
-truncates (spec/filters.md §3.1).
+truncates.
 """
 
 from __future__ import annotations
@@ -351,7 +351,7 @@ WHERE_ROWS = (
 
 # The ONE deliberate difference from chromadb: a float operand against int metadata.
 # azurite compares numerically (int 1 is not 1.5, and 1 < 1.5); chromadb 1.5.9 truncates
-# the operand toward zero for the int column (1.5 -> 1, -0.5 -> 0), spec/filters.md §3.1.
+# the operand toward zero for the int column (1.5 -> 1, -0.5 -> 0).
 # Rows: (where, azurite ids, chromadb ids). i holds ints only; n mixes ints and floats.
 FLOAT_OPERAND_ON_INT_ROWS = [
     ({"i": {"$eq": 1.5}}, [], ["r01", "r14"]),
@@ -665,7 +665,8 @@ def test_delete_parity_with_chromadb(kwargs: dict[str, Any], deleted: Any) -> No
 
 # --------------------------------------------------------------------------- validation (Python layer)
 
-# spec/validation.md §4.1: (where, ValueError message without the " in <method>." suffix)
+# The Python layer's `where` rules: (where, ValueError message without the " in <method>."
+# suffix)
 WHERE_VALIDATION_ROWS = [
     ("x", "Expected where to be a dict, got x"),
     (["x"], "Expected where to be a dict, got ['x']"),
@@ -772,7 +773,7 @@ WHERE_VALIDATION_ROWS = [
     ),
 ]
 
-# spec/validation.md §4.2
+# The Python layer's `where_document` rules: (where_document, ValueError message)
 WHERE_DOCUMENT_VALIDATION_ROWS = [
     ("x", "Expected where document to be a dictionary, got x"),
     ({}, "Expected where document to have exactly one operator, got {}"),

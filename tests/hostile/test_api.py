@@ -178,8 +178,7 @@ def known_difference(method: str, kwargs: dict[str, Any], ours: Any, theirs: Any
     ):
         return True
     # Documents to embed in a collection created with embedding_function=None: chromadb
-    # falls back to its default model (embedding-functions.md; offline, it fails to download
-    # it), Azurite refuses with chromadb's "You must provide an embedding function".
+    # falls back to its default model (offline, it fails to download it), Azurite refuses with chromadb's "You must provide an embedding function".
     if (
         isinstance(ours, ValueError)
         and "You must provide an embedding function" in str(ours)

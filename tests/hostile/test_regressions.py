@@ -114,7 +114,7 @@ def test_get_with_a_limit_of_the_wrong_type_and_a_negative_offset(collection: Co
     """The limit is converted before the offset, as in chromadb's engine: a float limit is the
     TypeError even when the offset is negative (Azurite raised OverflowError for the offset
     first)."""
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="'float' object cannot be interpreted as an integer"):
         collection.get(limit=0.0, offset=-(2**63))
     with pytest.raises(OverflowError, match="out of range integral type conversion attempted"):
         collection.get(limit=1, offset=-1)

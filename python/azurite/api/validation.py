@@ -260,18 +260,6 @@ def _check_metadata_list(key: str, values: list) -> None:
         )
 
 
-def validate_metadata(metadata: Any) -> dict | None:
-    """Check one record metadata for ``add``; ``None`` (no metadata) is allowed."""
-    _check_metadata(metadata, allow_sparse_vectors=True)
-    return metadata
-
-
-def validate_update_metadata(metadata: Any) -> dict | None:
-    """Check one record metadata for ``update``/``upsert``, where ``None`` values delete keys."""
-    _check_metadata(metadata, allow_sparse_vectors=True)
-    return metadata
-
-
 def validate_metadatas(metadatas: list, *, update: bool) -> list:
     """Check the metadata of every record of a write (``update`` for update/upsert)."""
     if not isinstance(metadatas, list):
@@ -320,20 +308,6 @@ def validate_images(images: list) -> list:
         if not (isinstance(image, np.ndarray) and image.ndim >= 2):
             raise ValueError(f"Expected image to be a numpy array, got {image}")
     return images
-
-
-def validate_uris(uris: list) -> list:
-    """Check that every URI is a string or ``None``.
-
-    chromadb has no Python rule for URIs; its engine rejects other values while
-    converting arguments, and this reproduces that TypeError.
-    """
-    for uri in uris:
-        if uri is not None and not isinstance(uri, str):
-            raise TypeError(
-                f"argument 'uris': '{type(uri).__name__}' object cannot be converted to 'PyString'"
-            )
-    return uris
 
 
 def validate_record_set_lengths(**fields: Sized | None) -> None:
