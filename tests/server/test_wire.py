@@ -334,6 +334,23 @@ def test_update_upsert_delete_count(http: httpx.Client) -> None:
     assert http.get(f"{url}/count").json() == 2
 
 
+def test_index_stats(http: httpx.Client) -> None:
+    collection = new_collection(http)
+    url = records(collection)
+    http.post(f"{url}/add", json={"ids": ["a", "b"], "embeddings": [[1.0, 2.0], [3.0, 4.0]]})
+    http.post(f"{url}/delete", json={"ids": ["a"]})
+    reply = http.get(f"{url}/index_stats")
+    assert reply.status_code == 200
+    stats = reply.json()
+    assert stats.pop("index_bytes") > 0
+    # The deleted record's vector stays in the index, as a tombstone, until a rebuild.
+    assert stats == {"live": 1, "index": "hnsw", "points": 2, "tombstones": 1}
+    missing = str(uuid.uuid4())
+    status, name, message = error_of(http.get(f"{DEFAULT}/collections/{missing}/index_stats"))
+    assert (status, name) == (404, "NotFoundError")
+    assert message.startswith(f"Collection [{missing}] does not exist")
+
+
 def test_record_route_errors(http: httpx.Client) -> None:
     assert error_of(http.get(f"{DEFAULT}/collections/not-a-uuid/count")) == (
         400,

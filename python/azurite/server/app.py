@@ -229,6 +229,12 @@ def api_routes() -> list[OperationRoute]:
         ),
         post(RECORDS + "/delete", h.delete, "collection_delete", "Delete records"),
         get(RECORDS + "/count", h.count, "collection_count", "Count records"),
+        get(
+            RECORDS + "/index_stats",
+            h.index_stats,
+            "collection_index_stats",
+            "Azurite: the state of the vector index",
+        ),
         _unsupported(
             "GET", API + "/collections/{crn}", "get_collection_by_crn", "Collection lookup by CRN"
         ),

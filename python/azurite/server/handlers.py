@@ -317,6 +317,10 @@ def count(call: Call) -> Any:
     return call.database.count(call.collection_id)
 
 
+def index_stats(call: Call) -> Any:
+    return call.database.index_stats(call.collection_id)
+
+
 def unsupported(what: str) -> Any:
     """A handler for a hosted-Chroma feature that Azurite does not offer (501)."""
 
