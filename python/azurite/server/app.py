@@ -26,7 +26,6 @@ from azurite.server.errors import (
     HttpError,
     engine_error_response,
     error_response,
-    unprocessable,
 )
 from azurite.server.openapi import Operation, OperationRoute
 from azurite.server.wire import JsonResponse, parse_json
@@ -68,13 +67,9 @@ def _failure(error: Exception) -> Response:
         return error_response(error.status, error.name, error.message)
     if isinstance(error, ChromaError):
         return engine_error_response(error)
-    if isinstance(error, TypeError):
-        # The engine refused a value of the wrong type: the body did not fit the API types.
-        failure = unprocessable(str(error))
-        return error_response(failure.status, failure.name, failure.message)
-    if isinstance(error, (ValueError, OverflowError)):
-        return error_response(400, "InvalidArgumentError", str(error))
-    logger.exception("unexpected error while serving a request", exc_info=error)
+    # The request was decoded into the engine's types before the engine saw it, so
+    # anything else is a bug, not the client's fault.
+    logger.error("unexpected error while serving a request", exc_info=error)
     return error_response(500, "InternalError", f"{type(error).__name__}: {error}")
 
 
