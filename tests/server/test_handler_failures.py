@@ -1,6 +1,7 @@
 """A handler that fails in a way nobody meant is a bug of the server: it is answered 500
 ``InternalError`` and logged with its traceback, whatever the exception's type. Only
-``HttpError`` and the engine's errors are answered as the client's fault."""
+``HttpError`` and the engine's errors are answered with their own status, the engine's
+by their kind."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from azurite import _core
-from azurite.errors import NotFoundError
+from azurite.errors import AlreadyExistsError, ChromaError, InternalError, NotFoundError
 from azurite.server import create_app
 from azurite.server.app import endpoint
 from azurite.server.errors import HttpError
@@ -27,12 +28,21 @@ BUGS: dict[str, Exception] = {
 }
 
 
+#: Errors as the engine raises them, and their wire form.
+ENGINE_ERRORS: dict[str, tuple[ChromaError, int, str]] = {
+    "not-found": (NotFoundError("Collection [x] does not exist"), 404, "NotFoundError"),
+    "already-exists": (AlreadyExistsError("Collection [x] already exists"), 409, "ChromaError"),
+    # The kind decides, not the words.
+    "internal": (InternalError("Tenant [x] already exists"), 500, "InternalError"),
+}
+
+
 def failing(call: Call) -> Any:
     kind = call.path["kind"]
     if kind == "http":
         raise HttpError(418, "ChromaError", "meant")
-    if kind == "engine":
-        raise NotFoundError("Collection [x] does not exist")
+    if kind in ENGINE_ERRORS:
+        raise ENGINE_ERRORS[kind][0]
     raise BUGS[kind]
 
 
@@ -63,10 +73,13 @@ def test_meant_failures_are_answered_as_such_and_not_logged(
 ) -> None:
     with caplog.at_level(logging.DEBUG, logger="azurite.server"):
         meant = client.get("/failing/http")
-        engine = client.get("/failing/engine")
+        engine = {kind: client.get(f"/failing/{kind}") for kind in ENGINE_ERRORS}
     assert (meant.status_code, meant.json()) == (418, {"error": "ChromaError", "message": "meant"})
-    assert (engine.status_code, engine.json()) == (
-        404,
-        {"error": "NotFoundError", "message": "Collection [x] does not exist"},
-    )
+    for kind, (error, status, name) in ENGINE_ERRORS.items():
+        reply = engine[kind]
+        assert (reply.status_code, reply.json()) == (
+            status,
+            {"error": name, "message": error.message()},
+        ), kind
+        assert reply.headers["chroma-trace-id"] == "0" * 32
     assert [record for record in caplog.records if record.name == "azurite.server"] == []
