@@ -1,6 +1,8 @@
 """The HTTP API itself, request by request, against a real ``azurite run``: paths, JSON
-shapes, status codes, error JSON and the encodings Chroma's clients use
-(/work/shared/spec/rest-api.md)."""
+shapes, status codes, error JSON and the encodings Chroma's clients use, all as Chroma's
+own server (chromadb 1.5.9) answers them: errors as ``{"error", "message"}`` with a
+``chroma-trace-id`` header, bodies that do not fit the request type as 422, invalid JSON
+as 400, and embeddings written as lists of numbers or as base64 little-endian float32."""
 
 from __future__ import annotations
 
