@@ -6,7 +6,6 @@ The description is built from the application's routes: each API route is an
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +22,6 @@ _ERROR = {
     "properties": {"error": {"type": "string"}, "message": {"type": "string"}},
 }
 _ERROR_CONTENT = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
-_PATH_PARAMETER = re.compile(r"\{(\w+)(?::\w+)?\}")
 #: Path parameters with a narrower type than a string.
 _PATH_FORMATS = {"collection_id": "uuid"}
 
@@ -53,7 +51,7 @@ class OperationRoute(Route):
         self.operation = operation
 
 
-def _parameters(path: str, query: tuple[str, ...]) -> list[dict[str, Any]]:
+def _parameters(route: OperationRoute) -> list[dict[str, Any]]:
     parameters = [
         {
             "name": name,
@@ -64,7 +62,7 @@ def _parameters(path: str, query: tuple[str, ...]) -> list[dict[str, Any]]:
                 **({"format": _PATH_FORMATS[name]} if name in _PATH_FORMATS else {}),
             },
         }
-        for name in _PATH_PARAMETER.findall(path)
+        for name in route.param_convertors
     ]
     parameters += [
         {
@@ -73,20 +71,22 @@ def _parameters(path: str, query: tuple[str, ...]) -> list[dict[str, Any]]:
             "required": False,
             "schema": {"type": "integer", "minimum": 0},
         }
-        for name in query
+        for name in route.operation.query
     ]
     return parameters
 
 
-def _operation(path: str, operation: Operation) -> dict[str, Any]:
+def _operation(route: OperationRoute) -> dict[str, Any]:
+    operation = route.operation
     if operation.status < 400:
         answer = {"description": "Success", "content": {"application/json": {}}}
     else:
+        # The only operations whose answer is an error are those Azurite does not offer.
         answer = {"description": "Not implemented by Azurite", "content": _ERROR_CONTENT}
     described: dict[str, Any] = {
         "operationId": operation.operation_id,
         "summary": operation.summary,
-        "parameters": _parameters(path, operation.query),
+        "parameters": _parameters(route),
         "responses": {
             str(operation.status): answer,
             "default": {"description": "Error", "content": _ERROR_CONTENT},
@@ -105,9 +105,7 @@ def build_document(routes: Iterable[BaseRoute]) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for route in routes:
         if isinstance(route, OperationRoute):
-            paths.setdefault(route.path, {})[route.method.lower()] = _operation(
-                route.path, route.operation
-            )
+            paths.setdefault(route.path, {})[route.method.lower()] = _operation(route)
     return {
         "openapi": "3.1.0",
         "info": {
