@@ -1,6 +1,8 @@
 """The HTTP API itself, request by request, against a real ``azurite run``: paths, JSON
-shapes, status codes, error JSON and the encodings Chroma's clients use
-(/work/shared/spec/rest-api.md)."""
+shapes, status codes, error JSON and the encodings Chroma's clients use, all as Chroma's
+own server (chromadb 1.5.9) answers them: errors as ``{"error", "message"}`` with a
+``chroma-trace-id`` header, bodies that do not fit the request type as 422, invalid JSON
+as 400, and embeddings written as lists of numbers or as base64 little-endian float32."""
 
 from __future__ import annotations
 
@@ -133,12 +135,72 @@ def test_bodies_that_do_not_fit_the_request_type(http: httpx.Client) -> None:
         ("add", {"embeddings": [[1.0]]}, "missing field `ids`"),
         ("query", {"query_embeddings": [b64([1.0])]}, "query_embeddings[0]"),
         ("get", [], "expected a JSON object"),
+        ("get", {"limit": 2**40}, "limit: invalid value: integer `1099511627776`, expected u32"),
+        ("query", {"query_embeddings": [[1.0]], "n_results": 2**32}, "expected u32"),
+        (
+            "add",
+            {"ids": ["a"], "embeddings": [[1.0]], "metadatas": [{"k": [1, "x"]}]},
+            "metadatas[0].k: data did not match any variant of untagged enum MetadataValue",
+        ),
     ]
     for route, body, detail in cases:
         status, name, message = error_of(http.post(f"{records(collection)}/{route}", json=body))
         assert (status, name) == (422, "ChromaError"), (route, body)
         assert message.startswith("Failed to deserialize the JSON body into the target type: ")
         assert detail in message
+
+
+def test_collection_metadata_that_does_not_fit(http: httpx.Client) -> None:
+    nested = http.post(f"{DEFAULT}/collections", json={"name": "nested", "metadata": {"a": {}}})
+    status, name, message = error_of(nested)
+    assert (status, name) == (422, "ChromaError")
+    assert message.endswith(
+        "metadata.a: data did not match any variant of untagged enum MetadataValue"
+    )
+    collection = new_collection(http)
+    mixed = http.put(records(collection), json={"new_metadata": {"a": [True, 1]}})
+    status, name, message = error_of(mixed)
+    assert (status, name) == (422, "ChromaError")
+    assert "new_metadata.a: data did not match" in message
+
+
+def test_empty_metadata_lists(http: httpx.Client) -> None:
+    empty = (400, "InvalidArgumentError", "Empty lists are not allowed as metadata values")
+    created = http.post(f"{DEFAULT}/collections", json={"name": "empty", "metadata": {"a": []}})
+    assert error_of(created) == empty
+    collection = new_collection(http)
+    added = http.post(
+        f"{records(collection)}/add",
+        json={"ids": ["a"], "embeddings": [[1.0]], "metadatas": [{"k": []}]},
+    )
+    assert error_of(added) == empty
+
+
+def test_query_string_beyond_u32(http: httpx.Client) -> None:
+    too_large = http.get(f"{DEFAULT}/collections", params={"limit": 2**40})
+    assert error_of(too_large) == (
+        400,
+        "InvalidArgumentError",
+        "Failed to deserialize query string: limit: number too large to fit in target type",
+    )
+
+
+def test_filters_nested_too_deep(http: httpx.Client) -> None:
+    """Nested deeper than the server can re-encode for the engine, though not too deep to
+    parse: refused as the engine refuses clauses too deep."""
+    collection = new_collection(http)
+    depth = 505
+    for key, innermost, message in [
+        ("where", '{"a": 1}', "Invalid where clause"),
+        ("where_document", '{"$contains": "a"}', "Invalid where document clause"),
+    ]:
+        clause = '{"$and": [' * depth + innermost + "]}" * depth
+        reply = http.post(
+            f"{records(collection)}/get",
+            content=f'{{"{key}": {clause}}}'.encode(),
+            headers={"content-type": "application/json"},
+        )
+        assert error_of(reply) == (400, "InvalidArgumentError", message)
 
 
 # ---- collections
@@ -332,6 +394,23 @@ def test_update_upsert_delete_count(http: httpx.Client) -> None:
     deleted = http.post(f"{url}/delete", json={"where": {"k": 1}})
     assert deleted.json() == {"deleted": 1}
     assert http.get(f"{url}/count").json() == 2
+
+
+def test_index_stats(http: httpx.Client) -> None:
+    collection = new_collection(http)
+    url = records(collection)
+    http.post(f"{url}/add", json={"ids": ["a", "b"], "embeddings": [[1.0, 2.0], [3.0, 4.0]]})
+    http.post(f"{url}/delete", json={"ids": ["a"]})
+    reply = http.get(f"{url}/index_stats")
+    assert reply.status_code == 200
+    stats = reply.json()
+    assert stats.pop("index_bytes") > 0
+    # The deleted record's vector stays in the index, as a tombstone, until a rebuild.
+    assert stats == {"live": 1, "index": "hnsw", "points": 2, "tombstones": 1}
+    missing = str(uuid.uuid4())
+    status, name, message = error_of(http.get(f"{DEFAULT}/collections/{missing}/index_stats"))
+    assert (status, name) == (404, "NotFoundError")
+    assert message.startswith(f"Collection [{missing}] does not exist")
 
 
 def test_record_route_errors(http: httpx.Client) -> None:

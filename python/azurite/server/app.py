@@ -26,8 +26,8 @@ from azurite.server.errors import (
     HttpError,
     engine_error_response,
     error_response,
-    unprocessable,
 )
+from azurite.server.openapi import Operation, OperationRoute
 from azurite.server.wire import JsonResponse, parse_json
 
 logger = logging.getLogger("azurite.server")
@@ -67,13 +67,9 @@ def _failure(error: Exception) -> Response:
         return error_response(error.status, error.name, error.message)
     if isinstance(error, ChromaError):
         return engine_error_response(error)
-    if isinstance(error, TypeError):
-        # The engine refused a value of the wrong type: the body did not fit the API types.
-        failure = unprocessable(str(error))
-        return error_response(failure.status, failure.name, failure.message)
-    if isinstance(error, (ValueError, OverflowError)):
-        return error_response(400, "InvalidArgumentError", str(error))
-    logger.exception("unexpected error while serving a request", exc_info=error)
+    # The request was decoded into the engine's types before the engine saw it, so
+    # anything else is a bug, not the client's fault.
+    logger.error("unexpected error while serving a request", exc_info=error)
     return error_response(500, "InternalError", f"{type(error).__name__}: {error}")
 
 
@@ -121,58 +117,169 @@ async def _empty(request: Request, exc: Exception) -> Response:
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
 
-def routes() -> list[BaseRoute]:
-    def get(path: str, handler: Handler, **options: Any) -> Route:
-        return Route(path, endpoint(handler, **options), methods=["GET"])
+def _operation(
+    method: str,
+    path: str,
+    handler: Handler,
+    operation_id: str,
+    summary: str,
+    *,
+    body: bool = False,
+    status: int = 200,
+    blocking: bool = True,
+    query: tuple[str, ...] = (),
+) -> OperationRoute:
+    return OperationRoute(
+        method,
+        path,
+        endpoint(handler, body=body, status=status, blocking=blocking),
+        Operation(operation_id, summary, request_body=body, status=status, query=query),
+    )
 
-    def post(path: str, handler: Handler, status: int = 200) -> Route:
-        return Route(path, endpoint(handler, body=True, status=status), methods=["POST"])
 
-    def unsupported(path: str, method: str, what: str) -> Route:
-        return Route(path, endpoint(h.unsupported(what), blocking=False), methods=[method])
+def _unsupported(method: str, path: str, operation_id: str, what: str) -> OperationRoute:
+    """A route of hosted Chroma that Azurite answers with 501."""
+    return OperationRoute(
+        method,
+        path,
+        endpoint(h.unsupported(what), blocking=False),
+        Operation(operation_id, f"{what} (not implemented by Azurite)", status=501),
+    )
 
+
+def api_routes() -> list[OperationRoute]:
+    """Chroma's API v2, one route per operation."""
+
+    def get(
+        path: str,
+        handler: Handler,
+        operation_id: str,
+        summary: str,
+        *,
+        blocking: bool = True,
+        query: tuple[str, ...] = (),
+    ) -> OperationRoute:
+        return _operation(
+            "GET", path, handler, operation_id, summary, blocking=blocking, query=query
+        )
+
+    def post(
+        path: str, handler: Handler, operation_id: str, summary: str, status: int = 200
+    ) -> OperationRoute:
+        return _operation("POST", path, handler, operation_id, summary, body=True, status=status)
+
+    page = ("limit", "offset")
     return [
-        get(API, h.heartbeat, blocking=False),
-        get(API + "/heartbeat", h.heartbeat, blocking=False),
-        get(API + "/version", h.version, blocking=False),
-        get(API + "/pre-flight-checks", h.pre_flight_checks, blocking=False),
-        get(API + "/auth/identity", h.identity, blocking=False),
-        get(API + "/healthcheck", h.healthcheck, blocking=False),
-        Route(API + "/reset", endpoint(h.reset), methods=["POST"]),
-        post(API + "/tenants", h.create_tenant),
-        get(TENANT, h.get_tenant),
-        Route(TENANT, endpoint(h.update_tenant, body=True), methods=["PATCH"]),
-        post(TENANT + "/databases", h.create_database),
-        get(TENANT + "/databases", h.list_databases),
-        get(DATABASE, h.get_database),
-        Route(DATABASE, endpoint(h.delete_database), methods=["DELETE"]),
-        get(DATABASE + "/collections_count", h.count_collections),
-        get(COLLECTIONS, h.list_collections),
-        post(COLLECTIONS, h.create_collection),
-        get(COLLECTIONS + "/by-id/{collection_id}", h.get_collection_by_id),
-        post(RECORDS + "/add", h.add, status=201),
-        post(RECORDS + "/update", h.update),
-        post(RECORDS + "/upsert", h.upsert),
-        post(RECORDS + "/get", h.get),
-        post(RECORDS + "/query", h.query),
-        post(RECORDS + "/delete", h.delete),
-        get(RECORDS + "/count", h.count),
-        unsupported(API + "/collections/{crn}", "GET", "Collection lookup by CRN"),
-        unsupported(RECORDS + "/fork", "POST", "Collection forking"),
-        unsupported(RECORDS + "/fork_count", "GET", "Collection forking"),
-        unsupported(RECORDS + "/indexing_status", "GET", "Indexing status"),
-        unsupported(RECORDS + "/search", "POST", "Search"),
-        unsupported(RECORDS + "/conditional/{operation}", "POST", "Conditional writes"),
-        unsupported(RECORDS + "/functions/attach", "POST", "Attached functions"),
-        unsupported(RECORDS + "/functions/{name}", "GET", "Attached functions"),
-        unsupported(
-            RECORDS + "/attached_functions/{name}/{operation}", "POST", "Attached functions"
+        get(API, h.heartbeat, "heartbeat_root", "Heartbeat (asynchronous clients)", blocking=False),
+        get(
+            API + "/heartbeat",
+            h.heartbeat,
+            "heartbeat",
+            "Nanoseconds since the epoch",
+            blocking=False,
+        ),
+        get(API + "/version", h.version, "version", "Server version", blocking=False),
+        get(
+            API + "/pre-flight-checks",
+            h.pre_flight_checks,
+            "pre_flight_checks",
+            "Client limits",
+            blocking=False,
+        ),
+        get(API + "/auth/identity", h.identity, "identity", "Caller identity", blocking=False),
+        get(API + "/healthcheck", h.healthcheck, "healthcheck", "Readiness", blocking=False),
+        _operation("POST", API + "/reset", h.reset, "reset", "Delete everything (if allowed)"),
+        post(API + "/tenants", h.create_tenant, "create_tenant", "Create a tenant"),
+        get(TENANT, h.get_tenant, "get_tenant", "Get a tenant"),
+        _operation("PATCH", TENANT, h.update_tenant, "update_tenant", "Update a tenant", body=True),
+        post(TENANT + "/databases", h.create_database, "create_database", "Create a database"),
+        get(
+            TENANT + "/databases", h.list_databases, "list_databases", "List databases", query=page
+        ),
+        get(DATABASE, h.get_database, "get_database", "Get a database"),
+        _operation("DELETE", DATABASE, h.delete_database, "delete_database", "Delete a database"),
+        get(
+            DATABASE + "/collections_count",
+            h.count_collections,
+            "count_collections",
+            "Count collections",
+        ),
+        get(COLLECTIONS, h.list_collections, "list_collections", "List collections", query=page),
+        post(COLLECTIONS, h.create_collection, "create_collection", "Create (or get) a collection"),
+        get(
+            COLLECTIONS + "/by-id/{collection_id}",
+            h.get_collection_by_id,
+            "get_collection_by_id",
+            "Get a collection by id",
+        ),
+        post(RECORDS + "/add", h.add, "collection_add", "Add records", status=201),
+        post(RECORDS + "/update", h.update, "collection_update", "Update records"),
+        post(RECORDS + "/upsert", h.upsert, "collection_upsert", "Update or add records"),
+        post(RECORDS + "/get", h.get, "collection_get", "Get records by ids and filters"),
+        post(
+            RECORDS + "/query",
+            h.query,
+            "collection_query",
+            "Nearest neighbours of query embeddings",
+        ),
+        post(RECORDS + "/delete", h.delete, "collection_delete", "Delete records"),
+        get(RECORDS + "/count", h.count, "collection_count", "Count records"),
+        get(
+            RECORDS + "/index_stats",
+            h.index_stats,
+            "collection_index_stats",
+            "Azurite: the state of the vector index",
+        ),
+        _unsupported(
+            "GET", API + "/collections/{crn}", "get_collection_by_crn", "Collection lookup by CRN"
+        ),
+        _unsupported("POST", RECORDS + "/fork", "fork_collection", "Collection forking"),
+        _unsupported("GET", RECORDS + "/fork_count", "fork_count", "Collection forking"),
+        _unsupported("GET", RECORDS + "/indexing_status", "indexing_status", "Indexing status"),
+        _unsupported("POST", RECORDS + "/search", "collection_search", "Search"),
+        _unsupported(
+            "POST", RECORDS + "/conditional/{operation}", "conditional_write", "Conditional writes"
+        ),
+        _unsupported(
+            "POST", RECORDS + "/functions/attach", "attach_function", "Attached functions"
+        ),
+        _unsupported(
+            "GET", RECORDS + "/functions/{name}", "get_attached_function", "Attached functions"
+        ),
+        _unsupported(
+            "POST",
+            RECORDS + "/attached_functions/{name}/{operation}",
+            "attached_function_operation",
+            "Attached functions",
         ),
         # Name routes last: a collection name never contains "/", so the more specific
         # id routes above win for ids.
-        get(COLLECTIONS + "/{name}", h.get_collection),
-        Route(RECORDS, endpoint(h.modify_collection, body=True), methods=["PUT"]),
-        Route(COLLECTIONS + "/{name}", endpoint(h.delete_collection), methods=["DELETE"]),
+        get(
+            COLLECTIONS + "/{name}", h.get_collection, "get_collection", "Get a collection by name"
+        ),
+        _operation(
+            "PUT",
+            RECORDS,
+            h.modify_collection,
+            "modify_collection",
+            "Rename, replace metadata or configuration",
+            body=True,
+        ),
+        _operation(
+            "DELETE",
+            COLLECTIONS + "/{name}",
+            h.delete_collection,
+            "delete_collection",
+            "Delete a collection by name",
+        ),
+    ]
+
+
+def routes() -> list[BaseRoute]:
+    """The API routes, then the routes outside it: the retired v1 API and the API's own
+    description."""
+    return [
+        *api_routes(),
         Route("/api/v1/{rest:path}", _v1_gone, methods=ALL_METHODS),
         Route("/api/v1", _v1_gone, methods=ALL_METHODS),
         Route("/openapi.json", openapi.document, methods=["GET"]),

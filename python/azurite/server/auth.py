@@ -18,14 +18,17 @@ from azurite.server.errors import error_response
 PUBLIC_PATHS = frozenset(
     {"/api/v2", "/api/v2/heartbeat", "/api/v2/version", "/openapi.json", "/docs"}
 )
-BEARER = "bearer "
 
 
 def presented_token(headers: Headers) -> str | None:
     """The token a request carries, if any."""
     authorization = headers.get("authorization")
-    if authorization is not None and authorization[: len(BEARER)].lower() == BEARER:
-        return authorization[len(BEARER) :].strip()
+    if authorization is not None:
+        # HTTP servers strip a header value's trailing whitespace, so "Bearer " arrives as
+        # "Bearer": a Bearer scheme without credentials is an empty (wrong) token.
+        scheme, _, credentials = authorization.partition(" ")
+        if scheme.lower() == "bearer":
+            return credentials.strip()
     return headers.get("x-chroma-token")
 
 

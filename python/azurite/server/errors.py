@@ -48,16 +48,15 @@ def error_response(status: int, name: str, message: str) -> Response:
 
 def _wire_form(error: errors.ChromaError) -> tuple[int, str]:
     """Status and wire name of an engine error, as Chroma's server reports the same case."""
-    message = error.message()
     if isinstance(error, errors.InvalidArgumentError):
         return 400, "InvalidArgumentError"
     if isinstance(error, errors.NotFoundError):
         return 404, "NotFoundError"
     if isinstance(error, errors.AuthorizationError):
         return 403, GENERIC
-    if type(error) is errors.InternalError and message.endswith("already exists"):
-        # The engine reports duplicates as Chroma's embedded client does (InternalError);
-        # Chroma's server reports them as 409 AlreadyExists.
+    if isinstance(error, errors.AlreadyExistsError):
+        # An InternalError for the embedded client, as in Chroma; Chroma's server reports
+        # the case as 409 with its generic name. Checked before InternalError, its base.
         return 409, GENERIC
     if isinstance(error, errors.InternalError):
         return 500, "InternalError"

@@ -40,7 +40,8 @@ class Call:
     def json(self) -> Body:
         return Body(self.body)
 
-    def query_count(self, name: str) -> int | None:
+    def query_non_negative_integer(self, name: str) -> int | None:
+        """An optional unsigned 32-bit integer in the query string (a limit, an offset)."""
         raw = self.query.get(name)
         if raw is None:
             return None
@@ -51,6 +52,10 @@ class Call:
         if value < 0:
             raise invalid_argument(
                 f"Failed to deserialize query string: {name}: invalid digit found in string"
+            )
+        if value > wire.U32_MAX:
+            raise invalid_argument(
+                f"Failed to deserialize query string: {name}: number too large to fit in target type"
             )
         return value
 
@@ -109,7 +114,7 @@ def reset(call: Call) -> Any:
 
 
 def create_tenant(call: Call) -> Any:
-    call.database.create_tenant(call.json.string("name", required=True))
+    call.database.create_tenant(call.json.required_string("name"))
     return EMPTY
 
 
@@ -128,13 +133,15 @@ def _database_json(record: dict[str, str]) -> dict[str, str]:
 
 
 def create_database(call: Call) -> Any:
-    call.database.create_database(call.json.string("name", required=True), call.tenant)
+    call.database.create_database(call.json.required_string("name"), call.tenant)
     return EMPTY
 
 
 def list_databases(call: Call) -> Any:
     records = call.database.list_databases(
-        call.tenant, call.query_count("limit"), call.query_count("offset") or 0
+        call.tenant,
+        call.query_non_negative_integer("limit"),
+        call.query_non_negative_integer("offset") or 0,
     )
     return [_database_json(record) for record in records]
 
@@ -155,8 +162,8 @@ def list_collections(call: Call) -> Any:
     models = call.database.list_collections(
         call.tenant,
         call.database_name(),
-        call.query_count("limit"),
-        call.query_count("offset") or 0,
+        call.query_non_negative_integer("limit"),
+        call.query_non_negative_integer("offset") or 0,
     )
     return [wire.collection(model) for model in models]
 
@@ -171,9 +178,9 @@ def create_collection(call: Call) -> Any:
     model = call.database.create_collection(
         call.tenant,
         call.database_name(),
-        body.string("name", required=True),
+        body.required_string("name"),
         json.dumps(configuration) if configuration is not None else None,
-        body.mapping("metadata"),
+        body.metadata("metadata", allow_null_values=False),
         body.boolean("get_or_create"),
     )
     return wire.collection(model)
@@ -198,7 +205,7 @@ def get_collection_by_id(call: Call) -> Any:
 def modify_collection(call: Call) -> Any:
     body = call.json
     collection_id = call.collection_id
-    new_metadata = body.mapping("new_metadata")
+    new_metadata = body.metadata("new_metadata", allow_null_values=True)
     if new_metadata is not None and not new_metadata:
         raise invalid_argument("Validation error: new_metadata: Metadata cannot be empty")
     new_configuration = body.mapping("new_configuration")
@@ -256,8 +263,8 @@ def get(call: Call) -> Any:
         body.strings("ids"),
         body.filter_json("where"),
         body.filter_json("where_document"),
-        body.count("limit"),
-        body.count("offset") or 0,
+        body.non_negative_integer("limit"),
+        body.non_negative_integer("offset") or 0,
         # Chroma accepts "distances" in a get and ignores it.
         [field for field in include if field != "distances"],
     )
@@ -268,11 +275,13 @@ def query(call: Call) -> Any:
     body = call.json
     include = body.include(wire.QUERY_INCLUDE)
     matrix = wire.embeddings(body, "query_embeddings", required=True, allow_base64=False)
-    n_results = body.count("n_results")
+    n_results = body.non_negative_integer("n_results")
     ids = body.strings("ids")
     if ids is not None and not ids:
         # No candidate can match: one empty result per query, as the embedded client gives.
-        results = [{field: [] for field in wire.INCLUDE_VALUES} | {"ids": []}] * len(matrix)
+        results: list[dict[str, Any]] = [
+            {field: [] for field in wire.INCLUDE_VALUES} | {"ids": []}
+        ] * len(matrix)
     else:
         results = call.database.query(
             call.collection_id,
@@ -291,7 +300,7 @@ def delete(call: Call) -> Any:
     ids = body.strings("ids")
     where = body.filter_json("where")
     where_document = body.filter_json("where_document")
-    limit = body.count("limit")
+    limit = body.non_negative_integer("limit")
     has_filter = where is not None or where_document is not None
     if ids is not None and not ids and not has_filter:
         raise invalid_argument(
@@ -315,6 +324,10 @@ def count(call: Call) -> Any:
         )
     # Local reads always see every acknowledged write, whatever the level.
     return call.database.count(call.collection_id)
+
+
+def index_stats(call: Call) -> Any:
+    return call.database.index_stats(call.collection_id)
 
 
 def unsupported(what: str) -> Any:

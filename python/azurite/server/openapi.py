@@ -1,209 +1,111 @@
-"""The API description served at ``/openapi.json`` and a Swagger UI page at ``/docs``."""
+"""The API description served at ``/openapi.json`` and a Swagger UI page at ``/docs``.
+
+The description is built from the application's routes: each API route is an
+:class:`OperationRoute`, which carries what the description says about it.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import BaseRoute, Route
 
 from azurite import __version__
 
-_TENANT = {"name": "tenant", "in": "path", "required": True, "schema": {"type": "string"}}
-_DATABASE = {"name": "database", "in": "path", "required": True, "schema": {"type": "string"}}
-_COLLECTION_ID = {
-    "name": "collection_id",
-    "in": "path",
-    "required": True,
-    "schema": {"type": "string", "format": "uuid"},
-}
-_NAME = {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
-_LIMIT_OFFSET = [
-    {"name": n, "in": "query", "required": False, "schema": {"type": "integer", "minimum": 0}}
-    for n in ("limit", "offset")
-]
 _ERROR = {
     "type": "object",
     "required": ["error", "message"],
     "properties": {"error": {"type": "string"}, "message": {"type": "string"}},
 }
-
-#: (method, path, operation id, summary, path parameters, has a JSON body, success status)
-_OPERATIONS: list[tuple[str, str, str, str, list[dict[str, Any]], bool, int]] = [
-    ("get", "/api/v2", "heartbeat_root", "Heartbeat (asynchronous clients)", [], False, 200),
-    ("get", "/api/v2/heartbeat", "heartbeat", "Nanoseconds since the epoch", [], False, 200),
-    ("get", "/api/v2/version", "version", "Server version", [], False, 200),
-    ("get", "/api/v2/pre-flight-checks", "pre_flight_checks", "Client limits", [], False, 200),
-    ("get", "/api/v2/auth/identity", "identity", "Caller identity", [], False, 200),
-    ("get", "/api/v2/healthcheck", "healthcheck", "Readiness", [], False, 200),
-    ("post", "/api/v2/reset", "reset", "Delete everything (if allowed)", [], False, 200),
-    ("post", "/api/v2/tenants", "create_tenant", "Create a tenant", [], True, 200),
-    ("get", "/api/v2/tenants/{tenant}", "get_tenant", "Get a tenant", [_TENANT], False, 200),
-    ("patch", "/api/v2/tenants/{tenant}", "update_tenant", "Update a tenant", [_TENANT], True, 200),
-    (
-        "post",
-        "/api/v2/tenants/{tenant}/databases",
-        "create_database",
-        "Create a database",
-        [_TENANT],
-        True,
-        200,
-    ),
-    (
-        "get",
-        "/api/v2/tenants/{tenant}/databases",
-        "list_databases",
-        "List databases",
-        [_TENANT, *_LIMIT_OFFSET],
-        False,
-        200,
-    ),
-    (
-        "get",
-        "/api/v2/tenants/{tenant}/databases/{database}",
-        "get_database",
-        "Get a database",
-        [_TENANT, _DATABASE],
-        False,
-        200,
-    ),
-    (
-        "delete",
-        "/api/v2/tenants/{tenant}/databases/{database}",
-        "delete_database",
-        "Delete a database",
-        [_TENANT, _DATABASE],
-        False,
-        200,
-    ),
-    (
-        "get",
-        "/api/v2/tenants/{tenant}/databases/{database}/collections",
-        "list_collections",
-        "List collections",
-        [_TENANT, _DATABASE, *_LIMIT_OFFSET],
-        False,
-        200,
-    ),
-    (
-        "post",
-        "/api/v2/tenants/{tenant}/databases/{database}/collections",
-        "create_collection",
-        "Create (or get) a collection",
-        [_TENANT, _DATABASE],
-        True,
-        200,
-    ),
-    (
-        "get",
-        "/api/v2/tenants/{tenant}/databases/{database}/collections_count",
-        "count_collections",
-        "Count collections",
-        [_TENANT, _DATABASE],
-        False,
-        200,
-    ),
-    (
-        "get",
-        "/api/v2/tenants/{tenant}/databases/{database}/collections/{name}",
-        "get_collection",
-        "Get a collection by name",
-        [_TENANT, _DATABASE, _NAME],
-        False,
-        200,
-    ),
-    (
-        "delete",
-        "/api/v2/tenants/{tenant}/databases/{database}/collections/{name}",
-        "delete_collection",
-        "Delete a collection by name",
-        [_TENANT, _DATABASE, _NAME],
-        False,
-        200,
-    ),
-    (
-        "get",
-        "/api/v2/tenants/{tenant}/databases/{database}/collections/by-id/{collection_id}",
-        "get_collection_by_id",
-        "Get a collection by id",
-        [_TENANT, _DATABASE, _COLLECTION_ID],
-        False,
-        200,
-    ),
-    (
-        "put",
-        "/api/v2/tenants/{tenant}/databases/{database}/collections/{collection_id}",
-        "modify_collection",
-        "Rename, replace metadata or configuration",
-        [_TENANT, _DATABASE, _COLLECTION_ID],
-        True,
-        200,
-    ),
-]
-_RECORDS = "/api/v2/tenants/{tenant}/databases/{database}/collections/{collection_id}"
-_RECORD_PARAMETERS = [_TENANT, _DATABASE, _COLLECTION_ID]
-for _op, _summary, _status in [
-    ("add", "Add records", 201),
-    ("update", "Update records", 200),
-    ("upsert", "Update or add records", 200),
-    ("get", "Get records by ids and filters", 200),
-    ("query", "Nearest neighbours of query embeddings", 200),
-    ("delete", "Delete records", 200),
-]:
-    _OPERATIONS.append(
-        (
-            "post",
-            f"{_RECORDS}/{_op}",
-            f"collection_{_op}",
-            _summary,
-            _RECORD_PARAMETERS,
-            True,
-            _status,
-        )
-    )
-_OPERATIONS.append(
-    (
-        "get",
-        f"{_RECORDS}/count",
-        "collection_count",
-        "Count records",
-        _RECORD_PARAMETERS,
-        False,
-        200,
-    )
-)
+_ERROR_CONTENT = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+#: Path parameters with a narrower type than a string.
+_PATH_FORMATS = {"collection_id": "uuid"}
 
 
-def _operation(
-    operation_id: str, summary: str, parameters: list[dict[str, Any]], body: bool, status: int
-) -> dict[str, Any]:
-    operation: dict[str, Any] = {
-        "operationId": operation_id,
-        "summary": summary,
-        "parameters": parameters,
-        "responses": {
-            str(status): {"description": "Success", "content": {"application/json": {}}},
-            "default": {
-                "description": "Error",
-                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+@dataclass(frozen=True)
+class Operation:
+    """What the API description says about one route: its ``operationId`` and summary,
+    whether it takes a JSON body, the status of its answer and its query parameters (all
+    of them unsigned integers)."""
+
+    operation_id: str
+    summary: str
+    request_body: bool = False
+    status: int = 200
+    query: tuple[str, ...] = ()
+
+
+class OperationRoute(Route):
+    """A route of the API: one method on one path, and its :class:`Operation`. The API
+    description is built from these, so no route goes undescribed."""
+
+    def __init__(
+        self, method: str, path: str, endpoint: Callable[..., Any], operation: Operation
+    ) -> None:
+        super().__init__(path, endpoint, methods=[method])
+        self.method = method
+        self.operation = operation
+
+
+def _parameters(route: OperationRoute) -> list[dict[str, Any]]:
+    parameters = [
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": {
+                "type": "string",
+                **({"format": _PATH_FORMATS[name]} if name in _PATH_FORMATS else {}),
             },
+        }
+        for name in route.param_convertors
+    ]
+    parameters += [
+        {
+            "name": name,
+            "in": "query",
+            "required": False,
+            "schema": {"type": "integer", "minimum": 0},
+        }
+        for name in route.operation.query
+    ]
+    return parameters
+
+
+def _operation(route: OperationRoute) -> dict[str, Any]:
+    operation = route.operation
+    if operation.status < 400:
+        answer = {"description": "Success", "content": {"application/json": {}}}
+    else:
+        # The only operations whose answer is an error are those Azurite does not offer.
+        answer = {"description": "Not implemented by Azurite", "content": _ERROR_CONTENT}
+    described: dict[str, Any] = {
+        "operationId": operation.operation_id,
+        "summary": operation.summary,
+        "parameters": _parameters(route),
+        "responses": {
+            str(operation.status): answer,
+            "default": {"description": "Error", "content": _ERROR_CONTENT},
         },
     }
-    if body:
-        operation["requestBody"] = {
+    if operation.request_body:
+        described["requestBody"] = {
             "required": True,
             "content": {"application/json": {"schema": {"type": "object"}}},
         }
-    return operation
+    return described
 
 
-def build_document() -> dict[str, Any]:
-    """The OpenAPI 3.1 description of every route the server answers."""
+def build_document(routes: Iterable[BaseRoute]) -> dict[str, Any]:
+    """The OpenAPI 3.1 description of the API ``routes`` serve."""
     paths: dict[str, dict[str, Any]] = {}
-    for method, path, operation_id, summary, parameters, body, status in _OPERATIONS:
-        paths.setdefault(path, {})[method] = _operation(
-            operation_id, summary, parameters, body, status
-        )
+    for route in routes:
+        if isinstance(route, OperationRoute):
+            paths.setdefault(route.path, {})[route.method.lower()] = _operation(route)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -217,7 +119,7 @@ def build_document() -> dict[str, Any]:
 
 
 async def document(request: Request) -> Response:
-    return JSONResponse(build_document())
+    return JSONResponse(build_document(request.app.routes))
 
 
 _DOCS_PAGE = """<!doctype html>

@@ -22,7 +22,14 @@ from azurite.server.errors import invalid_argument, unprocessable
 INCLUDE_VALUES = ("distances", "documents", "embeddings", "metadatas", "uris")
 GET_INCLUDE = ["documents", "metadatas"]
 QUERY_INCLUDE = ["documents", "metadatas", "distances"]
+#: Limits, offsets and result counts are unsigned 32-bit integers in Chroma's API types,
+#: as in the engine.
+U32_MAX = 2**32 - 1
 _METADATA_SCALARS = (str, int, float, bool)
+_INVALID_CLAUSE = {
+    "where": "Invalid where clause",
+    "where_document": "Invalid where document clause",
+}
 
 
 class JsonResponse(Response):
@@ -62,12 +69,16 @@ class Body:
             raise unprocessable(f"missing field `{key}`")
         return self._data[key]
 
-    def string(self, key: str, *, required: bool = False) -> str | None:
-        value = self.required(key) if required else self._data.get(key)
+    def string(self, key: str) -> str | None:
+        value = self._data.get(key)
         if value is not None and not isinstance(value, str):
             raise unprocessable(f"{key}: invalid type: {_type_name(value)}, expected a string")
-        if required and value is None:
-            raise unprocessable(f"{key}: invalid type: null, expected a string")
+        return value
+
+    def required_string(self, key: str) -> str:
+        value = self.required(key)
+        if not isinstance(value, str):
+            raise unprocessable(f"{key}: invalid type: {_type_name(value)}, expected a string")
         return value
 
     def boolean(self, key: str) -> bool:
@@ -76,13 +87,34 @@ class Body:
             raise unprocessable(f"{key}: invalid type: {_type_name(value)}, expected a boolean")
         return value
 
-    def count(self, key: str) -> int | None:
-        return non_negative_int(self._data.get(key), key, unprocessable)
+    def non_negative_integer(self, key: str) -> int | None:
+        """An optional unsigned 32-bit integer: a limit, an offset or a number of results."""
+        value = self._data.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise unprocessable(
+                f"{key}: invalid type: {_type_name(value)}, expected an unsigned integer"
+            )
+        if value < 0:
+            raise unprocessable(
+                f"{key}: invalid value: integer `{value}`, expected an unsigned integer"
+            )
+        if value > U32_MAX:
+            raise unprocessable(f"{key}: invalid value: integer `{value}`, expected u32")
+        return value
 
     def mapping(self, key: str) -> dict[str, Any] | None:
         value = self._data.get(key)
         if value is not None and not isinstance(value, dict):
             raise unprocessable(f"{key}: invalid type: {_type_name(value)}, expected a map")
+        return value
+
+    def metadata(self, key: str, *, allow_null_values: bool) -> dict[str, Any] | None:
+        """A collection's metadata; ``allow_null_values`` where None deletes a key."""
+        value = self._data.get(key)
+        if value is not None:
+            _check_metadata(value, key, allow_null_values)
         return value
 
     def strings(self, key: str, *, required: bool = False, nullable_items: bool = False) -> Any:
@@ -105,7 +137,14 @@ class Body:
         reaches the engine, which refuses one that is not a clause (an empty object, a
         list, a string) with "Invalid where clause" (400), as Chroma's server does."""
         clause = self._data.get(key)
-        return None if clause is None else json.dumps(clause)
+        if clause is None:
+            return None
+        try:
+            return json.dumps(clause)
+        except RecursionError:
+            # Nested deeper than Python's stack allows, and so far deeper than the
+            # engine's own limit: refused as the engine refuses any clause too deep.
+            raise invalid_argument(_INVALID_CLAUSE[key]) from None
 
     def include(self, default: list[str]) -> list[str]:
         value = self._data.get("include")
@@ -135,6 +174,19 @@ class Body:
         return value
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _is_metadata_list(items: list[Any]) -> bool:
+    """A list of strings, of booleans or of numbers (ints and floats mix into floats)."""
+    return (
+        all(isinstance(item, str) for item in items)
+        or all(isinstance(item, bool) for item in items)
+        or all(_is_number(item) for item in items)
+    )
+
+
 def _check_metadata(metadata: Any, where: str, allow_null_values: bool) -> None:
     if not isinstance(metadata, dict):
         raise unprocessable(f"{where}: invalid type: {_type_name(metadata)}, expected a map")
@@ -143,22 +195,15 @@ def _check_metadata(metadata: Any, where: str, allow_null_values: bool) -> None:
             continue
         if isinstance(value, _METADATA_SCALARS):
             continue
-        if isinstance(value, list) and all(isinstance(item, _METADATA_SCALARS) for item in value):
-            continue
+        if isinstance(value, list):
+            if not value:
+                # The engine's own rule and words, which the embedded client gives too.
+                raise invalid_argument("Empty lists are not allowed as metadata values")
+            if _is_metadata_list(value):
+                continue
         raise unprocessable(
             f"{where}.{key}: data did not match any variant of untagged enum MetadataValue"
         )
-
-
-def non_negative_int(value: Any, name: str, error: Any) -> int | None:
-    """An optional unsigned integer; ``error`` builds the exception for a bad value."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise error(f"{name}: invalid type: {_type_name(value)}, expected an unsigned integer")
-    if value < 0:
-        raise error(f"{name}: invalid value: integer `{value}`, expected an unsigned integer")
-    return value
 
 
 # ---- embeddings
