@@ -25,7 +25,7 @@ from azurite.api.http_client import (
     AsyncHttpClientAPI,
     HttpClientAPI,
 )
-from azurite.errors import InvalidArgumentError
+from azurite.errors import AlreadyExistsError, InvalidArgumentError
 
 #: Public methods that do no I/O, hence stay plain functions on asynchronous clients too
 #: (as in chromadb's AsyncClientAPI).
@@ -178,3 +178,14 @@ def test_async_admin_client_manages_databases(server: Server) -> None:
 
     found, listed = asyncio.run(scenario())
     assert (found["name"], found["tenant"], listed) == ("db1", "siblings", ["db1"])
+
+
+def test_a_duplicate_name_is_already_exists_on_every_client(
+    any_client: Any, request: pytest.FixtureRequest
+) -> None:
+    name = unique_name(request)
+    any_client.create_collection(name, embedding_function=None)
+    with pytest.raises(AlreadyExistsError) as refused:
+        any_client.create_collection(name, embedding_function=None)
+    assert type(refused.value) is AlreadyExistsError
+    assert str(refused.value) == f"Collection [{name}] already exists"

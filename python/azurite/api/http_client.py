@@ -51,6 +51,7 @@ from azurite.api.engine import (
 )
 from azurite.config import Settings
 from azurite.errors import (
+    AlreadyExistsError,
     ChromaError,
     ConditionalWriteConflictError,
     InternalError,
@@ -105,12 +106,12 @@ def raise_for_error(response: httpx.Response) -> None:
 
 
 def _error_for(status: int, name: str, message: str) -> ChromaError | None:
-    if status == 409 and name == "ChromaError":
+    cls = error_types.get(name)
+    if status == 409 and cls in (None, ChromaError, InternalError):
+        # Chroma's server names its conditional-write conflict only by this message.
         if message == "conditional write conflict":
             return ConditionalWriteConflictError(message)
-        # The embedded engine reports duplicates as InternalError (as Chroma's does).
-        return InternalError(message)
-    cls = error_types.get(name)
+        return AlreadyExistsError(message)
     return cls(message) if cls is not None else None
 
 
@@ -628,9 +629,7 @@ class RemoteDatabase:
         documents: list[str | None] | None = None,
         uris: list[str | None] | None = None,
     ) -> None:
-        self.send(
-            self.requests.update(collection, ids, embeddings, metadatas, documents, uris)
-        )
+        self.send(self.requests.update(collection, ids, embeddings, metadatas, documents, uris))
 
     def upsert(
         self,
@@ -641,9 +640,7 @@ class RemoteDatabase:
         documents: list[str | None] | None = None,
         uris: list[str | None] | None = None,
     ) -> None:
-        self.send(
-            self.requests.upsert(collection, ids, embeddings, metadatas, documents, uris)
-        )
+        self.send(self.requests.upsert(collection, ids, embeddings, metadatas, documents, uris))
 
     def delete(
         self,
@@ -801,9 +798,7 @@ class AsyncRemoteDatabase:
         documents: list[str | None] | None = None,
         uris: list[str | None] | None = None,
     ) -> None:
-        await self.send(
-            self.requests.add(collection, ids, embeddings, metadatas, documents, uris)
-        )
+        await self.send(self.requests.add(collection, ids, embeddings, metadatas, documents, uris))
 
     async def update(
         self,
