@@ -264,7 +264,8 @@ class CollectionCore:
         return record
 
     def _write_call(self, record: dict[str, Any]) -> WriteCall:
-        # Outside the validation: the engine's own errors carry no " in <method>." suffix.
+        # After the suffixed validation: chromadb raises the inconsistent-dimensions error
+        # from its engine, without " in <method>.".
         embeddings = record["embeddings"]
         return WriteCall(
             self._key,
