@@ -34,6 +34,7 @@ lint: install-test
 	cargo clippy --release --locked --all-targets -- -D warnings
 	$(VENV)/bin/ruff check python tests benches examples
 	$(VENV)/bin/ruff format --check python tests benches examples
+	$(VENV)/bin/mypy
 	$(PYTHON) -m mypy.stubtest azurite._core
 
 rust-test:

@@ -25,7 +25,7 @@ def _env(name: str, default: str) -> str:
     return os.environ.get(f"AZURITE_{name}", default)
 
 
-def _run_parser(subcommands: argparse._SubParsersAction) -> None:
+def _run_parser(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     run = subcommands.add_parser(
         "run",
         help="serve a database over Chroma's HTTP API v2",
@@ -80,7 +80,7 @@ def _run_parser(subcommands: argparse._SubParsersAction) -> None:
     )
 
 
-def _repair_parser(subcommands: argparse._SubParsersAction) -> None:
+def _repair_parser(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     repair = subcommands.add_parser(
         "repair",
         help="repair a damaged database directory",

@@ -1,96 +1,46 @@
 """Clients: the entry points that open a database and manage its collections.
 
-Clients are backed by a process-wide *system* per storage location, as in Chroma: every
-ephemeral client in a process shares one in-memory database, and every client on the same
-path shares one open database (a directory can be opened for writing by one process only,
-so sharing is also what makes two clients on one path work at all).
+A client is built with a :class:`~azurite.api.engine.Connection` and works the same over
+whichever engine it holds: ``Client`` (and ``EphemeralClient`` / ``PersistentClient``)
+hands it the engine of this process (:mod:`azurite.api.embedded`), ``HttpClient`` a server
+reached over HTTP (:mod:`azurite.api.http_client`). ``ClientAPI`` and ``AsyncClientAPI``
+(and the admin classes) are siblings with the same methods, each preparing its calls with
+:class:`~azurite.api.client_core.ClientCore`: only the engine call differs.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import threading
-import time
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
-from azurite import _core
 from azurite.api import embedding
-from azurite.api.collection import Collection
+from azurite.api.client_core import (
+    DEFAULT_DATABASE,
+    DEFAULT_TENANT,
+    ClientCore,
+    database_record,
+)
+from azurite.api.collection import AsyncCollection, Collection
+from azurite.api.embedded import MAX_BATCH_SIZE, clear_systems, embedded_connection
+from azurite.api.engine import (
+    CLIENT_CLOSED,
+    AsyncConnection,
+    AsyncEngine,
+    AsyncServer,
+    CollectionModel,
+    Connection,
+    Engine,
+    Metadata,
+    Server,
+    UserIdentity,
+)
 from azurite.api.validation import engine_offset
 from azurite.config import Settings
-from azurite.errors import AuthorizationError, ChromaError, InvalidArgumentError
+from azurite.errors import ChromaError
 
-DEFAULT_TENANT = "default_tenant"
-DEFAULT_DATABASE = "default_database"
-#: What chromadb reports (SQLite's variable limit / 6). Azurite has no batch limit: larger
-#: batches are accepted and applied atomically; the value is kept for code that splits
-#: its input by it.
-MAX_BATCH_SIZE = 5461
-
-EPHEMERAL = "ephemeral"
-
-
-@dataclass
-class UserIdentity:
-    user_id: str
-    tenant: str
-    databases: list[str] = field(default_factory=list)
-
-
-class _System:
-    """One open database and the settings it was opened with, shared by its clients."""
-
-    def __init__(self, identifier: str, settings: Settings) -> None:
-        self.identifier = identifier
-        self.settings = settings
-        path = None if identifier == EPHEMERAL else identifier
-        self.database = _core.Database(
-            path, settings.azurite_durability, bool(settings.azurite_read_only)
-        )
-        self.clients = 0
-
-
-_systems: dict[str, _System] = {}
-_systems_lock = threading.Lock()
-
-
-def _identifier(settings: Settings) -> str:
-    if settings.is_persistent:
-        return os.path.abspath(str(settings.persist_directory))
-    return EPHEMERAL
-
-
-def _comparable(settings: Settings) -> Settings:
-    """Settings as compared between clients of one system: the same directory spelled
-    differently (relative, absolute, trailing slash) is the same setting."""
-    normalised = settings.copy()
-    normalised.persist_directory = _identifier(settings)
-    return normalised
-
-
-def _acquire_system(settings: Settings) -> _System:
-    identifier = _identifier(settings)
-    with _systems_lock:
-        system = _systems.get(identifier)
-        if system is None:
-            system = _systems[identifier] = _System(identifier, settings)
-        elif _comparable(system.settings) != _comparable(settings):
-            raise ValueError(
-                f"An instance of Chroma already exists for {identifier} with different settings"
-            )
-        system.clients += 1
-        return system
-
-
-def _release_system(system: _System) -> None:
-    with _systems_lock:
-        system.clients -= 1
-        if system.clients <= 0 and _systems.get(system.identifier) is system:
-            del _systems[system.identifier]
-            system.database.close()
+ConnectedT = TypeVar("ConnectedT", bound="Connected")
+AsyncConnectedT = TypeVar("AsyncConnectedT", bound="AsyncConnected")
 
 
 class SharedSystemClient:
@@ -99,31 +49,35 @@ class SharedSystemClient:
     @staticmethod
     def clear_system_cache() -> None:
         """Closes every open database of this process and forgets it."""
-        with _systems_lock:
-            systems = list(_systems.values())
-            _systems.clear()
-        for system in systems:
-            system.database.close()
+        clear_systems()
 
 
-class _ClientBase(SharedSystemClient):
-    def __init__(self, settings: Settings | None) -> None:
-        self._settings = settings if settings is not None else Settings()
-        self._system: _System | None = _acquire_system(self._settings)
+# ---- holding a connection
+
+
+class Connected(SharedSystemClient):
+    """A client's hold on its connection, until it is closed."""
+
+    def __init__(self, connection: Connection, settings: Settings) -> None:
+        self._connection: Connection | None = connection
+        # Kept once closed: each server decides which of its calls still answer.
+        self._server: Server = connection.server
+        self._settings = settings
 
     @property
-    def _db(self) -> _core.Database:
-        if self._system is None:
-            raise ChromaError("This client has been closed")
-        return self._system.database
+    def _engine(self) -> Engine:
+        if self._connection is None:
+            raise ChromaError(CLIENT_CLOSED)
+        return self._connection.engine
 
     def close(self) -> None:
-        """Releases this client's hold on the database; the last client closes it."""
-        if self._system is not None:
-            _release_system(self._system)
-            self._system = None
+        """Releases this client's hold on the database (an embedded database closes with
+        its last client; a remote one keeps running)."""
+        if self._connection is not None:
+            connection, self._connection = self._connection, None
+            connection.release()
 
-    def __enter__(self) -> _ClientBase:
+    def __enter__(self: ConnectedT) -> ConnectedT:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -133,27 +87,58 @@ class _ClientBase(SharedSystemClient):
         return self._settings
 
 
-class TenantsAndDatabases:
-    """The tenant and database calls of an admin client, over whatever database its
-    ``_db`` reaches: the embedded engine, or a server through the HTTP client."""
+class AsyncConnected:
+    """An asynchronous client's hold on its connection, until it is closed."""
 
-    _db: Any
+    def __init__(self, connection: AsyncConnection, settings: Settings) -> None:
+        self._connection: AsyncConnection | None = connection
+        # Kept once closed: each server decides which of its calls still answer.
+        self._server: AsyncServer = connection.server
+        self._settings = settings
+
+    @property
+    def _engine(self) -> AsyncEngine:
+        if self._connection is None:
+            raise ChromaError(CLIENT_CLOSED)
+        return self._connection.engine
+
+    async def close(self) -> None:
+        """Releases this client's connections."""
+        if self._connection is not None:
+            connection, self._connection = self._connection, None
+            await connection.release()
+
+    async def __aenter__(self: AsyncConnectedT) -> AsyncConnectedT:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def get_settings(self) -> Settings:
+        return self._settings
+
+
+# ---- tenants and databases
+
+
+class AdminAPI(Connected):
+    """The tenant and database calls of an admin client."""
 
     def create_tenant(self, name: str) -> None:
-        self._db.create_tenant(name)
+        self._engine.create_tenant(name)
 
     def get_tenant(self, name: str) -> dict[str, str]:
-        self._db.get_tenant(name)
+        self._engine.get_tenant(name)
         return {"name": name}
 
     def create_database(self, name: str, tenant: str = DEFAULT_TENANT) -> None:
-        self._db.create_database(name, tenant)
+        self._engine.create_database(name, tenant)
 
     def get_database(self, name: str, tenant: str = DEFAULT_TENANT) -> dict[str, Any]:
-        return _database(self._db.get_database(name, tenant))
+        return database_record(self._engine.get_database(name, tenant))
 
     def delete_database(self, name: str, tenant: str = DEFAULT_TENANT) -> None:
-        self._db.delete_database(name, tenant)
+        self._engine.delete_database(name, tenant)
 
     def list_databases(
         self,
@@ -161,67 +146,55 @@ class TenantsAndDatabases:
         offset: int | None = None,
         tenant: str = DEFAULT_TENANT,
     ) -> list[dict[str, Any]]:
-        return [_database(d) for d in self._db.list_databases(tenant, limit, engine_offset(offset))]
+        models = self._engine.list_databases(tenant, limit, engine_offset(offset))
+        return [database_record(m) for m in models]
 
 
-class AdminClient(TenantsAndDatabases, _ClientBase):
-    """Manages tenants and databases."""
+class AsyncAdminAPI(AsyncConnected):
+    """The calls of :class:`AdminAPI`, as coroutines."""
 
-    def __init__(self, settings: Settings | None = None) -> None:
-        super().__init__(settings)
+    async def create_tenant(self, name: str) -> None:
+        await self._engine.create_tenant(name)
 
+    async def get_tenant(self, name: str) -> dict[str, str]:
+        await self._engine.get_tenant(name)
+        return {"name": name}
 
-def _database(record: dict[str, str]) -> dict[str, Any]:
-    return {"id": UUID(record["id"]), "name": record["name"], "tenant": record["tenant"]}
+    async def create_database(self, name: str, tenant: str = DEFAULT_TENANT) -> None:
+        await self._engine.create_database(name, tenant)
 
+    async def get_database(self, name: str, tenant: str = DEFAULT_TENANT) -> dict[str, Any]:
+        return database_record(await self._engine.get_database(name, tenant))
 
-def _copied(value: Any) -> Any:
-    return dict(value) if isinstance(value, dict) else value
+    async def delete_database(self, name: str, tenant: str = DEFAULT_TENANT) -> None:
+        await self._engine.delete_database(name, tenant)
 
-
-def _configuration_json(
-    configuration: dict[str, Any] | None,
-    metadata: dict[str, Any] | None,
-    embedding_function: Any,
-) -> str | None:
-    """Serialises a create-time configuration the way Chroma's client does, including
-    filling in the space that the embedding function prefers."""
-    configuration = dict(configuration or {})
-    configured_function = configuration.get("embedding_function")
-    embedding.check_conflict_on_create(embedding_function, configured_function)
-    function = configured_function if configured_function is not None else embedding_function
-    if function is None and not configuration:
-        return None
-    if configuration.get("hnsw") is not None and configuration.get("spann") is not None:
-        raise ValueError("hnsw and spann cannot both be provided")
-    entry = embedding.configuration_entry(function) if function is not None else {"type": "legacy"}
-    # A value that is not an object is sent as it is, for the engine to refuse
-    # (InvalidArgumentError), as chromadb does.
-    serialised: dict[str, Any] = {
-        "hnsw": _copied(configuration.get("hnsw")),
-        "spann": _copied(configuration.get("spann")),
-        "embedding_function": entry,
-    }
-    space = embedding.default_space(function) if entry["type"] == "known" else None
-    if space is not None:
-        index = serialised["hnsw"] if serialised["hnsw"] is not None else serialised["spann"]
-        if isinstance(index, dict):
-            index.setdefault("space", space)
-        elif "hnsw:space" not in (metadata or {}):
-            serialised["hnsw"] = {"space": space}
-    return json.dumps(serialised)
+    async def list_databases(
+        self,
+        limit: int | None = None,
+        offset: int | None = None,
+        tenant: str = DEFAULT_TENANT,
+    ) -> list[dict[str, Any]]:
+        models = await self._engine.list_databases(tenant, limit, engine_offset(offset))
+        return [database_record(m) for m in models]
 
 
-class Client(_ClientBase):
-    """A client of one tenant and database, embedded in this process."""
+# ---- clients of one tenant and database
+
+
+class ClientAPI(ClientCore[Collection], Connected):
+    """A client of one tenant and database, over the engine of its connection. The
+    tenant and database are checked on creation; the connection is released if they do
+    not exist."""
 
     def __init__(
         self,
-        settings: Settings | None = None,
+        connection: Connection,
+        settings: Settings,
         tenant: str = DEFAULT_TENANT,
         database: str = DEFAULT_DATABASE,
     ) -> None:
-        super().__init__(settings)
+        Connected.__init__(self, connection, settings)
         try:
             self._check_tenant_and_database(str(tenant), str(database))
         except BaseException:
@@ -231,32 +204,33 @@ class Client(_ClientBase):
         self.database = str(database)
 
     def _check_tenant_and_database(self, tenant: str, database: str) -> None:
-        self._db.get_tenant(tenant)
-        self._db.get_database(database, tenant)
+        self._engine.get_tenant(tenant)
+        self._engine.get_database(database, tenant)
 
-    # ---- server-like calls
+    def _new_collection(
+        self, model: CollectionModel, embedding_function: Any, data_loader: Any
+    ) -> Collection:
+        return Collection(self, model, embedding_function, data_loader)
+
+    # ---- server-level calls
 
     def heartbeat(self) -> int:
         """Nanoseconds since the Unix epoch."""
-        return time.time_ns()
+        return self._server.heartbeat()
 
     def get_version(self) -> str:
-        from azurite import __version__
-
-        return __version__
+        return self._server.version()
 
     def get_max_batch_size(self) -> int:
-        return MAX_BATCH_SIZE
+        return self._server.max_batch_size()
 
     def get_user_identity(self) -> UserIdentity:
-        return UserIdentity(user_id="", tenant=DEFAULT_TENANT, databases=[DEFAULT_DATABASE])
+        return self._server.identity()
 
     def reset(self) -> bool:
-        """Deletes everything. Refused unless the client was created with allow_reset."""
-        if not self._settings.allow_reset:
-            raise AuthorizationError("Reset is disabled by config")
-        self._db.reset()
-        return True
+        """Deletes everything, if allowed (``allow_reset`` of an embedded client's
+        settings, or the server's)."""
+        return self._server.reset()
 
     def set_tenant(self, tenant: str, database: str = DEFAULT_DATABASE) -> None:
         self._check_tenant_and_database(tenant, database)
@@ -268,58 +242,39 @@ class Client(_ClientBase):
 
     # ---- collections
 
-    def _collection(
-        self, model: dict[str, Any], embedding_function: Any, data_loader: Any
-    ) -> Collection:
-        return Collection(self, model, embedding_function, data_loader)
-
-    def _opened_collection(
-        self, model: dict[str, Any], embedding_function: Any, data_loader: Any
-    ) -> Collection:
-        """A collection that exists already: the function passed must not contradict the
-        one stored with it."""
-        stored = json.loads(model["configuration_json"]) or {}
-        persisted = stored.get("embedding_function")
-        embedding.check_conflict_on_get(embedding_function, persisted)
-        return self._collection(model, embedding_function, data_loader)
-
     def list_collections(
         self, limit: int | None = None, offset: int | None = None
     ) -> list[Collection]:
-        models = self._db.list_collections(self.tenant, self.database, limit, engine_offset(offset))
-        return [self._collection(m, embedding.DEFAULT_EMBEDDING_FUNCTION, None) for m in models]
+        models = self._engine.list_collections(
+            self.tenant, self.database, limit, engine_offset(offset)
+        )
+        return self._listed_collections(models)
 
     def count_collections(self) -> int:
-        return self._db.count_collections(self.tenant, self.database)
+        return self._engine.count_collections(self.tenant, self.database)
 
     def create_collection(
         self,
         name: str,
         schema: Any = None,
         configuration: dict[str, Any] | None = None,
-        metadata: dict[str, Any] | None = None,
+        metadata: Metadata | None = None,
         embedding_function: Any = embedding.DEFAULT_EMBEDDING_FUNCTION,
         data_loader: Any = None,
         get_or_create: bool = False,
     ) -> Collection:
-        model = self._db.create_collection(
-            self.tenant,
-            self.database,
-            name,
-            _configuration_json(configuration, metadata, embedding_function),
-            metadata,
-            get_or_create,
+        call = self._prepare_create_collection(
+            name, configuration, metadata, embedding_function, get_or_create
         )
-        if get_or_create:
-            return self._opened_collection(model, embedding_function, data_loader)
-        return self._collection(model, embedding_function, data_loader)
+        model = self._engine.create_collection(*call)
+        return self._created_collection(model, embedding_function, data_loader, get_or_create)
 
     def get_or_create_collection(
         self,
         name: str,
         schema: Any = None,
         configuration: dict[str, Any] | None = None,
-        metadata: dict[str, Any] | None = None,
+        metadata: Metadata | None = None,
         embedding_function: Any = embedding.DEFAULT_EMBEDDING_FUNCTION,
         data_loader: Any = None,
     ) -> Collection:
@@ -339,7 +294,7 @@ class Client(_ClientBase):
         embedding_function: Any = embedding.DEFAULT_EMBEDDING_FUNCTION,
         data_loader: Any = None,
     ) -> Collection:
-        model = self._db.get_collection(self.tenant, self.database, name)
+        model = self._engine.get_collection(self.tenant, self.database, name)
         return self._opened_collection(model, embedding_function, data_loader)
 
     def get_collection_by_id(
@@ -348,17 +303,167 @@ class Client(_ClientBase):
         embedding_function: Any = embedding.DEFAULT_EMBEDDING_FUNCTION,
         data_loader: Any = None,
     ) -> Collection:
-        try:
-            collection_id = str(UUID(str(id)))
-        except ValueError:
-            raise InvalidArgumentError(
-                "Validation error: collection_id: Invalid collection ID format, expected UUID"
-            ) from None
-        model = self._db.get_collection_by_id(self.tenant, self.database, collection_id)
+        collection_id = self._prepare_collection_id(id)
+        model = self._engine.get_collection_by_id(self.tenant, self.database, collection_id)
         return self._opened_collection(model, embedding_function, data_loader)
 
     def delete_collection(self, name: str) -> None:
-        self._db.delete_collection(self.tenant, self.database, name)
+        self._engine.delete_collection(self.tenant, self.database, name)
+
+
+class AsyncClientAPI(ClientCore[AsyncCollection], AsyncConnected):
+    """The methods of :class:`ClientAPI`, as coroutines. The tenant and database are
+    checked by :meth:`_open`, which the factories await before handing the client out."""
+
+    def __init__(
+        self,
+        connection: AsyncConnection,
+        settings: Settings,
+        tenant: str = DEFAULT_TENANT,
+        database: str = DEFAULT_DATABASE,
+    ) -> None:
+        AsyncConnected.__init__(self, connection, settings)
+        self.tenant = str(tenant)
+        self.database = str(database)
+
+    async def _open(self) -> None:
+        """Checks the tenant and database; the connection is released if they do not
+        exist."""
+        try:
+            await self._check_tenant_and_database(self.tenant, self.database)
+        except BaseException:
+            await self.close()
+            raise
+
+    async def _check_tenant_and_database(self, tenant: str, database: str) -> None:
+        await self._engine.get_tenant(tenant)
+        await self._engine.get_database(database, tenant)
+
+    def _new_collection(
+        self, model: CollectionModel, embedding_function: Any, data_loader: Any
+    ) -> AsyncCollection:
+        return AsyncCollection(self, model, embedding_function, data_loader)
+
+    # ---- server-level calls
+
+    async def heartbeat(self) -> int:
+        """Nanoseconds since the Unix epoch."""
+        return await self._server.heartbeat()
+
+    async def get_version(self) -> str:
+        return await self._server.version()
+
+    async def get_max_batch_size(self) -> int:
+        return await self._server.max_batch_size()
+
+    async def get_user_identity(self) -> UserIdentity:
+        return await self._server.identity()
+
+    async def reset(self) -> bool:
+        """Deletes everything, if the server allows it."""
+        return await self._server.reset()
+
+    async def set_tenant(self, tenant: str, database: str = DEFAULT_DATABASE) -> None:
+        await self._check_tenant_and_database(tenant, database)
+        self.tenant, self.database = tenant, database
+
+    async def set_database(self, database: str) -> None:
+        await self._check_tenant_and_database(self.tenant, database)
+        self.database = database
+
+    # ---- collections
+
+    async def list_collections(
+        self, limit: int | None = None, offset: int | None = None
+    ) -> list[AsyncCollection]:
+        models = await self._engine.list_collections(
+            self.tenant, self.database, limit, engine_offset(offset)
+        )
+        return self._listed_collections(models)
+
+    async def count_collections(self) -> int:
+        return await self._engine.count_collections(self.tenant, self.database)
+
+    async def create_collection(
+        self,
+        name: str,
+        schema: Any = None,
+        configuration: dict[str, Any] | None = None,
+        metadata: Metadata | None = None,
+        embedding_function: Any = embedding.DEFAULT_EMBEDDING_FUNCTION,
+        data_loader: Any = None,
+        get_or_create: bool = False,
+    ) -> AsyncCollection:
+        call = self._prepare_create_collection(
+            name, configuration, metadata, embedding_function, get_or_create
+        )
+        model = await self._engine.create_collection(*call)
+        return self._created_collection(model, embedding_function, data_loader, get_or_create)
+
+    async def get_or_create_collection(
+        self,
+        name: str,
+        schema: Any = None,
+        configuration: dict[str, Any] | None = None,
+        metadata: Metadata | None = None,
+        embedding_function: Any = embedding.DEFAULT_EMBEDDING_FUNCTION,
+        data_loader: Any = None,
+    ) -> AsyncCollection:
+        return await self.create_collection(
+            name,
+            schema=schema,
+            configuration=configuration,
+            metadata=metadata,
+            embedding_function=embedding_function,
+            data_loader=data_loader,
+            get_or_create=True,
+        )
+
+    async def get_collection(
+        self,
+        name: str,
+        embedding_function: Any = embedding.DEFAULT_EMBEDDING_FUNCTION,
+        data_loader: Any = None,
+    ) -> AsyncCollection:
+        model = await self._engine.get_collection(self.tenant, self.database, name)
+        return self._opened_collection(model, embedding_function, data_loader)
+
+    async def get_collection_by_id(
+        self,
+        id: UUID | str,
+        embedding_function: Any = embedding.DEFAULT_EMBEDDING_FUNCTION,
+        data_loader: Any = None,
+    ) -> AsyncCollection:
+        collection_id = self._prepare_collection_id(id)
+        model = await self._engine.get_collection_by_id(self.tenant, self.database, collection_id)
+        return self._opened_collection(model, embedding_function, data_loader)
+
+    async def delete_collection(self, name: str) -> None:
+        await self._engine.delete_collection(self.tenant, self.database, name)
+
+
+# ---- embedded clients
+
+
+class Client(ClientAPI):
+    """A client of one tenant and database, embedded in this process."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        tenant: str = DEFAULT_TENANT,
+        database: str = DEFAULT_DATABASE,
+    ) -> None:
+        settings = settings if settings is not None else Settings()
+        super().__init__(embedded_connection(settings), settings, tenant, database)
+
+
+class AdminClient(AdminAPI):
+    """Manages tenants and databases."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        settings = settings if settings is not None else Settings()
+        super().__init__(embedded_connection(settings), settings)
 
 
 def EphemeralClient(
@@ -388,8 +493,13 @@ def PersistentClient(
 __all__ = [
     "DEFAULT_DATABASE",
     "DEFAULT_TENANT",
+    "MAX_BATCH_SIZE",
+    "AdminAPI",
     "AdminClient",
+    "AsyncAdminAPI",
+    "AsyncClientAPI",
     "Client",
+    "ClientAPI",
     "EphemeralClient",
     "PersistentClient",
     "SharedSystemClient",

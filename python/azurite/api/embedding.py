@@ -156,7 +156,7 @@ def function_from_configuration(entry: dict[str, Any] | None) -> Any:
     return config_to_embedding_function(entry)
 
 
-def embed(function: Any, inputs: list, *, is_query: bool) -> list[np.ndarray]:
+def embed(function: Any, inputs: list[Any], *, is_query: bool) -> list[np.ndarray]:
     """Runs the embedding function and checks what it returns."""
     if function is None:
         raise ValueError(NO_EMBEDDING_FUNCTION_MESSAGE)

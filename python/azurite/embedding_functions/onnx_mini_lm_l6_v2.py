@@ -103,7 +103,8 @@ class MiniLMEncoder:
         mask = attention_mask[..., np.newaxis].astype(np.float32)
         pooled = (hidden * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return (pooled / np.where(norms == 0, 1e-12, norms)).astype(np.float32)
+        embeddings: np.ndarray = (pooled / np.where(norms == 0, 1e-12, norms)).astype(np.float32)
+        return embeddings
 
 
 def _progress(total: int, enabled: bool) -> Any:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Union
+from typing import Any, Union, cast
 
 import numpy as np
 
@@ -45,7 +45,8 @@ class OpenCLIPEmbeddingFunction(EmbeddingFunction[Union[Documents, Images]]):
 
     def _normalised(self, features: Any) -> np.ndarray:
         features = features / features.norm(dim=-1, keepdim=True)
-        return features.squeeze(0).cpu().numpy().astype(np.float32)
+        vector: np.ndarray = features.squeeze(0).cpu().numpy().astype(np.float32)
+        return vector
 
     def _embed_image(self, image: np.ndarray) -> np.ndarray:
         pixels = self._preprocess(self._image_module.fromarray(image)).unsqueeze(0)
@@ -61,7 +62,7 @@ class OpenCLIPEmbeddingFunction(EmbeddingFunction[Union[Documents, Images]]):
         return [
             self._embed_image(item)
             if isinstance(item, np.ndarray) and item.ndim >= 2
-            else self._embed_text(item)
+            else self._embed_text(cast(str, item))
             for item in input
         ]
 

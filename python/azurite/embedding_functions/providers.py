@@ -79,7 +79,8 @@ class CohereEmbeddingFunction(_RemoteFunction):
         }
         url = f"{self.api_base.rstrip('/')}/v1/embed"
         body = post_json("Cohere", url, payload, headers=bearer(self._api_key))
-        return field("Cohere", body, "embeddings")
+        embeddings: list[list[float]] = field("Cohere", body, "embeddings")
+        return embeddings
 
     def embed_query(self, input: Documents) -> Embeddings:
         return self._embed(input, is_query=True)
@@ -127,7 +128,10 @@ class HuggingFaceEmbeddingFunction(_RemoteFunction):
     def _embed_batch(self, texts: list[str], *, is_query: bool) -> list[list[float]]:
         url = f"{self.api_base.rstrip('/')}/pipeline/feature-extraction/{self.model_name}"
         payload = {"inputs": texts, "options": {"wait_for_model": True}}
-        return post_json("Hugging Face", url, payload, headers=bearer(self._api_key))
+        embeddings: list[list[float]] = post_json(
+            "Hugging Face", url, payload, headers=bearer(self._api_key)
+        )
+        return embeddings
 
     @staticmethod
     def name() -> str:
@@ -169,7 +173,10 @@ class HuggingFaceEmbeddingServer(_RemoteFunction):
 
     def _embed_batch(self, texts: list[str], *, is_query: bool) -> list[list[float]]:
         headers = bearer(self._api_key) if self._api_key else None
-        return post_json("Hugging Face server", self.url, {"inputs": texts}, headers=headers)
+        embeddings: list[list[float]] = post_json(
+            "Hugging Face server", self.url, {"inputs": texts}, headers=headers
+        )
+        return embeddings
 
     @staticmethod
     def name() -> str:
@@ -310,7 +317,8 @@ class OllamaEmbeddingFunction(_RemoteFunction):
         endpoint = f"{self.url.rstrip('/')}/api/embed"
         payload = {"model": self.model_name, "input": texts}
         body = post_json("Ollama", endpoint, payload, timeout=self.timeout)
-        return field("Ollama", body, "embeddings")
+        embeddings: list[list[float]] = field("Ollama", body, "embeddings")
+        return embeddings
 
     @staticmethod
     def name() -> str:
