@@ -311,64 +311,56 @@ INVALID_METADATA = [
 ]
 
 
-@pytest.mark.parametrize("update", [False, True])
 @pytest.mark.parametrize("metadata", VALID_METADATA)
-def test_validate_metadatas_accepts_each_valid_metadata(metadata: Any, update: bool) -> None:
+def test_validate_metadatas_accepts_each_valid_metadata(metadata: Any) -> None:
     metadatas = [metadata]
-    assert v.validate_metadatas(metadatas, update=update) is metadatas
+    assert v.validate_metadatas(metadatas) is metadatas
 
 
-@pytest.mark.parametrize("update", [False, True])
 @pytest.mark.parametrize(("metadata", "error", "message"), INVALID_METADATA)
 def test_validate_metadatas_rejects_each_invalid_metadata(
-    metadata: Any, error: type, message: str, update: bool
+    metadata: Any, error: type, message: str
 ) -> None:
-    assert_raises(error, message, v.validate_metadatas, [metadata], update=update)
+    assert_raises(error, message, v.validate_metadatas, [metadata])
 
 
-@pytest.mark.parametrize("update", [False, True])
 @pytest.mark.parametrize("metadata", [{"a": 1, "b": None}, {"sv": SPARSE}])
-def test_none_values_and_sparse_vectors_pass_the_python_rules(metadata: Any, update: bool) -> None:
+def test_none_values_and_sparse_vectors_pass_the_python_rules(metadata: Any) -> None:
     # The engine refuses them while converting the batch (tests/api/test_records.py).
     metadatas = [metadata]
-    assert v.validate_metadatas(metadatas, update=update) is metadatas
+    assert v.validate_metadatas(metadatas) is metadatas
 
 
-@pytest.mark.parametrize("update", [False, True])
-def test_validate_metadatas_accepts(update: bool) -> None:
+def test_validate_metadatas_accepts() -> None:
     metadatas = [{"a": 1}, None, {"b": [1, 2]}]
-    assert v.validate_metadatas(metadatas, update=update) is metadatas
+    assert v.validate_metadatas(metadatas) is metadatas
 
 
 @pytest.mark.parametrize(
-    ("metadatas", "update", "error", "message"),
+    ("metadatas", "error", "message"),
     [
-        ({"a": 1}, False, ValueError, "Expected metadatas to be a list, got {'a': 1}"),
-        ([{"a": 1}, {}], True, ValueError, INVALID_METADATA[3][2]),
+        ({"a": 1}, ValueError, "Expected metadatas to be a list, got {'a': 1}"),
+        ([{"a": 1}, {}], ValueError, INVALID_METADATA[3][2]),
         # Every record passes the Python rules before the store rules are applied.
         (
             [{"a": None}, {"k": {}}],
-            False,
             ValueError,
             METADATA_VALUE_ERROR + "{} which is a dict",
         ),
         (
             [{"a": SPARSE}, {1: 1}],
-            True,
             TypeError,
             "Expected metadata key to be a str, got 1 which is a int",
         ),
     ],
 )
-def test_validate_metadatas_rejects(
-    metadatas: Any, update: bool, error: type, message: str
-) -> None:
-    assert_raises(error, message, v.validate_metadatas, metadatas, update=update)
+def test_validate_metadatas_rejects(metadatas: Any, error: type, message: str) -> None:
+    assert_raises(error, message, v.validate_metadatas, metadatas)
 
 
 def test_validate_metadatas_allows_none_values_for_update() -> None:
     metadatas = [{"a": None}, {"b": 1, "c": None}]
-    assert v.validate_metadatas(metadatas, update=True) is metadatas
+    assert v.validate_metadatas(metadatas) is metadatas
 
 
 @pytest.mark.parametrize(

@@ -283,7 +283,7 @@ class CollectionCore:
     def _validated_add(self, *args: Any) -> dict[str, Any]:
         record = self._normalised_write(*args)
         if record["metadatas"] is not None:
-            v.validate_metadatas(record["metadatas"], update=False)
+            v.validate_metadatas(record["metadatas"])
         if record["embeddings"] is None:
             _require_one_source(record, ("documents", "images", "uris"))
             record["embeddings"] = self._embed_record_set(
@@ -298,7 +298,7 @@ class CollectionCore:
     def _validated_update(self, *args: Any) -> dict[str, Any]:
         record = self._normalised_write(*args)
         if record["metadatas"] is not None:
-            v.validate_metadatas(record["metadatas"], update=True)
+            v.validate_metadatas(record["metadatas"])
         if record["embeddings"] is None and (
             record["documents"] is not None or record["images"] is not None
         ):
@@ -315,7 +315,7 @@ class CollectionCore:
     def _validated_upsert(self, *args: Any) -> dict[str, Any]:
         record = self._normalised_write(*args)
         if record["metadatas"] is not None:
-            v.validate_metadatas(record["metadatas"], update=True)
+            v.validate_metadatas(record["metadatas"])
         if record["embeddings"] is None:
             _require_one_source(record, ("documents", "images"))
             record["embeddings"] = self._embed_record_set(

@@ -260,8 +260,9 @@ def _check_metadata_list(key: str, values: list[Any]) -> None:
         )
 
 
-def validate_metadatas(metadatas: list[Any], *, update: bool) -> list[Any]:
-    """Check the metadata of every record of a write (``update`` for update/upsert)."""
+def validate_metadatas(metadatas: list[Any]) -> list[Any]:
+    """Check the metadata of every record of a write. The Python rules are the same for
+    add, update and upsert; what differs (None deleting a key) is the engine's to judge."""
     if not isinstance(metadatas, list):
         raise ValueError(f"Expected metadatas to be a list, got {metadatas}")
     # None values (add) and sparse vectors are refused by the engine when it converts the

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -17,6 +18,7 @@ from starlette.datastructures import QueryParams
 
 from azurite import __version__, _core
 from azurite.api.client import DEFAULT_DATABASE, DEFAULT_TENANT, MAX_BATCH_SIZE
+from azurite.api.engine import DatabaseModel
 from azurite.server import wire
 from azurite.server.config import ServerConfig
 from azurite.server.errors import GENERIC, HttpError, invalid_argument, not_implemented
@@ -128,7 +130,7 @@ def update_tenant(call: Call) -> Any:
     return EMPTY
 
 
-def _database_json(record: dict[str, str]) -> dict[str, str]:
+def _database_json(record: DatabaseModel) -> dict[str, str]:
     return {"id": record["id"], "name": record["name"], "tenant": record["tenant"]}
 
 
@@ -279,7 +281,7 @@ def query(call: Call) -> Any:
     ids = body.strings("ids")
     if ids is not None and not ids:
         # No candidate can match: one empty result per query, as the embedded client gives.
-        results: list[dict[str, Any]] = [
+        results: Sequence[Mapping[str, object]] = [
             {field: [] for field in wire.INCLUDE_VALUES} | {"ids": []}
         ] * len(matrix)
     else:

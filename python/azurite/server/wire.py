@@ -11,12 +11,14 @@ import base64
 import binascii
 import json
 import os
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import orjson
 from starlette.responses import Response
 
+from azurite.api.engine import CollectionModel
 from azurite.server.errors import invalid_argument, unprocessable
 
 INCLUDE_VALUES = ("distances", "documents", "embeddings", "metadatas", "uris")
@@ -328,7 +330,7 @@ def schema(configuration: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def collection(model: dict[str, Any]) -> dict[str, Any]:
+def collection(model: CollectionModel) -> dict[str, Any]:
     """The engine's collection record in the form Chroma's clients read."""
     configuration = json.loads(model["configuration_json"])
     return {
@@ -345,7 +347,7 @@ def collection(model: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def get_result(columns: dict[str, Any], include: list[str]) -> dict[str, Any]:
+def get_result(columns: Mapping[str, object], include: list[str]) -> dict[str, Any]:
     return {
         "ids": columns["ids"],
         **{
@@ -356,8 +358,8 @@ def get_result(columns: dict[str, Any], include: list[str]) -> dict[str, Any]:
     }
 
 
-def query_result(results: list[dict[str, Any]], include: list[str]) -> dict[str, Any]:
-    def column(field: str) -> list[Any] | None:
+def query_result(results: Sequence[Mapping[str, object]], include: list[str]) -> dict[str, Any]:
+    def column(field: str) -> list[object] | None:
         return [result[field] for result in results] if field in include else None
 
     return {
