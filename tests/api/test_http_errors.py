@@ -1,18 +1,15 @@
-"""The remote engine of the HTTP clients, against a stand-in server: the requests it sends
-for engine calls, and how it turns a server's error answer into an exception (by the error
-name the body gives, and for 409 answers by the status: the already-exists kind)."""
+"""How the HTTP clients turn a server's error answer into an exception: by the error name
+the body gives, and for 409 answers by the status (the already-exists kind). The answers
+are those Chroma's server and `azurite run` send; tests/api/test_siblings.py drives the
+same clients against a real `azurite run`."""
 
 from __future__ import annotations
-
-import json
 
 import httpx
 import pytest
 
 from azurite import errors
-from azurite.api.http_client import RemoteDatabase, raise_for_error
-
-COLLECTION_ID = "4f6c1d5e-8a0b-4c2d-9e3f-1a2b3c4d5e6f"
+from azurite.api.http_client import raise_for_error
 
 
 def answer(status: int, name: str, message: str) -> httpx.Response:
@@ -52,20 +49,3 @@ def test_other_answers_are_decoded_by_name() -> None:
     assert type(raised.value) is errors.InternalError
     with pytest.raises(errors.NotFoundError, match=r"^gone$"):
         raise_for_error(answer(404, "NotFoundError", "gone"))
-
-
-def test_index_stats_is_a_get_of_the_collections_index_stats() -> None:
-    stats = {"live": 2, "index": "hnsw", "points": 3, "tombstones": 1, "index_bytes": 96}
-    seen: list[tuple[str, str]] = []
-
-    def server(request: httpx.Request) -> httpx.Response:
-        seen.append((request.method, request.url.path))
-        return httpx.Response(200, content=json.dumps(stats))
-
-    session = httpx.Client(base_url="http://server/api/v2", transport=httpx.MockTransport(server))
-    with session:
-        assert RemoteDatabase(session).index_stats(COLLECTION_ID) == stats
-    records = (
-        f"/api/v2/tenants/default_tenant/databases/default_database/collections/{COLLECTION_ID}"
-    )
-    assert seen == [("GET", f"{records}/index_stats")]
