@@ -10,7 +10,7 @@ use roaring::RoaringBitmap;
 
 use super::Hit;
 use crate::distance::PreparedQuery;
-use crate::segment::VectorStore;
+use super::VectorStore;
 use crate::threads::Workers;
 
 /// Below this many multiply-adds a scan is faster on one thread than the cost of waking the

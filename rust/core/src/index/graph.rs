@@ -13,7 +13,7 @@ use rayon::prelude::*;
 
 use crate::codec::{DecodeError, Decoder, Encoder};
 use crate::distance::{PreparedQuery, Space, dot, squared_l2};
-use crate::segment::VectorStore;
+use super::VectorStore;
 use crate::threads::Workers;
 
 #[derive(Clone, Copy, PartialEq)]

@@ -16,7 +16,7 @@ use super::{Hit, IndexStats, VectorIndex};
 use crate::codec::{DecodeError, Decoder, Encoder};
 use crate::config::HnswConfiguration;
 use crate::distance::{PreparedQuery, Space};
-use crate::segment::VectorStore;
+use super::VectorStore;
 use crate::threads::Workers;
 
 /// Allowed sets up to this size are always scanned exactly.

@@ -5,13 +5,14 @@
 mod flat;
 mod graph;
 mod hnsw;
+mod vectors;
 
 pub use hnsw::{HnswIndex, HnswParameters};
+pub use vectors::VectorStore;
 
 use roaring::RoaringBitmap;
 
 use crate::distance::PreparedQuery;
-use crate::segment::VectorStore;
 use crate::threads::Workers;
 
 /// What an index holds, for users to see.

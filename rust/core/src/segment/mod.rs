@@ -4,9 +4,6 @@
 
 mod metadata_index;
 mod text_index;
-mod vectors;
-
-pub use vectors::VectorStore;
 
 /// Where a loaded segment's vector index came from.
 #[derive(Debug, PartialEq, Eq)]
@@ -31,7 +28,7 @@ use crate::codec::{decode_metadata, encode_metadata};
 use crate::distance::{PreparedQuery, Space};
 use crate::error::{Error, Result};
 use crate::filter::{Filter, FilterSource, Scalar, evaluate};
-use crate::index::{Hit, HnswIndex, HnswParameters, IndexStats, VectorIndex};
+use crate::index::{Hit, HnswIndex, HnswParameters, IndexStats, VectorIndex, VectorStore};
 use crate::metadata::{INTERNAL_KEY_PREFIX, Metadata, Number, merge};
 use crate::threads::Workers;
 use metadata_index::MetadataIndex;
