@@ -12,7 +12,7 @@ use roaring::RoaringBitmap;
 
 use super::flat::exact_search;
 use super::graph::Graph;
-use super::{Hit, IndexStats, VectorIndex};
+use super::{Hit, IndexStats};
 use crate::codec::{DecodeError, Decoder, Encoder};
 use crate::config::HnswConfiguration;
 use crate::distance::{PreparedQuery, Space};
@@ -271,17 +271,20 @@ impl HnswIndex {
     }
 }
 
-impl VectorIndex for HnswIndex {
-    fn upsert(&mut self, rows: &[u32], vectors: &VectorStore, workers: &Workers) {
+impl HnswIndex {
+    /// The vectors of `rows` were added or replaced in `vectors`.
+    pub fn upsert(&mut self, rows: &[u32], vectors: &VectorStore, workers: &Workers) {
         self.insert_rows(rows, vectors, workers);
     }
 
-    fn remove(&mut self, rows: &[u32]) {
+    /// `rows` were deleted; they must never be returned again.
+    pub fn remove(&mut self, rows: &[u32]) {
         rows.iter()
             .for_each(|&row| self.retire_label_of(row, false));
     }
 
-    fn compact(&mut self, vectors: &VectorStore, live: &RoaringBitmap, workers: &Workers) {
+    /// Gives back space held by deleted and replaced vectors, when there is enough of it.
+    pub fn compact(&mut self, vectors: &VectorStore, live: &RoaringBitmap, workers: &Workers) {
         let sparse = self.tombstones as f64 >= REBUILD_TOMBSTONE_SHARE * self.points() as f64;
         if self.points() < REBUILD_MIN_POINTS || !sparse {
             return;
@@ -296,7 +299,9 @@ impl VectorIndex for HnswIndex {
         self.insert_rows(&rows, vectors, workers);
     }
 
-    fn search(
+    /// Up to `k` rows of `allowed` nearest to `query`, ascending by distance, ties by row.
+    /// `allowed` only ever holds live rows.
+    pub fn search(
         &self,
         vectors: &VectorStore,
         query: &PreparedQuery,
@@ -315,15 +320,17 @@ impl VectorIndex for HnswIndex {
             .unwrap_or_else(|| exact_search(vectors, query, k, allowed, workers))
     }
 
-    fn checkpoint(&self, vectors: &VectorStore) -> Vec<u8> {
+    /// The index as bytes to store, restorable by [`HnswIndex::restore`].
+    pub fn checkpoint(&self, vectors: &VectorStore) -> Vec<u8> {
         self.encode_checkpoint(vectors)
     }
 
-    fn set_ef_search(&mut self, ef_search: usize) {
+    /// Changes the search beam width; it takes effect with the next search.
+    pub fn set_ef_search(&mut self, ef_search: usize) {
         self.parameters.ef_search = ef_search;
     }
 
-    fn stats(&self) -> IndexStats {
+    pub fn stats(&self) -> IndexStats {
         IndexStats {
             kind: "hnsw",
             points: self.points(),

@@ -28,7 +28,7 @@ use crate::codec::{decode_metadata, encode_metadata};
 use crate::distance::{PreparedQuery, Space};
 use crate::error::{Error, Result};
 use crate::filter::{Filter, FilterSource, Scalar, evaluate};
-use crate::index::{Hit, HnswIndex, HnswParameters, IndexStats, VectorIndex, VectorStore};
+use crate::index::{Hit, HnswIndex, HnswParameters, IndexStats, VectorStore};
 use crate::metadata::{INTERNAL_KEY_PREFIX, Metadata, Number, merge};
 use crate::threads::Workers;
 use metadata_index::MetadataIndex;
@@ -84,7 +84,7 @@ pub struct Segment {
     live: RoaringBitmap,
     next_row: u32,
     vectors: Option<VectorStore>,
-    index: Box<dyn VectorIndex>,
+    index: HnswIndex,
     /// Threads for index construction, large scans and many-query searches.
     workers: Workers,
     metadata_index: MetadataIndex,
@@ -108,7 +108,7 @@ impl Segment {
             live: RoaringBitmap::new(),
             next_row,
             vectors: dimension.map(VectorStore::new),
-            index: Box::new(HnswIndex::new(index)),
+            index: HnswIndex::new(index),
             workers: Workers::new(index.num_threads),
             metadata_index: MetadataIndex::default(),
             text_index: OnceLock::new(),
@@ -294,7 +294,7 @@ impl Segment {
         segment.metadata_index = metadata_index;
         let origin = match vector_index {
             Some((vector_index, origin)) => {
-                segment.index = Box::new(vector_index);
+                segment.index = vector_index;
                 origin
             }
             None => IndexOrigin::Empty,
