@@ -9,8 +9,8 @@ use rayon::prelude::*;
 use roaring::RoaringBitmap;
 
 use super::Hit;
-use crate::distance::PreparedQuery;
 use super::VectorStore;
+use crate::distance::PreparedQuery;
 use crate::threads::Workers;
 
 /// Below this many multiply-adds a scan is faster on one thread than the cost of waking the

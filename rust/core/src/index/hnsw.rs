@@ -10,13 +10,13 @@
 
 use roaring::RoaringBitmap;
 
+use super::VectorStore;
 use super::flat::exact_search;
 use super::graph::Graph;
 use super::{Hit, IndexStats};
 use crate::codec::{DecodeError, Decoder, Encoder};
 use crate::config::HnswConfiguration;
 use crate::distance::{PreparedQuery, Space};
-use super::VectorStore;
 use crate::threads::Workers;
 
 /// Allowed sets up to this size are always scanned exactly.
