@@ -277,10 +277,27 @@ impl Database {
             .ok_or_else(|| Self::missing_collection(collection))
     }
 
-    /// Counts applied changes and writes the index checkpoint when enough have gathered:
-    /// at least `sync_threshold`, and a quarter of the collection, so that a large
-    /// collection is not written out for every small batch.
-    fn after_commit(&self, collection: &Uuid, handle: &CollectionHandle, changes: usize) {
+    /// The write sequence every record write ends with: `batch` is made durable (log, then
+    /// record store), published to memory, and the collection's index checkpoint written
+    /// if enough changes have gathered. The caller holds the collection's writer lock and
+    /// resolved `batch` against the segment's current state.
+    fn commit_and_publish(
+        &self,
+        collection: &Uuid,
+        handle: &CollectionHandle,
+        batch: ResolvedBatch,
+    ) -> Result<()> {
+        self.storage()?.commit(&batch)?;
+        let changes = batch.changes.len();
+        handle.segment.write().apply(batch);
+        self.checkpoint_if_due(collection, handle, changes);
+        Ok(())
+    }
+
+    /// Counts `changes` just published and writes the index checkpoint when enough have
+    /// gathered: at least `sync_threshold`, and a quarter of the collection, so that a
+    /// large collection is not written out for every small batch.
+    fn checkpoint_if_due(&self, collection: &Uuid, handle: &CollectionHandle, changes: usize) {
         if self.path.is_none() {
             return;
         }

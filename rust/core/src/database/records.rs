@@ -23,11 +23,7 @@ impl Database {
         if resolved.changes.is_empty() && resolved.dimension.is_none() {
             return Ok(());
         }
-        self.storage()?.commit(&resolved)?;
-        let changes = resolved.changes.len();
-        handle.segment.write().apply(resolved);
-        self.after_commit(collection, &handle, changes);
-        Ok(())
+        self.commit_and_publish(collection, &handle, resolved)
     }
 
     /// there is no filter (existing or not), else the number of matching records deleted.
@@ -55,10 +51,7 @@ impl Database {
             (segment.resolve_delete(rows), reported)
         };
         if !resolved.changes.is_empty() {
-            self.storage()?.commit(&resolved)?;
-            let changes = resolved.changes.len();
-            handle.segment.write().apply(resolved);
-            self.after_commit(collection, &handle, changes);
+            self.commit_and_publish(collection, &handle, resolved)?;
         }
         Ok(reported)
     }
