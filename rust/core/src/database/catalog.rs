@@ -298,7 +298,7 @@ impl Database {
             handle
                 .segment
                 .write()
-                .tune(hnsw.ef_search, hnsw.num_threads);
+                .set_search_parameters(hnsw.ef_search, hnsw.num_threads);
         }
         Ok(CollectionInfo::from(&record))
     }

@@ -26,6 +26,7 @@ impl Database {
         self.commit_and_publish(collection, &handle, resolved)
     }
 
+    /// Deletes by ids and/or filter and returns Chroma's count: the number of ids given when
     /// there is no filter (existing or not), else the number of matching records deleted.
     pub fn delete(
         &self,

@@ -174,7 +174,7 @@ impl Segment {
                 {
                     Some(Ok((mut restored, reinserted))) => {
                         // Tombstones left by the checkpoint may already call for a rebuild.
-                        restored.compact(vectors, live, &workers);
+                        restored.rebuild_if_sparse(vectors, live, &workers);
                         (restored, IndexOrigin::Checkpoint { reinserted })
                     }
                     failed => {
@@ -257,7 +257,8 @@ impl Segment {
         self.index.remove(&deleted);
         if let Some(vectors) = &self.vectors {
             self.index.upsert(&written, vectors, &self.workers);
-            self.index.compact(vectors, &self.live, &self.workers);
+            self.index
+                .rebuild_if_sparse(vectors, &self.live, &self.workers);
         }
     }
 
@@ -295,8 +296,9 @@ impl Segment {
         (written, deleted)
     }
 
-    /// Applies the search-time parameters a collection's configuration may change.
-    pub fn tune(&mut self, ef_search: usize, num_threads: usize) {
+    /// Applies the search parameters a collection's configuration may change: the beam
+    /// width and the number of worker threads.
+    pub fn set_search_parameters(&mut self, ef_search: usize, num_threads: usize) {
         self.index.set_ef_search(ef_search);
         if num_threads != self.workers.threads() {
             self.workers = Workers::new(num_threads);

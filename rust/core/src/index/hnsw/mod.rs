@@ -1,12 +1,15 @@
-//! Approximate search on an HNSW graph (`graph.rs`), behind the same trait as the exact
-//! index. The graph cannot delete or update a point, so every vector it holds has a *label*
-//! of its own: writing a row's vector inserts it under a new label and turns the row's old
-//! label into a tombstone, and deleting a row tombstones its label. Searches skip
-//! tombstones; once they make up too much of the graph it is rebuilt from the live rows.
+//! A collection's vector index: approximate search on an HNSW graph (`index/graph.rs`),
+//! with the exact scan of `index/flat.rs` as the planner's other path. The graph cannot
+//! delete or update a point, so every vector it holds has a *label* of its own: writing a
+//! row's vector inserts it under a new label and turns the row's old label into a stale
+//! tombstone, and deleting a row tombstones its label. Searches never return tombstones;
+//! once they make up too much of the graph it is rebuilt from the live rows.
 //!
 //! The planner lives here too: a small allowed set is scanned exactly (recall 1, and faster
 //! than a graph walk that must skip most nodes); a larger one is searched on the graph with
-//! the filter applied during the walk, widening the beam until enough rows pass.
+//! the filter applied during the walk, widening the beam until enough rows pass, and the
+//! exact scan answers when even a beam spanning the graph finds too few. The checkpoint
+//! format and its restore are in `checkpoint.rs`.
 
 mod checkpoint;
 
@@ -90,18 +93,28 @@ impl HnswIndex {
         self.points() - self.tombstones
     }
 
-    /// Turns `row`'s label into a tombstone; `replaced` when the row is about to be given
-    /// a new vector, which the old label must then no longer be measured by.
-    fn retire_label_of(&mut self, row: u32, replaced: bool) {
-        if let Some(label) = self.label_of_row.get_mut(row as usize)
-            && *label != NO_LABEL
-        {
-            if replaced {
-                self.graph.mark_stale(*label);
-            }
-            *label = NO_LABEL;
-            self.tombstones += 1;
+    /// Turns the label of a deleted row into a tombstone. The store keeps the row's vector,
+    /// so walks still measure the tombstone by it.
+    fn tombstone_deleted_row(&mut self, row: u32) {
+        self.take_label(row);
+    }
+
+    /// Turns the label of a row about to be given a new vector into a stale tombstone: the
+    /// store will hold the new vector, which the old label must no longer be measured by.
+    fn tombstone_replaced_row(&mut self, row: u32) {
+        if let Some(label) = self.take_label(row) {
+            self.graph.mark_stale(label);
         }
+    }
+
+    /// Detaches `row` from its label, which becomes a tombstone; returns the label.
+    fn take_label(&mut self, row: u32) -> Option<u32> {
+        let slot = self.label_of_row.get_mut(row as usize)?;
+        if *slot == NO_LABEL {
+            return None;
+        }
+        self.tombstones += 1;
+        Some(std::mem::replace(slot, NO_LABEL))
     }
 
     fn is_current(&self, label: u32) -> bool {
@@ -111,7 +124,7 @@ impl HnswIndex {
     /// Inserts the current vectors of `rows` under new labels.
     fn insert_rows(&mut self, rows: &[u32], vectors: &VectorStore, workers: &Workers) {
         for &row in rows {
-            self.retire_label_of(row, true);
+            self.tombstone_replaced_row(row);
         }
         let labels = self.graph.insert(rows, vectors, workers);
         for (&row, label) in rows.iter().zip(labels) {
@@ -178,12 +191,17 @@ impl HnswIndex {
 
     /// `rows` were deleted; they must never be returned again.
     pub fn remove(&mut self, rows: &[u32]) {
-        rows.iter()
-            .for_each(|&row| self.retire_label_of(row, false));
+        rows.iter().for_each(|&row| self.tombstone_deleted_row(row));
     }
 
-    /// Gives back space held by deleted and replaced vectors, when there is enough of it.
-    pub fn compact(&mut self, vectors: &VectorStore, live: &RoaringBitmap, workers: &Workers) {
+    /// Rebuilds the graph from the live rows once tombstones make up enough of it, which
+    /// gives back the memory they hold.
+    pub fn rebuild_if_sparse(
+        &mut self,
+        vectors: &VectorStore,
+        live: &RoaringBitmap,
+        workers: &Workers,
+    ) {
         let sparse = self.tombstones as f64 >= REBUILD_TOMBSTONE_SHARE * self.points() as f64;
         if self.points() < REBUILD_MIN_POINTS || !sparse {
             return;
@@ -565,7 +583,7 @@ mod tests {
             );
             assert!(hits.iter().all(|h| h.row >= 1_000));
         }
-        index.compact(&vectors, &live, &workers());
+        index.rebuild_if_sparse(&vectors, &live, &workers());
         let stats = index.stats();
         assert_eq!((stats.points, stats.tombstones), (3_000, 0));
         assert!(recall(&index, &vectors, Space::L2, &live) >= 0.9);
