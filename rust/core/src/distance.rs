@@ -136,11 +136,6 @@ impl PreparedQuery {
         PreparedQuery { space, vector }
     }
 
-    /// The query as a graph compares it: normalised for cosine, as given otherwise.
-    pub fn graph_vector(&self) -> &[f32] {
-        &self.vector
-    }
-
     /// Distance to a stored vector whose inverse norm the caller keeps beside it, so that
     /// cosine needs no second copy of every vector.
     #[inline]
