@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{CollectionHandle, CollectionInfo, Database};
+use super::{CollectionHandle, CollectionInfo, Database, record_collection_id};
 use crate::config::CollectionConfiguration;
 use crate::error::{Error, Result};
 use crate::index::HnswParameters;
@@ -189,8 +189,13 @@ impl Database {
         &self,
         tenant: &str,
         database: &str,
-        id: &Uuid,
+        id: &str,
     ) -> Result<CollectionInfo> {
+        let id = &Uuid::parse_str(id).map_err(|_| {
+            Error::invalid(
+                "Validation error: collection_id: Invalid collection ID format, expected UUID",
+            )
+        })?;
         let storage = self.storage()?;
         let database_id = Self::database_id(&storage.store, tenant, database)?
             .ok_or_else(|| Self::missing_collection(id))?;
@@ -246,11 +251,12 @@ impl Database {
     /// Renames a collection, replaces its metadata, or updates its mutable configuration.
     pub fn modify_collection(
         &self,
-        id: &Uuid,
+        id: &str,
         new_name: Option<&str>,
         new_metadata: Option<&Metadata>,
         new_configuration: Option<&Value>,
     ) -> Result<CollectionInfo> {
+        let id = &record_collection_id(id)?;
         self.check_writable()?;
         if let Some(name) = new_name {
             check_collection_name(name, "new_name")?;
@@ -276,7 +282,9 @@ impl Database {
                 .collection_by_name(&database_id, name)?
                 .is_some()
             {
-                return Err(Error::AlreadyExists(
+                // Chroma's database refuses the rename, and reports it as a database error
+                // (500 from its server), not as its "already exists" case.
+                return Err(Error::Internal(
                     "Database error: error returned from database: (code: 2067) UNIQUE constraint \
                      failed: collections.name, collections.database_id"
                         .to_string(),

@@ -124,6 +124,12 @@ struct Storage {
     last_seq: u64,
 }
 
+/// A collection id as the record calls (and `modify_collection`) take it, checked with
+/// the message of Chroma's server.
+fn record_collection_id(id: &str) -> Result<Uuid> {
+    Uuid::parse_str(id).map_err(|_| Error::invalid("Collection ID is not a valid UUIDv4"))
+}
+
 impl CollectionHandle {
     fn new(configuration: &CollectionConfiguration, key: i64, segment: Segment) -> Self {
         CollectionHandle {

@@ -1,21 +1,21 @@
 //! The record calls: writes (add, update, upsert, delete) resolved against memory and
 //! committed, and reads (get, query, count) served from memory under the segment's read
-//! lock.
+//! lock. Each takes the collection id as a client sent it and checks it first, so that
+//! every client gets Chroma's message for a malformed one.
 
-use rayon::prelude::*;
-use roaring::RoaringBitmap;
-use uuid::Uuid;
-
-use super::{Database, Include, QueryResult, Records};
+use super::{Database, Include, QueryResult, Records, record_collection_id};
 use crate::batch::{Embeddings, RecordBatch, WriteKind};
 use crate::error::{Error, Result};
 use crate::filter::Filter;
 use crate::index::IndexStats;
 use crate::segment::Segment;
+use rayon::prelude::*;
+use roaring::RoaringBitmap;
 
 impl Database {
     /// Adds, updates or upserts records: all of them or, on error, none.
-    pub fn write(&self, collection: &Uuid, kind: WriteKind, batch: &RecordBatch) -> Result<()> {
+    pub fn write(&self, collection: &str, kind: WriteKind, batch: &RecordBatch) -> Result<()> {
+        let collection = &record_collection_id(collection)?;
         self.check_writable()?;
         let handle = self.handle(collection)?;
         let _writer = handle.writer.lock();
@@ -28,13 +28,33 @@ impl Database {
 
     /// Deletes by ids and/or filter and returns Chroma's count: the number of ids given when
     /// there is no filter (existing or not), else the number of matching records deleted.
+    /// Without a filter, `limit` is refused and so are empty `ids`; no ids at all delete
+    /// nothing. These come before any other check, as in Chroma's server.
     pub fn delete(
         &self,
-        collection: &Uuid,
+        collection: &str,
         ids: Option<&[String]>,
         filter: Option<&Filter>,
         limit: Option<u32>,
     ) -> Result<u64> {
+        if filter.is_none() {
+            match ids {
+                Some([]) => {
+                    return Err(Error::invalid(
+                        "Validation error: ids, where: Either ids or where must be specified",
+                    ));
+                }
+                _ if limit.is_some() => {
+                    return Err(Error::invalid(
+                        "limit can only be specified when a where or where_document clause is \
+                         provided",
+                    ));
+                }
+                None => return Ok(0),
+                Some(_) => {}
+            }
+        }
+        let collection = &record_collection_id(collection)?;
         self.check_writable()?;
         let handle = self.handle(collection)?;
         let _writer = handle.writer.lock();
@@ -58,25 +78,28 @@ impl Database {
     }
 
     /// The live records and what the vector index holds for them.
-    pub fn index_stats(&self, collection: &Uuid) -> Result<(u64, IndexStats)> {
+    pub fn index_stats(&self, collection: &str) -> Result<(u64, IndexStats)> {
+        let collection = &record_collection_id(collection)?;
         let handle = self.handle(collection)?;
         let segment = handle.segment.read();
         Ok((segment.count(), segment.index_stats()))
     }
 
-    pub fn count(&self, collection: &Uuid) -> Result<u64> {
+    pub fn count(&self, collection: &str) -> Result<u64> {
+        let collection = &record_collection_id(collection)?;
         Ok(self.handle(collection)?.segment.read().count())
     }
 
     pub fn get(
         &self,
-        collection: &Uuid,
+        collection: &str,
         ids: Option<&[String]>,
         filter: Option<&Filter>,
         limit: Option<u32>,
         offset: u32,
         include: Include,
     ) -> Result<Records> {
+        let collection = &record_collection_id(collection)?;
         let handle = self.handle(collection)?;
         let segment = handle.segment.read();
         let rows = segment.select(ids, filter);
@@ -88,16 +111,19 @@ impl Database {
         Ok(gather(&segment, &rows, include))
     }
 
-    /// Nearest records to each query vector among those passing `ids` and `filter`.
+    /// Nearest records to each query vector among those passing `ids` and `filter`. Empty
+    /// `ids` rule out every record: one empty result per query vector, whatever the
+    /// vectors' dimension.
     pub fn query(
         &self,
-        collection: &Uuid,
+        collection: &str,
         queries: &Embeddings,
         n_results: u32,
         ids: Option<&[String]>,
         filter: Option<&Filter>,
         include: Include,
     ) -> Result<Vec<QueryResult>> {
+        let collection = &record_collection_id(collection)?;
         let handle = self.handle(collection)?;
         let segment = handle.segment.read();
         let empty = || {
@@ -108,6 +134,9 @@ impl Database {
                 })
                 .collect()
         };
+        if ids.is_some_and(<[String]>::is_empty) {
+            return Ok(empty());
+        }
         let Some(dimension) = segment.dimension() else {
             return Ok(empty());
         };

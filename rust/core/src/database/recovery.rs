@@ -269,13 +269,13 @@ mod tests {
             .unwrap()
             .append(&resolved)
             .unwrap();
-        assert_eq!(db.count(&collection).unwrap(), 0);
+        assert_eq!(db.count(&collection.to_string()).unwrap(), 0);
         db.close();
 
         let reopened = Database::open(Some(dir.path()), DatabaseOptions::default()).unwrap();
         let records = reopened
             .get(
-                &collection,
+                &collection.to_string(),
                 None,
                 None,
                 None,
@@ -296,6 +296,6 @@ mod tests {
         // Replaying is idempotent: a second reopen finds the same state.
         reopened.close();
         let again = Database::open(Some(dir.path()), DatabaseOptions::default()).unwrap();
-        assert_eq!(again.count(&collection).unwrap(), 2);
+        assert_eq!(again.count(&collection.to_string()).unwrap(), 2);
     }
 }
