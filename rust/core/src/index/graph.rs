@@ -11,7 +11,7 @@ use std::collections::{BinaryHeap, HashMap};
 
 use rayon::prelude::*;
 
-use super::VectorStore;
+use super::vectors::VectorStore;
 use crate::codec::{DecodeError, Decoder, Encoder};
 use crate::distance::{PreparedQuery, Space, dot, squared_l2};
 use crate::threads::Workers;

@@ -6,8 +6,8 @@ use roaring::RoaringBitmap;
 
 use super::{HnswIndex, HnswParameters, NO_LABEL};
 use crate::codec::{DecodeError, Decoder, Encoder};
-use crate::index::VectorStore;
 use crate::index::graph::Graph;
+use crate::index::vectors::VectorStore;
 use crate::threads::Workers;
 
 /// First bytes of a checkpoint file; the digit is the format version.

@@ -15,10 +15,9 @@ mod checkpoint;
 
 use roaring::RoaringBitmap;
 
-use super::VectorStore;
-use super::flat::exact_search;
+use super::flat::{Hit, exact_search};
 use super::graph::Graph;
-use super::{Hit, IndexStats};
+use super::vectors::VectorStore;
 use crate::config::HnswConfiguration;
 use crate::distance::{PreparedQuery, Space};
 use crate::threads::Workers;
@@ -57,6 +56,18 @@ impl From<&HnswConfiguration> for HnswParameters {
             num_threads: config.num_threads,
         }
     }
+}
+
+/// What an index holds, for users to see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndexStats {
+    pub kind: &'static str,
+    /// Vectors in the index, including tombstones.
+    pub points: usize,
+    /// Vectors of deleted or since-replaced rows, skipped by searches until a rebuild.
+    pub tombstones: usize,
+    /// Memory held by the index itself (the vectors belong to the segment's store).
+    pub bytes: usize,
 }
 
 pub struct HnswIndex {
