@@ -8,11 +8,16 @@ import numpy.typing as npt
 
 from azurite.api.engine import CollectionModel, DatabaseModel, GetColumns, IndexStats, QueryColumns
 
-__all__ = ["Database", "__version__", "repair"]
+__all__ = ["Database", "__version__", "hnsw_defaults", "repair"]
 __version__: str
 
 def repair(path: str | PathLike[str]) -> tuple[list[str], list[str]]:
     """Repairs a damaged database directory: what was done, and what was lost."""
+
+def hnsw_defaults() -> dict[str, Any]:
+    """The HNSW parameters the engine gives a collection created with no configuration:
+    ``space`` (str), ``ef_construction``, ``ef_search``, ``max_neighbors``,
+    ``num_threads``, ``batch_size``, ``sync_threshold`` (int), ``resize_factor`` (float)."""
 
 @final
 class Database:

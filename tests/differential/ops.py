@@ -903,6 +903,16 @@ def _shared_system_client(module: ModuleType) -> Any:
     return exported if exported is not None else module.api.client.SharedSystemClient
 
 
+#: Azurite's own exception classes, each a subclass of the chromadb class that chromadb
+#: raises for the same case (see azurite.errors).
+AZURITE_ONLY_ERRORS = {"AlreadyExistsError", "CorruptionError", "DatabaseLockedError"}
+
+
+def _chromadb_class_name(error_type: type[BaseException]) -> str:
+    """The class chromadb code would catch: Azurite's own subclasses count as their base."""
+    return next(c.__name__ for c in error_type.__mro__ if c.__name__ not in AZURITE_ONLY_ERRORS)
+
+
 def run_sequence(module: ModuleType, calls: Sequence[Call]) -> list[Observation]:
     client = open_fresh_client(module)
     slots: dict[str, Any] = {}
@@ -926,7 +936,7 @@ def _observe(client: Any, slots: dict[str, Any], call: Call) -> Observation:
         raise
     except BaseException as error:  # PyO3 panics derive from BaseException
         message = str(error) if call.compare_message else None
-        return ("error", type(error).__name__, message)
+        return ("error", _chromadb_class_name(type(error)), message)
     if call.store_as is not None:
         slots[call.store_as] = result
     normalised = normalise_result(call.method, result, target, client)

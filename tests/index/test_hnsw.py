@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import azurite
+from azurite import _core
 from azurite.errors import InvalidArgumentError
 
 
@@ -130,3 +132,21 @@ def test_num_threads_sizes_the_workers_and_modify_changes_it_at_once() -> None:
     result = collection.query(query_embeddings=queries, n_results=3, include=[])
     assert len(result["ids"]) == 64
     assert {f"azurite-5-{i}" for i in range(5)} <= azurite_worker_threads()
+
+
+def test_the_engine_reports_the_hnsw_defaults_it_applies() -> None:
+    defaults = _core.hnsw_defaults()
+    assert set(defaults) == {
+        "space", "ef_construction", "ef_search", "max_neighbors", "num_threads",
+        "batch_size", "sync_threshold", "resize_factor",
+    }  # fmt: skip
+    # A collection created with no configuration reads back exactly these.
+    client = azurite.EphemeralClient()
+    collection = client.create_collection("unconfigured", embedding_function=None)
+    shown = collection.configuration_json["hnsw"]
+    assert shown == {key: defaults[key] for key in shown}
+    assert set(shown) == set(defaults) - {"num_threads", "batch_size"}
+    # The hidden ones: a worker thread per CPU this process may use, Chroma's batch size.
+    assert 1 <= defaults["num_threads"] <= (os.cpu_count() or 1)
+    assert defaults["batch_size"] == 100
+    assert isinstance(defaults["resize_factor"], float)

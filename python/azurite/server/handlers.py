@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from uuid import UUID
 
 from starlette.datastructures import QueryParams
 
@@ -74,11 +72,8 @@ class Call:
 
     @property
     def collection_id(self) -> str:
-        """The collection id of a record route."""
-        try:
-            return str(UUID(self.path["collection_id"]))
-        except ValueError:
-            raise invalid_argument("Collection ID is not a valid UUIDv4") from None
+        """The collection id of a record route, as sent: the engine checks it."""
+        return self.path["collection_id"]
 
 
 # ---- system
@@ -194,13 +189,9 @@ def get_collection(call: Call) -> Any:
 
 
 def get_collection_by_id(call: Call) -> Any:
-    try:
-        collection_id = str(UUID(call.path["collection_id"]))
-    except ValueError:
-        raise invalid_argument(
-            "Validation error: collection_id: Invalid collection ID format, expected UUID"
-        ) from None
-    model = call.database.get_collection_by_id(call.tenant, call.database_name(), collection_id)
+    model = call.database.get_collection_by_id(
+        call.tenant, call.database_name(), call.path["collection_id"]
+    )
     return wire.collection(model)
 
 
@@ -278,43 +269,27 @@ def query(call: Call) -> Any:
     include = body.include(wire.QUERY_INCLUDE)
     matrix = wire.embeddings(body, "query_embeddings", required=True, allow_base64=False)
     n_results = body.non_negative_integer("n_results")
-    ids = body.strings("ids")
-    if ids is not None and not ids:
-        # No candidate can match: one empty result per query, as the embedded client gives.
-        results: Sequence[Mapping[str, object]] = [
-            {field: [] for field in wire.INCLUDE_VALUES} | {"ids": []}
-        ] * len(matrix)
-    else:
-        results = call.database.query(
-            call.collection_id,
-            matrix,
-            10 if n_results is None else n_results,
-            ids,
-            body.filter_json("where"),
-            body.filter_json("where_document"),
-            include,
-        )
+    results = call.database.query(
+        call.collection_id,
+        matrix,
+        10 if n_results is None else n_results,
+        body.strings("ids"),
+        body.filter_json("where"),
+        body.filter_json("where_document"),
+        include,
+    )
     return wire.query_result(results, include)
 
 
 def delete(call: Call) -> Any:
     body = call.json
-    ids = body.strings("ids")
-    where = body.filter_json("where")
-    where_document = body.filter_json("where_document")
-    limit = body.non_negative_integer("limit")
-    has_filter = where is not None or where_document is not None
-    if ids is not None and not ids and not has_filter:
-        raise invalid_argument(
-            "Validation error: ids, where: Either ids or where must be specified"
-        )
-    if limit is not None and not has_filter:
-        raise invalid_argument(
-            "limit can only be specified when a where or where_document clause is provided"
-        )
-    if ids is None and not has_filter:
-        return {"deleted": 0}
-    deleted = call.database.delete(call.collection_id, ids, where, where_document, limit)
+    deleted = call.database.delete(
+        call.collection_id,
+        body.strings("ids"),
+        body.filter_json("where"),
+        body.filter_json("where_document"),
+        body.non_negative_integer("limit"),
+    )
     return {"deleted": deleted}
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -18,6 +17,7 @@ import numpy as np
 import orjson
 from starlette.responses import Response
 
+from azurite import _core
 from azurite.api.engine import CollectionModel
 from azurite.server.errors import invalid_argument, unprocessable
 
@@ -269,17 +269,17 @@ def embeddings(body: Body, key: str, *, required: bool, allow_base64: bool = Tru
 # ---- responses
 
 
-#: HNSW settings a Chroma schema always lists, with Chroma's defaults for those the
-#: configuration may leave out.
-_SCHEMA_HNSW_DEFAULTS = {
-    "ef_construction": 100,
-    "max_neighbors": 16,
-    "ef_search": 100,
-    "num_threads": os.cpu_count() or 1,
-    "batch_size": 100,
-    "sync_threshold": 1000,
-    "resize_factor": 1.2,
-}
+#: HNSW settings a Chroma schema always lists; those the configuration leaves out show
+#: what the engine gives a collection with no configuration.
+_SCHEMA_HNSW_KEYS = (
+    "ef_construction",
+    "max_neighbors",
+    "ef_search",
+    "num_threads",
+    "batch_size",
+    "sync_threshold",
+    "resize_factor",
+)
 
 
 def _enabled(on: bool, config: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -292,12 +292,11 @@ def schema(configuration: dict[str, Any]) -> dict[str, Any]:
     on every metadata type and full-text search on documents, which is what Azurite
     indexes."""
     hnsw = configuration.get("hnsw") or {}
-    vector_index: dict[str, Any] = {"space": hnsw.get("space", "l2")}
+    defaults = _core.hnsw_defaults()
+    vector_index: dict[str, Any] = {"space": hnsw.get("space", defaults["space"])}
     if configuration.get("embedding_function") is not None:
         vector_index["embedding_function"] = configuration["embedding_function"]
-    vector_index["hnsw"] = {
-        key: hnsw.get(key, value) for key, value in _SCHEMA_HNSW_DEFAULTS.items()
-    }
+    vector_index["hnsw"] = {key: hnsw.get(key, defaults[key]) for key in _SCHEMA_HNSW_KEYS}
     return {
         "defaults": {
             "string": {

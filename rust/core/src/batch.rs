@@ -32,16 +32,6 @@ impl Embeddings {
         Ok(Embeddings { data, dimension })
     }
 
-    pub fn from_rows(rows: Vec<Vec<f32>>) -> Result<Self> {
-        let dimension = rows.first().map_or(0, Vec::len);
-        if rows.iter().any(|row| row.len() != dimension) {
-            return Err(Error::invalid(
-                "Inconsistent dimensions in provided embeddings",
-            ));
-        }
-        Embeddings::new(rows.concat(), dimension)
-    }
-
     pub fn dimension(&self) -> usize {
         self.dimension
     }

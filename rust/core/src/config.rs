@@ -42,6 +42,16 @@ impl Default for HnswConfiguration {
     }
 }
 
+impl HnswConfiguration {
+    /// What a collection created with no configuration (and no legacy `hnsw:*` metadata)
+    /// is given, for clients that show the defaults (the server's collection schema).
+    pub fn for_unconfigured_collection() -> Self {
+        CollectionConfiguration::resolve(None, None)
+            .expect("no configuration resolves to the defaults")
+            .hnsw
+    }
+}
+
 /// The `hnsw` object a client may send on create: every field optional, nothing unknown.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -364,6 +374,22 @@ mod tests {
                 .is_err()
         );
         assert_eq!(config.hnsw.max_neighbors, 16);
+    }
+
+    #[test]
+    fn an_unconfigured_collection_gets_the_defaults() {
+        let unconfigured = HnswConfiguration::for_unconfigured_collection();
+        assert_eq!(unconfigured, HnswConfiguration::default());
+        assert_eq!(
+            (
+                unconfigured.space,
+                unconfigured.ef_search,
+                unconfigured.max_neighbors
+            ),
+            (Space::L2, 100, 16)
+        );
+        let resolved = CollectionConfiguration::resolve(Some(&json!({"hnsw": {}})), None).unwrap();
+        assert_eq!(resolved.hnsw, unconfigured);
     }
 
     #[test]

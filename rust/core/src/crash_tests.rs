@@ -5,8 +5,6 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 
-use uuid::Uuid;
-
 use crate::batch::{Embeddings, RecordBatch, WriteKind};
 use crate::database::{Database, DatabaseOptions, INDEX_DIR, Include};
 use crate::error::Error;
@@ -35,7 +33,7 @@ fn open(dir: &Path) -> Database {
 }
 
 /// A collection whose index is checkpointed after every few writes.
-fn collection(db: &Database) -> Uuid {
+fn collection(db: &Database) -> String {
     let configuration = serde_json::json!({"hnsw": {"sync_threshold": 2}});
     db.create_collection(
         DEFAULT_TENANT,
@@ -47,6 +45,7 @@ fn collection(db: &Database) -> Uuid {
     )
     .unwrap()
     .id
+    .to_string()
 }
 
 /// Runs a write that is to crash at the armed failpoint, then drops the database without
@@ -60,7 +59,7 @@ fn crash(db: Database, point: &'static str, write: impl FnOnce(&Database)) {
 
 /// The records are exactly `ids`, each with its vector, and the index agrees: it holds
 /// every record once, and a search by a record's vector finds it first.
-fn assert_holds(db: &Database, collection: &Uuid, ids: std::ops::Range<usize>) {
+fn assert_holds(db: &Database, collection: &str, ids: std::ops::Range<usize>) {
     let expected: Vec<String> = ids.clone().map(|i| format!("id{i}")).collect();
     let records = db
         .get(

@@ -13,7 +13,8 @@ pub enum Error {
     #[error("{0}")]
     NotFound(String),
     /// A tenant, database or collection of that name exists already. Chroma reports these as
-    /// InternalError locally, so the bindings do the same.
+    /// InternalError locally; the bindings raise a subclass of it of their own, so that no
+    /// client has to recognise the case by its message.
     #[error("{0}")]
     AlreadyExists(String),
     /// The operation is disabled by configuration, e.g. `reset` without `allow_reset`.

@@ -27,6 +27,7 @@ mod threads;
 mod wal;
 
 pub use batch::{Embeddings, RecordBatch, WriteKind};
+pub use config::HnswConfiguration;
 pub use database::{
     CollectionInfo, Database, DatabaseOptions, Durability, INDEX_DIR, Include, LOCK_FILE, LOG_DIR,
     QueryResult, Records, STORE_FILE,

@@ -1,9 +1,16 @@
 //! The write-ahead log: every resolved batch, framed and sequence-numbered, appended before
 //! the record store is touched. A frame is `[payload length u32][crc32 of payload u32]
-//! [payload]` with payload `[seq u64][batch]`; segment files are named by their first
-//! sequence number. On open a torn frame at the end of the newest segment (a crash during
-//! an append that was never acknowledged) is cut off with a warning; damage anywhere else
-//! is reported as corruption naming the file.
+//! [payload]`, the payload `[seq u64][format version u8][collection key i64][dimension:
+//! flag u8 + u32][next row u32][change count u32][changes]` (see `encode_batch`). Segment
+//! files are named by their first sequence number; a full segment (64 MiB) is closed and a
+//! new one started, and closed segments are deleted once SQLite's main file holds their
+//! entries.
+//!
+//! On open, damage that a crash explains is cut off with a warning: a torn frame at the end
+//! of the newest segment, damage followed only by frames the store already holds, and a
+//! damaged closed segment whose entries the store provably holds (it has reached the next
+//! segment's first sequence number), which is removed. Any other damage, or a gap in the
+//! sequence numbers, could hide a write the store lacks: it is corruption naming the file.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;

@@ -12,7 +12,7 @@ fn open(dir: &std::path::Path) -> Database {
     Database::open(Some(dir), DatabaseOptions::default()).unwrap()
 }
 
-fn create(db: &Database, name: &str, space: &str) -> Uuid {
+fn create(db: &Database, name: &str, space: &str) -> String {
     db.create_collection(
         DEFAULT_TENANT,
         DEFAULT_DATABASE,
@@ -23,6 +23,7 @@ fn create(db: &Database, name: &str, space: &str) -> Uuid {
     )
     .unwrap()
     .id
+    .to_string()
 }
 
 fn batch(ids: &[&str], vectors: &[[f32; 2]], tags: &[Option<i64>]) -> RecordBatch {
@@ -54,7 +55,7 @@ const ALL: Include = Include {
     uris: true,
 };
 
-fn ids(db: &Database, collection: &Uuid) -> Vec<String> {
+fn ids(db: &Database, collection: &str) -> Vec<String> {
     db.get(collection, None, None, None, 0, Include::default())
         .unwrap()
         .ids
@@ -108,7 +109,7 @@ fn a_second_open_of_the_directory_is_refused_until_the_first_closes() {
     first.close();
     let reopened = open(dir.path());
     assert!(matches!(
-        first.count(&Uuid::nil()),
+        first.count(&Uuid::nil().to_string()),
         Err(Error::Internal(message)) if message.contains("closed")
     ));
     drop(reopened);
@@ -237,5 +238,168 @@ fn deleting_a_collection_deletes_its_records_on_disk() {
     let info = db
         .get_collection(DEFAULT_TENANT, DEFAULT_DATABASE, "things")
         .unwrap();
-    assert_eq!(db.count(&info.id).unwrap(), 0);
+    assert_eq!(db.count(&info.id.to_string()).unwrap(), 0);
+}
+
+fn invalid_argument<T: std::fmt::Debug>(result: Result<T, Error>) -> String {
+    match result {
+        Err(Error::InvalidArgument(message)) => message,
+        other => panic!("expected an invalid argument, got {other:?}"),
+    }
+}
+
+#[test]
+fn delete_needs_a_filter_for_a_limit_and_ids_or_a_filter_to_delete_anything() {
+    let db = Database::open(None, DatabaseOptions::default()).unwrap();
+    let c = create(&db, "things", "l2");
+    db.write(
+        &c,
+        WriteKind::Add,
+        &batch(&["a", "b"], &[[0.0, 0.0]; 2], &[Some(1), Some(2)]),
+    )
+    .unwrap();
+    let a = ["a".to_string()];
+    assert_eq!(
+        invalid_argument(db.delete(&c, Some(&a), None, Some(1))),
+        "limit can only be specified when a where or where_document clause is provided"
+    );
+    assert_eq!(
+        invalid_argument(db.delete(&c, None, None, Some(1))),
+        "limit can only be specified when a where or where_document clause is provided"
+    );
+    // Empty ids are checked before the limit, as Chroma's server checks them.
+    for limit in [None, Some(1)] {
+        assert_eq!(
+            invalid_argument(db.delete(&c, Some(&[]), None, limit)),
+            "Validation error: ids, where: Either ids or where must be specified"
+        );
+    }
+    // Neither ids nor a filter: nothing to delete, which is not an error.
+    assert_eq!(db.delete(&c, None, None, None).unwrap(), 0);
+    assert_eq!(ids(&db, &c), ["a", "b"]);
+    // With a filter, empty ids match nothing.
+    let filter = parse_where(&json!({"tag": 1})).unwrap();
+    assert_eq!(db.delete(&c, Some(&[]), Some(&filter), Some(1)).unwrap(), 0);
+    assert_eq!(ids(&db, &c), ["a", "b"]);
+}
+
+#[test]
+fn a_query_with_empty_ids_gives_one_empty_result_per_query_vector() {
+    let db = Database::open(None, DatabaseOptions::default()).unwrap();
+    let c = create(&db, "things", "l2");
+    db.write(
+        &c,
+        WriteKind::Add,
+        &batch(&["a", "b"], &[[0.0, 0.0], [1.0, 1.0]], &[Some(1), None]),
+    )
+    .unwrap();
+    // Shaped as a query that matched nothing: same columns, no rows. The query vectors'
+    // dimension does not matter when no record can match.
+    let nothing_matches = parse_where(&json!({"tag": 99})).unwrap();
+    let query = Embeddings::new(vec![0.0, 0.0, 1.0, 1.0], 2).unwrap();
+    let matched_nothing = db
+        .query(&c, &query, 3, None, Some(&nothing_matches), ALL)
+        .unwrap();
+    for queries in [query, Embeddings::new(vec![0.0; 6], 3).unwrap()] {
+        let results = db.query(&c, &queries, 3, Some(&[]), None, ALL).unwrap();
+        assert_eq!(results.len(), 2);
+        for (result, expected) in results.iter().zip(&matched_nothing) {
+            assert!(result.records.ids.is_empty() && result.distances.is_empty());
+            assert_eq!(result.records.embeddings, expected.records.embeddings);
+            assert_eq!(result.records.documents, expected.records.documents);
+            assert_eq!(result.records.metadatas, expected.records.metadatas);
+            assert_eq!(result.records.uris, expected.records.uris);
+        }
+    }
+    let results = db
+        .query(
+            &c,
+            &Embeddings::new(vec![0.0, 0.0], 2).unwrap(),
+            3,
+            Some(&[]),
+            None,
+            Include::default(),
+        )
+        .unwrap();
+    assert_eq!(results[0].records.documents, None);
+}
+
+#[test]
+fn collection_ids_that_are_not_uuids_are_invalid_and_unknown_ones_are_not_found() {
+    let db = Database::open(None, DatabaseOptions::default()).unwrap();
+    let c = create(&db, "things", "l2");
+    db.write(&c, WriteKind::Add, &batch(&["a"], &[[0.0, 0.0]], &[None]))
+        .unwrap();
+    assert_eq!(
+        invalid_argument(db.get_collection_by_id(DEFAULT_TENANT, DEFAULT_DATABASE, "nope")),
+        "Validation error: collection_id: Invalid collection ID format, expected UUID"
+    );
+    let unknown = Uuid::new_v4().to_string();
+    assert!(matches!(
+        db.get_collection_by_id(DEFAULT_TENANT, DEFAULT_DATABASE, &unknown),
+        Err(Error::NotFound(m)) if m == format!("Collection [{unknown}] does not exist")
+    ));
+    assert_eq!(
+        db.get_collection_by_id(DEFAULT_TENANT, DEFAULT_DATABASE, &c.to_uppercase())
+            .unwrap()
+            .name,
+        "things"
+    );
+
+    let query = Embeddings::new(vec![0.0, 0.0], 2).unwrap();
+    let a = ["a".to_string()];
+    let record_calls = |id: &str| -> Vec<Result<(), Error>> {
+        vec![
+            db.write(
+                id,
+                WriteKind::Upsert,
+                &batch(&["b"], &[[1.0, 1.0]], &[None]),
+            ),
+            db.delete(id, Some(&a), None, None).map(drop),
+            db.get(id, None, None, None, 0, ALL).map(drop),
+            db.query(id, &query, 1, None, None, ALL).map(drop),
+            db.count(id).map(drop),
+            db.index_stats(id).map(drop),
+            db.modify_collection(id, Some("renamed"), None, None)
+                .map(drop),
+        ]
+    };
+    for result in record_calls("not-a-uuid") {
+        assert_eq!(
+            invalid_argument(result),
+            "Collection ID is not a valid UUIDv4"
+        );
+    }
+    for result in record_calls(&unknown) {
+        assert!(
+            matches!(&result, Err(Error::NotFound(m)) if m == &format!("Collection [{unknown}] does not exist")),
+            "{result:?}"
+        );
+    }
+    assert_eq!(ids(&db, &c), ["a"]);
+}
+
+#[test]
+fn creating_what_exists_is_its_own_error_kind() {
+    let db = Database::open(None, DatabaseOptions::default()).unwrap();
+    create(&db, "things", "l2");
+    let again = db.create_collection(
+        DEFAULT_TENANT,
+        DEFAULT_DATABASE,
+        "things",
+        None,
+        None,
+        false,
+    );
+    assert!(
+        matches!(again, Err(Error::AlreadyExists(m)) if m == "Collection [things] already exists")
+    );
+    assert!(matches!(
+        db.create_tenant(DEFAULT_TENANT),
+        Err(Error::AlreadyExists(_))
+    ));
+    assert!(matches!(
+        db.create_database(DEFAULT_DATABASE, DEFAULT_TENANT),
+        Err(Error::AlreadyExists(_))
+    ));
 }

@@ -1,5 +1,7 @@
 //! `azurite._core.Database`: a frozen handle over a shared core database. Every method that
-//! reaches storage or an index runs through [`run`], which releases the GIL.
+//! reaches storage or an index runs through [`guarded_without_gil`], which releases the
+//! GIL and turns a panic into an exception. Collection ids go to the core as the caller
+//! gave them: the core checks them, with Chroma's messages.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -11,19 +13,13 @@ use numpy::PyReadonlyArray2;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
-use uuid::Uuid;
 
 use crate::convert;
-use crate::errors::{run, to_py_err};
+use crate::errors::{guarded_without_gil, to_py_err};
 
 #[pyclass(frozen, module = "azurite._core")]
 pub struct Database {
     inner: Arc<azurite_core::Database>,
-}
-
-fn collection_id(id: &str) -> PyResult<Uuid> {
-    Uuid::parse_str(id)
-        .map_err(|e| PyValueError::new_err(format!("invalid collection id {id:?}: {e}")))
 }
 
 /// A configuration's JSON text. Text that is not JSON (Python writes NaN and infinities as
@@ -36,29 +32,23 @@ fn parse_json(py: Python<'_>, json: Option<&str>) -> PyResult<Option<serde_json:
     .transpose()
 }
 
-struct WriteArgs {
-    batch: RecordBatch,
-}
-
-impl WriteArgs {
-    fn new(
-        ids: Vec<String>,
-        embeddings: Option<PyReadonlyArray2<'_, f32>>,
-        metadatas: Option<&Bound<'_, PyList>>,
-        documents: Option<Vec<Option<String>>>,
-        uris: Option<Vec<Option<String>>>,
-        allow_none_values: bool,
-    ) -> PyResult<Self> {
-        Ok(WriteArgs {
-            batch: RecordBatch {
-                ids,
-                embeddings: convert::embeddings(embeddings)?,
-                metadatas: convert::metadatas(metadatas, allow_none_values)?,
-                documents,
-                uris,
-            },
-        })
-    }
+/// The records of an add, update or upsert, copied out of Python. `allow_none_values`:
+/// metadata values of `None` delete the key (update, upsert).
+fn record_batch(
+    ids: Vec<String>,
+    embeddings: Option<PyReadonlyArray2<'_, f32>>,
+    metadatas: Option<&Bound<'_, PyList>>,
+    documents: Option<Vec<Option<String>>>,
+    uris: Option<Vec<Option<String>>>,
+    allow_none_values: bool,
+) -> PyResult<RecordBatch> {
+    Ok(RecordBatch {
+        ids,
+        embeddings: convert::embeddings(embeddings)?,
+        metadatas: convert::metadatas(metadatas, allow_none_values)?,
+        documents,
+        uris,
+    })
 }
 
 impl Database {
@@ -67,11 +57,9 @@ impl Database {
         py: Python<'_>,
         collection: &str,
         kind: WriteKind,
-        args: WriteArgs,
+        batch: RecordBatch,
     ) -> PyResult<()> {
-        let id = collection_id(collection)?;
-        let db = &self.inner;
-        run(py, || db.write(&id, kind, &args.batch))
+        guarded_without_gil(py, || self.inner.write(collection, kind, &batch))
     }
 }
 
@@ -100,7 +88,7 @@ impl Database {
             durability,
             read_only,
         };
-        let inner = run(py, || {
+        let inner = guarded_without_gil(py, || {
             azurite_core::Database::open(path.as_deref(), options)
         })?;
         Ok(Database {
@@ -113,21 +101,25 @@ impl Database {
         self.inner.path().map(PathBuf::from)
     }
 
-    /// Releases the files and the directory lock; later calls raise.
-    fn close(&self, py: Python<'_>) {
-        py.detach(|| self.inner.close());
+    /// Writes pending index checkpoints, releases the files and the directory lock; later
+    /// calls raise.
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        guarded_without_gil(py, || {
+            self.inner.close();
+            Ok(())
+        })
     }
 
     fn reset(&self, py: Python<'_>) -> PyResult<()> {
-        run(py, || self.inner.reset())
+        guarded_without_gil(py, || self.inner.reset())
     }
 
     fn create_tenant(&self, py: Python<'_>, name: String) -> PyResult<()> {
-        run(py, || self.inner.create_tenant(&name))
+        guarded_without_gil(py, || self.inner.create_tenant(&name))
     }
 
     fn get_tenant(&self, py: Python<'_>, name: String) -> PyResult<()> {
-        run(py, || self.inner.get_tenant(&name))
+        guarded_without_gil(py, || self.inner.get_tenant(&name))
     }
 
     fn create_database<'py>(
@@ -136,7 +128,7 @@ impl Database {
         name: String,
         tenant: String,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let db = run(py, || self.inner.create_database(&name, &tenant))?;
+        let db = guarded_without_gil(py, || self.inner.create_database(&name, &tenant))?;
         convert::database_to_py(py, &db)
     }
 
@@ -146,7 +138,7 @@ impl Database {
         name: String,
         tenant: String,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let db = run(py, || self.inner.get_database(&name, &tenant))?;
+        let db = guarded_without_gil(py, || self.inner.get_database(&name, &tenant))?;
         convert::database_to_py(py, &db)
     }
 
@@ -158,14 +150,14 @@ impl Database {
         limit: Option<u32>,
         offset: u32,
     ) -> PyResult<Vec<Bound<'py, PyDict>>> {
-        let dbs = run(py, || self.inner.list_databases(&tenant, limit, offset))?;
+        let dbs = guarded_without_gil(py, || self.inner.list_databases(&tenant, limit, offset))?;
         dbs.iter()
             .map(|db| convert::database_to_py(py, db))
             .collect()
     }
 
     fn delete_database(&self, py: Python<'_>, name: String, tenant: String) -> PyResult<()> {
-        run(py, || self.inner.delete_database(&name, &tenant))
+        guarded_without_gil(py, || self.inner.delete_database(&name, &tenant))
     }
 
     #[pyo3(signature = (tenant, database, name, configuration_json=None, metadata=None, get_or_create=false))]
@@ -183,7 +175,7 @@ impl Database {
         let metadata = metadata
             .map(|m| convert::metadata(m, "metadata"))
             .transpose()?;
-        let info = run(py, || {
+        let info = guarded_without_gil(py, || {
             self.inner.create_collection(
                 &tenant,
                 &database,
@@ -203,7 +195,8 @@ impl Database {
         database: String,
         name: String,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let info = run(py, || self.inner.get_collection(&tenant, &database, &name))?;
+        let info =
+            guarded_without_gil(py, || self.inner.get_collection(&tenant, &database, &name))?;
         convert::collection_to_py(py, &info)
     }
 
@@ -214,9 +207,8 @@ impl Database {
         database: String,
         id: &str,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let id = collection_id(id)?;
-        let info = run(py, || {
-            self.inner.get_collection_by_id(&tenant, &database, &id)
+        let info = guarded_without_gil(py, || {
+            self.inner.get_collection_by_id(&tenant, &database, id)
         })?;
         convert::collection_to_py(py, &info)
     }
@@ -230,7 +222,7 @@ impl Database {
         limit: Option<u32>,
         offset: u32,
     ) -> PyResult<Vec<Bound<'py, PyDict>>> {
-        let infos = run(py, || {
+        let infos = guarded_without_gil(py, || {
             self.inner
                 .list_collections(&tenant, &database, limit, offset)
         })?;
@@ -241,7 +233,7 @@ impl Database {
     }
 
     fn count_collections(&self, py: Python<'_>, tenant: String, database: String) -> PyResult<u64> {
-        run(py, || self.inner.count_collections(&tenant, &database))
+        guarded_without_gil(py, || self.inner.count_collections(&tenant, &database))
     }
 
     fn delete_collection(
@@ -251,7 +243,7 @@ impl Database {
         database: String,
         name: String,
     ) -> PyResult<()> {
-        run(py, || {
+        guarded_without_gil(py, || {
             self.inner.delete_collection(&tenant, &database, &name)
         })
     }
@@ -265,7 +257,6 @@ impl Database {
         new_metadata: Option<&Bound<'py, PyDict>>,
         new_configuration_json: Option<&str>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let id = collection_id(id)?;
         // Collection metadata given to modify may carry None values; they are dropped.
         let new_metadata = new_metadata
             .map(|m| convert::metadata_update(m, "metadata"))
@@ -276,9 +267,9 @@ impl Database {
                     .collect()
             });
         let configuration = parse_json(py, new_configuration_json)?;
-        let info = run(py, || {
+        let info = guarded_without_gil(py, || {
             self.inner.modify_collection(
-                &id,
+                id,
                 new_name.as_deref(),
                 new_metadata.as_ref(),
                 configuration.as_ref(),
@@ -298,8 +289,8 @@ impl Database {
         documents: Option<Vec<Option<String>>>,
         uris: Option<Vec<Option<String>>>,
     ) -> PyResult<()> {
-        let args = WriteArgs::new(ids, embeddings, metadatas, documents, uris, false)?;
-        self.write(py, collection, WriteKind::Add, args)
+        let batch = record_batch(ids, embeddings, metadatas, documents, uris, false)?;
+        self.write(py, collection, WriteKind::Add, batch)
     }
 
     #[pyo3(signature = (collection, ids, embeddings=None, metadatas=None, documents=None, uris=None))]
@@ -313,8 +304,8 @@ impl Database {
         documents: Option<Vec<Option<String>>>,
         uris: Option<Vec<Option<String>>>,
     ) -> PyResult<()> {
-        let args = WriteArgs::new(ids, embeddings, metadatas, documents, uris, true)?;
-        self.write(py, collection, WriteKind::Update, args)
+        let batch = record_batch(ids, embeddings, metadatas, documents, uris, true)?;
+        self.write(py, collection, WriteKind::Update, batch)
     }
 
     #[pyo3(signature = (collection, ids, embeddings=None, metadatas=None, documents=None, uris=None))]
@@ -328,8 +319,8 @@ impl Database {
         documents: Option<Vec<Option<String>>>,
         uris: Option<Vec<Option<String>>>,
     ) -> PyResult<()> {
-        let args = WriteArgs::new(ids, embeddings, metadatas, documents, uris, true)?;
-        self.write(py, collection, WriteKind::Upsert, args)
+        let batch = record_batch(ids, embeddings, metadatas, documents, uris, true)?;
+        self.write(py, collection, WriteKind::Upsert, batch)
     }
 
     #[pyo3(signature = (collection, ids=None, where_json=None, where_document_json=None, limit=None))]
@@ -342,12 +333,11 @@ impl Database {
         where_document_json: Option<&str>,
         limit: Option<u32>,
     ) -> PyResult<u64> {
-        let id = collection_id(collection)?;
         let filter: Option<Filter> =
             convert::filter_from_json(py, where_json, where_document_json)?;
-        run(py, || {
+        guarded_without_gil(py, || {
             self.inner
-                .delete(&id, ids.as_deref(), filter.as_ref(), limit)
+                .delete(collection, ids.as_deref(), filter.as_ref(), limit)
         })
     }
 
@@ -355,8 +345,7 @@ impl Database {
     /// kind, vectors in the index, how many of them belong to deleted or replaced records,
     /// and the memory the index holds beyond the vectors.
     fn index_stats<'py>(&self, py: Python<'py>, collection: &str) -> PyResult<Bound<'py, PyDict>> {
-        let id = collection_id(collection)?;
-        let (live, stats) = run(py, || self.inner.index_stats(&id))?;
+        let (live, stats) = guarded_without_gil(py, || self.inner.index_stats(collection))?;
         let dict = PyDict::new(py);
         dict.set_item("live", live)?;
         dict.set_item("index", stats.kind)?;
@@ -367,8 +356,7 @@ impl Database {
     }
 
     fn count(&self, py: Python<'_>, collection: &str) -> PyResult<u64> {
-        let id = collection_id(collection)?;
-        run(py, || self.inner.count(&id))
+        guarded_without_gil(py, || self.inner.count(collection))
     }
 
     #[pyo3(signature = (collection, ids=None, where_json=None, where_document_json=None, limit=None, offset=0, include=Vec::new()))]
@@ -383,12 +371,17 @@ impl Database {
         offset: u32,
         include: Vec<String>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let id = collection_id(collection)?;
         let filter = convert::filter_from_json(py, where_json, where_document_json)?;
         let include = convert::include(&include);
-        let records = run(py, || {
-            self.inner
-                .get(&id, ids.as_deref(), filter.as_ref(), limit, offset, include)
+        let records = guarded_without_gil(py, || {
+            self.inner.get(
+                collection,
+                ids.as_deref(),
+                filter.as_ref(),
+                limit,
+                offset,
+                include,
+            )
         })?;
         convert::records_to_py(py, records)
     }
@@ -407,14 +400,13 @@ impl Database {
         where_document_json: Option<&str>,
         include: Vec<String>,
     ) -> PyResult<Vec<Bound<'py, PyDict>>> {
-        let id = collection_id(collection)?;
         let filter = convert::filter_from_json(py, where_json, where_document_json)?;
         let include = convert::include(&include);
         let queries: Embeddings =
             convert::embeddings(Some(query_embeddings))?.expect("an array was given");
-        let results = run(py, || {
+        let results = guarded_without_gil(py, || {
             self.inner.query(
-                &id,
+                collection,
                 &queries,
                 n_results,
                 ids.as_deref(),

@@ -16,10 +16,9 @@ fn class_name(error: &Error) -> &'static str {
         Error::PermissionDenied(_) => "AuthorizationError",
         Error::Locked(_) => "DatabaseLockedError",
         Error::Corrupt { .. } | Error::NeedsRepair { .. } => "CorruptionError",
-        // Chroma reports "already exists" as an internal error; clients match the message.
-        Error::AlreadyExists(_) | Error::Internal(_) | Error::Io { .. } | Error::Sqlite(_) => {
-            "InternalError"
-        }
+        // A subclass of InternalError, which is what Chroma raises for this case.
+        Error::AlreadyExists(_) => "AlreadyExistsError",
+        Error::Internal(_) | Error::Io { .. } | Error::Sqlite(_) => "InternalError",
     }
 }
 
@@ -38,8 +37,10 @@ pub fn to_py_err(py: Python<'_>, error: Error) -> PyErr {
     exception(py, class_name(&error), error.to_string())
 }
 
-/// Runs core work without the GIL. A panic becomes an `InternalError`.
-pub fn run<T, F>(py: Python<'_>, work: F) -> PyResult<T>
+/// The policy of every binding call into the core: the work runs without the GIL, so other
+/// Python threads run meanwhile; a panic in it becomes an `InternalError`, and a core error
+/// the exception class of its kind.
+pub fn guarded_without_gil<T, F>(py: Python<'_>, work: F) -> PyResult<T>
 where
     F: FnOnce() -> azurite_core::Result<T> + Send,
     T: Send,

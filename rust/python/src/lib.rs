@@ -8,6 +8,7 @@ mod errors;
 use std::path::PathBuf;
 
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
 
 /// The engine allocates and frees many small blocks per record (metadata maps, strings,
 /// result columns); the C library's allocator spent most of a `get` of 5,000 records in
@@ -33,8 +34,26 @@ fn commit_memory_on_demand() {
 /// and what was lost, one sentence each.
 #[pyfunction]
 fn repair(py: Python<'_>, path: PathBuf) -> PyResult<(Vec<String>, Vec<String>)> {
-    let report = errors::run(py, || azurite_core::repair(&path))?;
+    let report = errors::guarded_without_gil(py, || azurite_core::repair(&path))?;
     Ok((report.actions, report.losses))
+}
+
+/// The HNSW parameters the core gives a collection created with no configuration: `space`
+/// (`"l2"`), `ef_construction`, `ef_search`, `max_neighbors`, `num_threads` (the CPUs this
+/// process may use), `batch_size`, `sync_threshold` (ints) and `resize_factor` (a float).
+#[pyfunction]
+fn hnsw_defaults(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
+    let defaults = azurite_core::HnswConfiguration::for_unconfigured_collection();
+    let dict = PyDict::new(py);
+    dict.set_item("space", defaults.space.as_str())?;
+    dict.set_item("ef_construction", defaults.ef_construction)?;
+    dict.set_item("ef_search", defaults.ef_search)?;
+    dict.set_item("max_neighbors", defaults.max_neighbors)?;
+    dict.set_item("num_threads", defaults.num_threads)?;
+    dict.set_item("batch_size", defaults.batch_size)?;
+    dict.set_item("sync_threshold", defaults.sync_threshold)?;
+    dict.set_item("resize_factor", defaults.resize_factor)?;
+    Ok(dict)
 }
 
 #[pymodule]
@@ -45,6 +64,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     pyo3_log::init();
     m.add_class::<database::Database>()?;
     m.add_function(wrap_pyfunction!(repair, m)?)?;
+    m.add_function(wrap_pyfunction!(hnsw_defaults, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -8,7 +8,7 @@ use std::ops::Bound;
 use regex::Regex;
 use roaring::RoaringBitmap;
 
-use super::{Filter, MetadataOp, Scalar};
+use super::tree::{Filter, MetadataOp, Scalar};
 use crate::metadata::Number;
 
 /// What a filter is evaluated against: the live rows and the indexes over them.

@@ -4,7 +4,7 @@
 use regex::Regex;
 use serde_json::{Map, Value};
 
-use super::{Filter, MetadataOp, Scalar};
+use super::tree::{Filter, MetadataOp, Scalar};
 use crate::error::{Error, Result};
 
 const INVALID_WHERE: &str = "Invalid where clause";

@@ -8,14 +8,20 @@ use std::collections::BinaryHeap;
 use rayon::prelude::*;
 use roaring::RoaringBitmap;
 
-use super::Hit;
+use super::vectors::VectorStore;
 use crate::distance::PreparedQuery;
-use crate::segment::VectorStore;
 use crate::threads::Workers;
 
 /// Below this many multiply-adds a scan is faster on one thread than the cost of waking the
 /// pool (about 20 µs of work).
 const PARALLEL_SCAN_MIN_WORK: usize = 256 * 1024;
+
+/// A row found by a search, with its distance to the query.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Hit {
+    pub row: u32,
+    pub distance: f32,
+}
 
 #[derive(PartialEq)]
 struct Candidate(Hit);

@@ -11,9 +11,9 @@ use std::collections::{BinaryHeap, HashMap};
 
 use rayon::prelude::*;
 
+use super::vectors::VectorStore;
 use crate::codec::{DecodeError, Decoder, Encoder};
 use crate::distance::{PreparedQuery, Space, dot, squared_l2};
-use crate::segment::VectorStore;
 use crate::threads::Workers;
 
 #[derive(Clone, Copy, PartialEq)]

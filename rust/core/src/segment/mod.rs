@@ -1,12 +1,28 @@
 //! One collection's records in memory: the read state. Rows are numbered in insertion order,
 //! which is also the order `get` returns; an id keeps its row across updates and gets a new
-//! one only when it is deleted and added again.
+//! one only when it is deleted and added again. `resolve` holds Chroma's write semantics;
+//! this file holds the state, loading and publishing, and the filter source.
 
 mod metadata_index;
+mod resolve;
 mod text_index;
-mod vectors;
 
-pub use vectors::VectorStore;
+use std::collections::HashMap;
+use std::ops::Bound;
+use std::sync::OnceLock;
+
+use regex::Regex;
+use roaring::RoaringBitmap;
+
+use crate::batch::{Change, PutRecord, ResolvedBatch};
+use crate::codec::{decode_metadata, encode_metadata};
+use crate::distance::{PreparedQuery, Space};
+use crate::filter::{Filter, FilterSource, Scalar, evaluate};
+use crate::index::{Hit, HnswIndex, HnswParameters, IndexStats, VectorStore};
+use crate::metadata::{INTERNAL_KEY_PREFIX, Metadata, Number};
+use crate::threads::Workers;
+use metadata_index::MetadataIndex;
+use text_index::TextIndex;
 
 /// Where a loaded segment's vector index came from.
 #[derive(Debug, PartialEq, Eq)]
@@ -18,24 +34,6 @@ pub enum IndexOrigin {
     /// Built from the records, because there was no checkpoint or it could not be used.
     Built { unusable_checkpoint: Option<String> },
 }
-
-use std::collections::HashMap;
-use std::ops::Bound;
-use std::sync::OnceLock;
-
-use regex::Regex;
-use roaring::RoaringBitmap;
-
-use crate::batch::{Change, PutRecord, RecordBatch, ResolvedBatch, WriteKind};
-use crate::codec::{decode_metadata, encode_metadata};
-use crate::distance::{PreparedQuery, Space};
-use crate::error::{Error, Result};
-use crate::filter::{Filter, FilterSource, Scalar, evaluate};
-use crate::index::{Hit, HnswIndex, HnswParameters, IndexStats, VectorIndex};
-use crate::metadata::{INTERNAL_KEY_PREFIX, Metadata, Number, merge};
-use crate::threads::Workers;
-use metadata_index::MetadataIndex;
-use text_index::TextIndex;
 
 #[derive(Debug, Clone, Default)]
 pub struct Row {
@@ -87,7 +85,7 @@ pub struct Segment {
     live: RoaringBitmap,
     next_row: u32,
     vectors: Option<VectorStore>,
-    index: Box<dyn VectorIndex>,
+    index: HnswIndex,
     /// Threads for index construction, large scans and many-query searches.
     workers: Workers,
     metadata_index: MetadataIndex,
@@ -111,7 +109,7 @@ impl Segment {
             live: RoaringBitmap::new(),
             next_row,
             vectors: dimension.map(VectorStore::new),
-            index: Box::new(HnswIndex::new(index)),
+            index: HnswIndex::new(index),
             workers: Workers::new(index.num_threads),
             metadata_index: MetadataIndex::default(),
             text_index: OnceLock::new(),
@@ -141,102 +139,6 @@ impl Segment {
 
     pub fn row_of(&self, id: &str) -> Option<u32> {
         self.row_of_id.get(id).copied()
-    }
-
-    /// Checks a batch against the collection and turns it into physical changes. Nothing is
-    /// modified: the caller logs and stores the result, then [`Segment::apply`]s it.
-    pub fn resolve(&self, kind: WriteKind, batch: &RecordBatch) -> Result<ResolvedBatch> {
-        batch.validate(kind)?;
-        let mut dimension = None;
-        if let Some(embeddings) = &batch.embeddings {
-            match self.dimension() {
-                Some(expected) if expected != embeddings.dimension() => {
-                    return Err(Error::invalid(format!(
-                        "Collection expecting embedding with dimension of {expected}, got {}",
-                        embeddings.dimension()
-                    )));
-                }
-                Some(_) => {}
-                None => dimension = Some(embeddings.dimension() as u32),
-            }
-        }
-        let mut changes: Vec<PutRecord> = Vec::new();
-        let mut pending: HashMap<&str, usize> = HashMap::new();
-        let mut next_row = self.next_row;
-        for (i, id) in batch.ids.iter().enumerate() {
-            let embedding = batch.embeddings.as_ref().map(|e| e.row(i).to_vec());
-            let metadata = batch.metadatas.as_ref().and_then(|m| m[i].as_ref());
-            let document = batch.documents.as_ref().and_then(|d| d[i].clone());
-            let uri = batch.uris.as_ref().and_then(|u| u[i].clone());
-            let existing = match pending.get(id.as_str()) {
-                Some(&change) => Some(changes[change].clone()),
-                None => self.row_of(id).map(|row| {
-                    let current = self.row(row);
-                    PutRecord {
-                        row,
-                        id: id.clone(),
-                        embedding: None,
-                        document: current.document.clone(),
-                        metadata: current.metadata(),
-                        uri: current.uri.clone(),
-                    }
-                }),
-            };
-            let put = match (kind, existing) {
-                // Adding an id that exists leaves the stored record as it is, like Chroma.
-                (WriteKind::Add, Some(_)) | (WriteKind::Update, None) => continue,
-                (WriteKind::Add | WriteKind::Upsert, None) => {
-                    let embedding = embedding.ok_or_else(|| {
-                        Error::invalid(format!("Embedding is required to insert the record {id}"))
-                    })?;
-                    let row = next_row;
-                    next_row = next_row.checked_add(1).ok_or_else(|| {
-                        Error::Internal("collection has exhausted its row numbers".to_string())
-                    })?;
-                    PutRecord {
-                        row,
-                        id: id.clone(),
-                        embedding: Some(embedding),
-                        document,
-                        metadata: metadata.and_then(|m| merge(None, m)),
-                        uri,
-                    }
-                }
-                (WriteKind::Update | WriteKind::Upsert, Some(base)) => PutRecord {
-                    embedding: embedding.or(base.embedding),
-                    document: document.or(base.document),
-                    metadata: match metadata {
-                        Some(update) => merge(base.metadata.as_ref(), update),
-                        None => base.metadata,
-                    },
-                    uri: uri.or(base.uri),
-                    ..base
-                },
-            };
-            match pending.get(id.as_str()) {
-                Some(&change) => changes[change] = put,
-                None => {
-                    pending.insert(id, changes.len());
-                    changes.push(put);
-                }
-            }
-        }
-        Ok(ResolvedBatch {
-            collection: self.collection,
-            dimension,
-            next_row,
-            changes: changes.into_iter().map(Change::Put).collect(),
-        })
-    }
-
-    /// Physical deletes of the rows holding `ids` (missing ids are skipped).
-    pub fn resolve_delete(&self, rows: impl IntoIterator<Item = u32>) -> ResolvedBatch {
-        ResolvedBatch {
-            collection: self.collection,
-            dimension: None,
-            next_row: self.next_row,
-            changes: rows.into_iter().map(|row| Change::Delete { row }).collect(),
-        }
     }
 
     /// A segment loaded from stored records. Its vector index is restored from
@@ -272,7 +174,7 @@ impl Segment {
                 {
                     Some(Ok((mut restored, reinserted))) => {
                         // Tombstones left by the checkpoint may already call for a rebuild.
-                        restored.compact(vectors, live, &workers);
+                        restored.rebuild_if_sparse(vectors, live, &workers);
                         (restored, IndexOrigin::Checkpoint { reinserted })
                     }
                     failed => {
@@ -297,7 +199,7 @@ impl Segment {
         segment.metadata_index = metadata_index;
         let origin = match vector_index {
             Some((vector_index, origin)) => {
-                segment.index = Box::new(vector_index);
+                segment.index = vector_index;
                 origin
             }
             None => IndexOrigin::Empty,
@@ -355,7 +257,8 @@ impl Segment {
         self.index.remove(&deleted);
         if let Some(vectors) = &self.vectors {
             self.index.upsert(&written, vectors, &self.workers);
-            self.index.compact(vectors, &self.live, &self.workers);
+            self.index
+                .rebuild_if_sparse(vectors, &self.live, &self.workers);
         }
     }
 
@@ -393,8 +296,9 @@ impl Segment {
         (written, deleted)
     }
 
-    /// Applies the search-time parameters a collection's configuration may change.
-    pub fn tune(&mut self, ef_search: usize, num_threads: usize) {
+    /// Applies the search parameters a collection's configuration may change: the beam
+    /// width and the number of worker threads.
+    pub fn set_search_parameters(&mut self, ef_search: usize, num_threads: usize) {
         self.index.set_ef_search(ef_search);
         if num_threads != self.workers.threads() {
             self.workers = Workers::new(num_threads);

@@ -1,22 +1,25 @@
-//! Approximate search on an HNSW graph (`graph.rs`), behind the same trait as the exact
-//! index. The graph cannot delete or update a point, so every vector it holds has a *label*
-//! of its own: writing a row's vector inserts it under a new label and turns the row's old
-//! label into a tombstone, and deleting a row tombstones its label. Searches skip
-//! tombstones; once they make up too much of the graph it is rebuilt from the live rows.
+//! A collection's vector index: approximate search on an HNSW graph (`index/graph.rs`),
+//! with the exact scan of `index/flat.rs` as the planner's other path. The graph cannot
+//! delete or update a point, so every vector it holds has a *label* of its own: writing a
+//! row's vector inserts it under a new label and turns the row's old label into a stale
+//! tombstone, and deleting a row tombstones its label. Searches never return tombstones;
+//! once they make up too much of the graph it is rebuilt from the live rows.
 //!
 //! The planner lives here too: a small allowed set is scanned exactly (recall 1, and faster
 //! than a graph walk that must skip most nodes); a larger one is searched on the graph with
-//! the filter applied during the walk, widening the beam until enough rows pass.
+//! the filter applied during the walk, widening the beam until enough rows pass, and the
+//! exact scan answers when even a beam spanning the graph finds too few. The checkpoint
+//! format and its restore are in `checkpoint.rs`.
+
+mod checkpoint;
 
 use roaring::RoaringBitmap;
 
-use super::flat::exact_search;
+use super::flat::{Hit, exact_search};
 use super::graph::Graph;
-use super::{Hit, IndexStats, VectorIndex};
-use crate::codec::{DecodeError, Decoder, Encoder};
+use super::vectors::VectorStore;
 use crate::config::HnswConfiguration;
 use crate::distance::{PreparedQuery, Space};
-use crate::segment::VectorStore;
 use crate::threads::Workers;
 
 /// Allowed sets up to this size are always scanned exactly.
@@ -32,19 +35,6 @@ const REBUILD_TOMBSTONE_SHARE: f64 = 0.3;
 /// ... but not for small graphs, which the exact path serves anyway.
 const REBUILD_MIN_POINTS: usize = 1_000;
 const NO_LABEL: u32 = u32::MAX;
-/// First bytes of a checkpoint file; the digit is the format version.
-const CHECKPOINT_MAGIC: &[u8; 8] = b"AZGRAPH1";
-
-/// A vector's checksum, recorded per label so that a restored graph can tell which rows
-/// still hold the vector it was built from.
-fn vector_checksum(vector: &[f32]) -> u32 {
-    let mut hasher = crc32fast::Hasher::new();
-    for chunk in vector.chunks(256) {
-        let bytes: Vec<u8> = chunk.iter().flat_map(|x| x.to_le_bytes()).collect();
-        hasher.update(&bytes);
-    }
-    hasher.finalize()
-}
 
 /// What to build and search with; the mutable search parameters change in place.
 #[derive(Debug, Clone, Copy)]
@@ -66,6 +56,18 @@ impl From<&HnswConfiguration> for HnswParameters {
             num_threads: config.num_threads,
         }
     }
+}
+
+/// What an index holds, for users to see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndexStats {
+    pub kind: &'static str,
+    /// Vectors in the index, including tombstones.
+    pub points: usize,
+    /// Vectors of deleted or since-replaced rows, skipped by searches until a rebuild.
+    pub tombstones: usize,
+    /// Memory held by the index itself (the vectors belong to the segment's store).
+    pub bytes: usize,
 }
 
 pub struct HnswIndex {
@@ -102,117 +104,38 @@ impl HnswIndex {
         self.points() - self.tombstones
     }
 
-    /// Turns `row`'s label into a tombstone; `replaced` when the row is about to be given
-    /// a new vector, which the old label must then no longer be measured by.
-    fn retire_label_of(&mut self, row: u32, replaced: bool) {
-        if let Some(label) = self.label_of_row.get_mut(row as usize)
-            && *label != NO_LABEL
-        {
-            if replaced {
-                self.graph.mark_stale(*label);
-            }
-            *label = NO_LABEL;
-            self.tombstones += 1;
+    /// Turns the label of a deleted row into a tombstone. The store keeps the row's vector,
+    /// so walks still measure the tombstone by it.
+    fn tombstone_deleted_row(&mut self, row: u32) {
+        self.take_label(row);
+    }
+
+    /// Turns the label of a row about to be given a new vector into a stale tombstone: the
+    /// store will hold the new vector, which the old label must no longer be measured by.
+    fn tombstone_replaced_row(&mut self, row: u32) {
+        if let Some(label) = self.take_label(row) {
+            self.graph.mark_stale(label);
         }
+    }
+
+    /// Detaches `row` from its label, which becomes a tombstone; returns the label.
+    fn take_label(&mut self, row: u32) -> Option<u32> {
+        let slot = self.label_of_row.get_mut(row as usize)?;
+        if *slot == NO_LABEL {
+            return None;
+        }
+        self.tombstones += 1;
+        Some(std::mem::replace(slot, NO_LABEL))
     }
 
     fn is_current(&self, label: u32) -> bool {
         self.label_of_row.get(self.graph.row(label) as usize) == Some(&label)
     }
 
-    /// The index as checkpoint bytes: the graph, then for each label whether it is current
-    /// and the checksum of its vector, then a checksum of everything before.
-    fn encode_checkpoint(&self, vectors: &VectorStore) -> Vec<u8> {
-        let mut e = Encoder::default();
-        e.buf.extend_from_slice(CHECKPOINT_MAGIC);
-        self.graph.encode(&mut e);
-        for label in 0..self.graph.len() as u32 {
-            if self.is_current(label) {
-                e.u8(1);
-                e.u32(vector_checksum(vectors.get(self.graph.row(label))));
-            } else {
-                e.u8(0);
-            }
-        }
-        let checksum = crc32fast::hash(&e.buf);
-        e.u32(checksum);
-        e.buf
-    }
-
-    /// Restores an index from checkpoint bytes and brings it up to date with the rows the
-    /// segment holds: labels whose row is gone or holds another vector now become
-    /// tombstones, and live rows without a label are inserted. Returns the index and how
-    /// many rows had to be inserted.
-    pub fn restore(
-        parameters: HnswParameters,
-        bytes: &[u8],
-        vectors: &VectorStore,
-        live: &RoaringBitmap,
-        workers: &Workers,
-    ) -> Result<(HnswIndex, usize), DecodeError> {
-        let body_len = bytes
-            .len()
-            .checked_sub(4)
-            .filter(|&n| n >= CHECKPOINT_MAGIC.len())
-            .ok_or_else(|| DecodeError("checkpoint too short".to_string()))?;
-        let (body, trailer) = bytes.split_at(body_len);
-        if crc32fast::hash(body) != u32::from_le_bytes(trailer.try_into().expect("4 bytes")) {
-            return Err(DecodeError("checkpoint checksum mismatch".to_string()));
-        }
-        if &body[..CHECKPOINT_MAGIC.len()] != CHECKPOINT_MAGIC {
-            return Err(DecodeError("not a graph checkpoint".to_string()));
-        }
-        let mut d = Decoder::new(&body[CHECKPOINT_MAGIC.len()..]);
-        let mut graph = Graph::decode(parameters.space, &mut d)?;
-        let mut label_of_row: Vec<u32> = Vec::new();
-        let mut tombstones = 0;
-        for label in 0..graph.len() as u32 {
-            let checksum = if d.bool()? { Some(d.u32()?) } else { None };
-            let row = graph.row(label);
-            let still_current = checksum.is_some_and(|c| {
-                live.contains(row)
-                    && label_of_row
-                        .get(row as usize)
-                        .is_none_or(|&l| l == NO_LABEL)
-                    && vector_checksum(vectors.get(row)) == c
-            });
-            if still_current {
-                if label_of_row.len() <= row as usize {
-                    label_of_row.resize(row as usize + 1, NO_LABEL);
-                }
-                label_of_row[row as usize] = label;
-            } else {
-                // Only live rows' vectors are loaded, and those of rows updated since the
-                // checkpoint are new: a tombstone cannot be measured any more.
-                tombstones += 1;
-                graph.mark_stale(label);
-            }
-        }
-        if !d.is_empty() {
-            return Err(DecodeError("trailing bytes in checkpoint".to_string()));
-        }
-        let missing: Vec<u32> = live
-            .iter()
-            .filter(|&row| {
-                label_of_row
-                    .get(row as usize)
-                    .is_none_or(|&l| l == NO_LABEL)
-            })
-            .collect();
-        let mut index = HnswIndex {
-            parameters,
-            graph,
-            label_of_row,
-            tombstones,
-        };
-        index.insert_rows(&missing, vectors, workers);
-        Ok((index, missing.len()))
-    }
-
     /// Inserts the current vectors of `rows` under new labels.
     fn insert_rows(&mut self, rows: &[u32], vectors: &VectorStore, workers: &Workers) {
         for &row in rows {
-            self.retire_label_of(row, true);
+            self.tombstone_replaced_row(row);
         }
         let labels = self.graph.insert(rows, vectors, workers);
         for (&row, label) in rows.iter().zip(labels) {
@@ -271,17 +194,25 @@ impl HnswIndex {
     }
 }
 
-impl VectorIndex for HnswIndex {
-    fn upsert(&mut self, rows: &[u32], vectors: &VectorStore, workers: &Workers) {
+impl HnswIndex {
+    /// The vectors of `rows` were added or replaced in `vectors`.
+    pub fn upsert(&mut self, rows: &[u32], vectors: &VectorStore, workers: &Workers) {
         self.insert_rows(rows, vectors, workers);
     }
 
-    fn remove(&mut self, rows: &[u32]) {
-        rows.iter()
-            .for_each(|&row| self.retire_label_of(row, false));
+    /// `rows` were deleted; they must never be returned again.
+    pub fn remove(&mut self, rows: &[u32]) {
+        rows.iter().for_each(|&row| self.tombstone_deleted_row(row));
     }
 
-    fn compact(&mut self, vectors: &VectorStore, live: &RoaringBitmap, workers: &Workers) {
+    /// Rebuilds the graph from the live rows once tombstones make up enough of it, which
+    /// gives back the memory they hold.
+    pub fn rebuild_if_sparse(
+        &mut self,
+        vectors: &VectorStore,
+        live: &RoaringBitmap,
+        workers: &Workers,
+    ) {
         let sparse = self.tombstones as f64 >= REBUILD_TOMBSTONE_SHARE * self.points() as f64;
         if self.points() < REBUILD_MIN_POINTS || !sparse {
             return;
@@ -296,7 +227,9 @@ impl VectorIndex for HnswIndex {
         self.insert_rows(&rows, vectors, workers);
     }
 
-    fn search(
+    /// Up to `k` rows of `allowed` nearest to `query`, ascending by distance, ties by row.
+    /// `allowed` only ever holds live rows.
+    pub fn search(
         &self,
         vectors: &VectorStore,
         query: &PreparedQuery,
@@ -315,15 +248,17 @@ impl VectorIndex for HnswIndex {
             .unwrap_or_else(|| exact_search(vectors, query, k, allowed, workers))
     }
 
-    fn checkpoint(&self, vectors: &VectorStore) -> Vec<u8> {
+    /// The index as bytes to store, restorable by [`HnswIndex::restore`].
+    pub fn checkpoint(&self, vectors: &VectorStore) -> Vec<u8> {
         self.encode_checkpoint(vectors)
     }
 
-    fn set_ef_search(&mut self, ef_search: usize) {
+    /// Changes the search beam width; it takes effect with the next search.
+    pub fn set_ef_search(&mut self, ef_search: usize) {
         self.parameters.ef_search = ef_search;
     }
 
-    fn stats(&self) -> IndexStats {
+    pub fn stats(&self) -> IndexStats {
         IndexStats {
             kind: "hnsw",
             points: self.points(),
@@ -659,7 +594,7 @@ mod tests {
             );
             assert!(hits.iter().all(|h| h.row >= 1_000));
         }
-        index.compact(&vectors, &live, &workers());
+        index.rebuild_if_sparse(&vectors, &live, &workers());
         let stats = index.stats();
         assert_eq!((stats.points, stats.tombstones), (3_000, 0));
         assert!(recall(&index, &vectors, Space::L2, &live) >= 0.9);

@@ -1,0 +1,313 @@
+//! The catalog: tenants, databases and collections. Catalog changes go straight to the
+//! record store (the log carries records only); a collection's in-memory handle is created
+//! and dropped with it.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::{CollectionHandle, CollectionInfo, Database, record_collection_id};
+use crate::config::CollectionConfiguration;
+use crate::error::{Error, Result};
+use crate::index::HnswParameters;
+use crate::metadata::{Metadata, check_key};
+use crate::names::{check_collection_name, check_database_name, check_tenant_name};
+use crate::segment::Segment;
+use crate::store::{DatabaseRecord, Store};
+
+fn check_collection_metadata(metadata: Option<&Metadata>, field: &str) -> Result<()> {
+    let Some(metadata) = metadata else {
+        return Ok(());
+    };
+    if metadata.is_empty() {
+        return Err(Error::invalid(format!(
+            "Validation error: {field}: Metadata cannot be empty"
+        )));
+    }
+    for (key, value) in metadata {
+        check_key(key)
+            .map_err(|problem| Error::invalid(format!("Validation error: {field}: {problem}")))?;
+        if value.is_array() {
+            return Err(Error::invalid(format!(
+                "Validation error: {field}: collection metadata values cannot be arrays: {key}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+impl Database {
+    pub fn reset(&self) -> Result<()> {
+        self.check_writable()?;
+        let mut storage = self.storage()?;
+        let mut collections = self.collections.write();
+        storage.store.reset()?;
+        for id in collections.keys() {
+            self.remove_checkpoint(id);
+        }
+        collections.clear();
+        Ok(())
+    }
+
+    // ---- tenants and databases
+
+    pub fn create_tenant(&self, name: &str) -> Result<()> {
+        self.check_writable()?;
+        check_tenant_name(name)?;
+        self.storage()?.store.create_tenant(name)
+    }
+
+    pub fn get_tenant(&self, name: &str) -> Result<()> {
+        if self.storage()?.store.tenant_exists(name)? {
+            Ok(())
+        } else {
+            Err(Error::NotFound(format!("Tenant [{name}] not found")))
+        }
+    }
+
+    pub fn create_database(&self, name: &str, tenant: &str) -> Result<DatabaseRecord> {
+        self.check_writable()?;
+        check_database_name(name)?;
+        self.storage()?.store.create_database(name, tenant)
+    }
+
+    pub fn get_database(&self, name: &str, tenant: &str) -> Result<DatabaseRecord> {
+        // A name too short to create is refused before the lookup, as in Chroma.
+        check_database_name(name)?;
+        self.storage()?
+            .store
+            .database(name, tenant)?
+            .ok_or_else(|| {
+                Error::NotFound(format!(
+                    "Database [{name}] not found. Are you sure it exists?"
+                ))
+            })
+    }
+
+    pub fn list_databases(
+        &self,
+        tenant: &str,
+        limit: Option<u32>,
+        offset: u32,
+    ) -> Result<Vec<DatabaseRecord>> {
+        self.storage()?.store.list_databases(tenant, limit, offset)
+    }
+
+    pub fn delete_database(&self, name: &str, tenant: &str) -> Result<()> {
+        self.check_writable()?;
+        let mut storage = self.storage()?;
+        let database = storage
+            .store
+            .database(name, tenant)?
+            .ok_or_else(|| Error::NotFound(format!("Database [{name}] not found")))?;
+        let keys = storage.store.delete_database(&database.id)?;
+        let mut collections = self.collections.write();
+        let removed: Vec<Uuid> = collections
+            .iter()
+            .filter(|(_, handle)| keys.contains(&handle.key))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in removed {
+            collections.remove(&id);
+            self.remove_checkpoint(&id);
+        }
+        Ok(())
+    }
+
+    /// The id of a database, if it exists. Collection calls on a database that does not
+    /// exist (say, deleted under a client) behave as Chroma's do: nothing is listed, and
+    /// named collections do not exist.
+    fn database_id(store: &Store, tenant: &str, database: &str) -> Result<Option<String>> {
+        Ok(store.database(database, tenant)?.map(|record| record.id))
+    }
+
+    // ---- collections
+
+    pub fn create_collection(
+        &self,
+        tenant: &str,
+        database: &str,
+        name: &str,
+        configuration: Option<&Value>,
+        metadata: Option<&Metadata>,
+        get_or_create: bool,
+    ) -> Result<CollectionInfo> {
+        // Chroma resolves the configuration before it checks the name.
+        let configuration = CollectionConfiguration::resolve(configuration, metadata)?;
+        check_collection_name(name, "name")?;
+        check_collection_metadata(metadata, "metadata")?;
+        let mut storage = self.storage()?;
+        let database_id = Self::database_id(&storage.store, tenant, database)?
+            .ok_or_else(|| Error::invalid(format!("Database [{database}] does not exist")))?;
+        if let Some(existing) = storage.store.collection_by_name(&database_id, name)? {
+            if get_or_create {
+                return Ok(CollectionInfo::from(&existing));
+            }
+            return Err(Error::AlreadyExists(format!(
+                "Collection [{name}] already exists"
+            )));
+        }
+        self.check_writable()?;
+        let (key, id) =
+            storage
+                .store
+                .insert_collection(&database_id, name, metadata, &configuration)?;
+        let segment = Segment::new(key, HnswParameters::from(&configuration.hnsw), None, 0);
+        self.collections.write().insert(
+            id,
+            Arc::new(CollectionHandle::new(&configuration, key, segment)),
+        );
+        Ok(CollectionInfo {
+            id,
+            name: name.to_string(),
+            tenant: tenant.to_string(),
+            database: database.to_string(),
+            metadata: metadata.cloned(),
+            configuration: configuration.to_public_json(),
+            dimension: None,
+        })
+    }
+
+    pub fn get_collection(
+        &self,
+        tenant: &str,
+        database: &str,
+        name: &str,
+    ) -> Result<CollectionInfo> {
+        let storage = self.storage()?;
+        let database_id = Self::database_id(&storage.store, tenant, database)?
+            .ok_or_else(|| Self::missing_collection(name))?;
+        storage
+            .store
+            .collection_by_name(&database_id, name)?
+            .map(|record| CollectionInfo::from(&record))
+            .ok_or_else(|| Self::missing_collection(name))
+    }
+
+    pub fn get_collection_by_id(
+        &self,
+        tenant: &str,
+        database: &str,
+        id: &str,
+    ) -> Result<CollectionInfo> {
+        let id = &Uuid::parse_str(id).map_err(|_| {
+            Error::invalid(
+                "Validation error: collection_id: Invalid collection ID format, expected UUID",
+            )
+        })?;
+        let storage = self.storage()?;
+        let database_id = Self::database_id(&storage.store, tenant, database)?
+            .ok_or_else(|| Self::missing_collection(id))?;
+        storage
+            .store
+            .collection_by_id(&database_id, id)?
+            .map(|record| CollectionInfo::from(&record))
+            .ok_or_else(|| Self::missing_collection(id))
+    }
+
+    pub fn list_collections(
+        &self,
+        tenant: &str,
+        database: &str,
+        limit: Option<u32>,
+        offset: u32,
+    ) -> Result<Vec<CollectionInfo>> {
+        let storage = self.storage()?;
+        let Some(database_id) = Self::database_id(&storage.store, tenant, database)? else {
+            return Ok(Vec::new());
+        };
+        Ok(storage
+            .store
+            .list_collections(&database_id, limit, offset)?
+            .iter()
+            .map(CollectionInfo::from)
+            .collect())
+    }
+
+    pub fn count_collections(&self, tenant: &str, database: &str) -> Result<u64> {
+        let storage = self.storage()?;
+        match Self::database_id(&storage.store, tenant, database)? {
+            Some(database_id) => storage.store.count_collections(&database_id),
+            None => Ok(0),
+        }
+    }
+
+    pub fn delete_collection(&self, tenant: &str, database: &str, name: &str) -> Result<()> {
+        self.check_writable()?;
+        let mut storage = self.storage()?;
+        let database_id = Self::database_id(&storage.store, tenant, database)?
+            .ok_or_else(|| Self::missing_collection(name))?;
+        let record = storage
+            .store
+            .collection_by_name(&database_id, name)?
+            .ok_or_else(|| Self::missing_collection(name))?;
+        storage.store.delete_collection(record.key)?;
+        self.collections.write().remove(&record.id);
+        self.remove_checkpoint(&record.id);
+        Ok(())
+    }
+
+    /// Renames a collection, replaces its metadata, or updates its mutable configuration.
+    pub fn modify_collection(
+        &self,
+        id: &str,
+        new_name: Option<&str>,
+        new_metadata: Option<&Metadata>,
+        new_configuration: Option<&Value>,
+    ) -> Result<CollectionInfo> {
+        let id = &record_collection_id(id)?;
+        self.check_writable()?;
+        if let Some(name) = new_name {
+            check_collection_name(name, "new_name")?;
+        }
+        check_collection_metadata(new_metadata, "new_metadata")?;
+        let mut storage = self.storage()?;
+        let mut record = storage
+            .store
+            .all_collections()?
+            .into_iter()
+            .find(|record| record.id == *id)
+            .ok_or_else(|| Self::missing_collection(id))?;
+        if let Some(update) = new_configuration {
+            record.configuration.update(update)?;
+        }
+        if let Some(name) = new_name
+            && name != record.name
+        {
+            let database_id = Self::database_id(&storage.store, &record.tenant, &record.database)?
+                .ok_or_else(|| Self::missing_collection(id))?;
+            if storage
+                .store
+                .collection_by_name(&database_id, name)?
+                .is_some()
+            {
+                // Chroma's database refuses the rename, and reports it as a database error
+                // (500 from its server), not as its "already exists" case.
+                return Err(Error::Internal(
+                    "Database error: error returned from database: (code: 2067) UNIQUE constraint \
+                     failed: collections.name, collections.database_id"
+                        .to_string(),
+                ));
+            }
+            record.name = name.to_string();
+        }
+        if let Some(metadata) = new_metadata {
+            record.metadata = Some(metadata.clone());
+        }
+        storage.store.update_collection(
+            record.key,
+            &record.name,
+            record.metadata.as_ref(),
+            &record.configuration,
+        )?;
+        if let Some(handle) = self.collections.read().get(id) {
+            let hnsw = &record.configuration.hnsw;
+            handle
+                .segment
+                .write()
+                .set_search_parameters(hnsw.ef_search, hnsw.num_threads);
+        }
+        Ok(CollectionInfo::from(&record))
+    }
+}

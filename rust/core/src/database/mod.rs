@@ -1,0 +1,351 @@
+//! The database handle: one per directory (or one in memory). Writes go validate → resolve
+//! against memory → log → record store → publish to memory; reads are served from memory
+//! under a shared lock and never touch SQLite.
+//!
+//! The handle and its public types live here; its calls are grouped by job in the
+//! submodules: `recovery` (open), `catalog` (tenants, databases, collections), `records`
+//! (record writes and reads), and `directory` (the files of a database directory).
+
+mod catalog;
+mod directory;
+mod records;
+mod recovery;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use parking_lot::{Mutex, RwLock};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::batch::ResolvedBatch;
+use crate::config::CollectionConfiguration;
+use crate::error::{Error, Result};
+use crate::metadata::Metadata;
+use crate::segment::Segment;
+use crate::store::{CollectionRecord, Store};
+use crate::wal::Log;
+pub(crate) use directory::lock_directory;
+pub use directory::{INDEX_DIR, LOCK_FILE, LOG_DIR, STORE_FILE};
+use directory::{checkpoint_path, write_atomically};
+
+/// How far a write is carried before the call returns.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Durability {
+    /// Written to the operating system: survives the process crashing, not power loss.
+    #[default]
+    Process,
+    /// Synced to the disk on every commit: survives power loss, at a cost per write.
+    Full,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DatabaseOptions {
+    pub durability: Durability,
+    /// Open an existing directory for reading, beside a writer in another process: no
+    /// lock is taken, the state is the one committed when the database is opened, and
+    /// every write is refused.
+    pub read_only: bool,
+}
+
+/// A collection as the catalog describes it.
+#[derive(Debug, Clone)]
+pub struct CollectionInfo {
+    pub id: Uuid,
+    pub name: String,
+    pub tenant: String,
+    pub database: String,
+    pub metadata: Option<Metadata>,
+    pub configuration: Value,
+    pub dimension: Option<u32>,
+}
+
+impl From<&CollectionRecord> for CollectionInfo {
+    fn from(record: &CollectionRecord) -> Self {
+        CollectionInfo {
+            id: record.id,
+            name: record.name.clone(),
+            tenant: record.tenant.clone(),
+            database: record.database.clone(),
+            metadata: record.metadata.clone(),
+            configuration: record.configuration.to_public_json(),
+            dimension: record.dimension,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Include {
+    pub embeddings: bool,
+    pub documents: bool,
+    pub metadatas: bool,
+    pub uris: bool,
+}
+
+/// Records in the order a read returns them, with the fields that were asked for.
+#[derive(Debug)]
+pub struct Records {
+    pub ids: Vec<String>,
+    /// Row-major, `ids.len() * dimension` values.
+    pub embeddings: Option<Vec<f32>>,
+    pub dimension: usize,
+    pub documents: Option<Vec<Option<String>>>,
+    pub metadatas: Option<Vec<Option<Metadata>>>,
+    pub uris: Option<Vec<Option<String>>>,
+}
+
+#[derive(Debug)]
+pub struct QueryResult {
+    pub records: Records,
+    pub distances: Vec<f32>,
+}
+
+struct CollectionHandle {
+    /// The collection's key in the record store.
+    key: i64,
+    /// Record changes applied since the index checkpoint was last written.
+    changes_since_checkpoint: AtomicUsize,
+    /// How many changes the collection's `sync_threshold` lets pass between checkpoints.
+    sync_threshold: usize,
+    /// Serialises writers of this collection so that a batch is resolved against the state
+    /// it will be applied to; readers only wait for the short publish step.
+    writer: Mutex<()>,
+    segment: RwLock<Segment>,
+}
+
+struct Storage {
+    store: Store,
+    /// Held while the database is open: the OS lock on it keeps other writers out.
+    _lock: Option<std::fs::File>,
+    /// `None` for an in-memory database, which needs no recovery.
+    log: Option<Log>,
+    last_seq: u64,
+}
+
+/// A collection id as the record calls (and `modify_collection`) take it, checked with
+/// the message of Chroma's server.
+fn record_collection_id(id: &str) -> Result<Uuid> {
+    Uuid::parse_str(id).map_err(|_| Error::invalid("Collection ID is not a valid UUIDv4"))
+}
+
+impl CollectionHandle {
+    fn new(configuration: &CollectionConfiguration, key: i64, segment: Segment) -> Self {
+        CollectionHandle {
+            key,
+            changes_since_checkpoint: AtomicUsize::new(0),
+            sync_threshold: configuration.hnsw.sync_threshold,
+            writer: Mutex::new(()),
+            segment: RwLock::new(segment),
+        }
+    }
+}
+
+impl Storage {
+    /// Makes a resolved batch durable: logged first, then applied to the record store. If
+    /// the store refuses it, the log entry is withdrawn so the failed write never reappears.
+    fn commit(&mut self, batch: &ResolvedBatch) -> Result<()> {
+        let seq = self.last_seq + 1;
+        match &mut self.log {
+            Some(log) => {
+                let log_len = log.active_len();
+                let seq = log.append(batch)?;
+                #[cfg(test)]
+                crate::failpoint::crash_point("logged, not applied");
+                if let Err(e) = self.store.apply(seq, batch) {
+                    log.withdraw_last(seq, log_len);
+                    return Err(e);
+                }
+                if log.is_full() {
+                    // Segments are dropped only once SQLite's main file holds their
+                    // entries, so that even the loss of its -wal file loses no write.
+                    let in_main_file = self.store.checkpoint()?;
+                    log.rotate(in_main_file)?;
+                }
+            }
+            None => self.store.apply(seq, batch)?,
+        }
+        self.last_seq = seq;
+        Ok(())
+    }
+}
+
+pub struct Database {
+    read_only: bool,
+    path: Option<PathBuf>,
+    /// `None` once the database is closed.
+    storage: Mutex<Option<Storage>>,
+    /// Set by `close`; read without the storage lock so that readers never queue behind
+    /// a writer's commit.
+    closed: AtomicBool,
+    collections: RwLock<HashMap<Uuid, Arc<CollectionHandle>>>,
+}
+
+impl Database {
+    /// Writes pending index checkpoints, then releases the files and the directory lock.
+    /// Later calls fail with a clear error.
+    pub fn close(&self) {
+        let handles: Vec<(Uuid, Arc<CollectionHandle>)> = self
+            .collections
+            .read()
+            .iter()
+            .map(|(id, handle)| (*id, Arc::clone(handle)))
+            .collect();
+        for (id, handle) in handles {
+            let _writer = handle.writer.lock();
+            if handle.changes_since_checkpoint.load(Ordering::Relaxed) > 0 {
+                self.write_checkpoint(&id, &handle);
+            }
+        }
+        let mut storage = self.storage.lock();
+        self.closed.store(true, Ordering::Release);
+        self.collections.write().clear();
+        *storage = None;
+    }
+
+    /// The record store's `synchronous` setting (tests of the durability modes).
+    #[cfg(test)]
+    pub fn store_synchronous(&self) -> i64 {
+        self.storage().expect("open").store.synchronous()
+    }
+
+    /// The ids of the open collections.
+    pub fn collection_ids(&self) -> Vec<Uuid> {
+        self.collections.read().keys().copied().collect()
+    }
+
+    /// How many collections and records the database holds.
+    pub fn totals(&self) -> (usize, u64) {
+        let collections = self.collections.read();
+        let records = collections.values().map(|h| h.segment.read().count()).sum();
+        (collections.len(), records)
+    }
+
+    /// Writes every collection's index checkpoint now (used by repair).
+    pub fn write_all_checkpoints(&self) {
+        let handles: Vec<(Uuid, Arc<CollectionHandle>)> = self
+            .collections
+            .read()
+            .iter()
+            .map(|(id, handle)| (*id, Arc::clone(handle)))
+            .collect();
+        for (id, handle) in handles {
+            let _writer = handle.writer.lock();
+            self.write_checkpoint(&id, &handle);
+        }
+    }
+
+    fn closed_error(&self) -> Error {
+        Error::Internal(match &self.path {
+            Some(path) => format!("The database at {} has been closed", path.display()),
+            None => "The in-memory database has been closed".to_string(),
+        })
+    }
+
+    /// Refuses a write to a database opened read-only.
+    fn check_writable(&self) -> Result<()> {
+        if self.read_only {
+            let place = self
+                .path
+                .as_deref()
+                .map_or("".into(), |p| p.display().to_string());
+            return Err(Error::PermissionDenied(format!(
+                "The database at {place} is open read-only: write from the process that \
+                 opened it for writing"
+            )));
+        }
+        Ok(())
+    }
+
+    /// The storage of an open database, locked for the caller.
+    fn storage(&self) -> Result<parking_lot::MappedMutexGuard<'_, Storage>> {
+        parking_lot::MutexGuard::try_map(self.storage.lock(), Option::as_mut)
+            .map_err(|_| self.closed_error())
+    }
+
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    fn missing_collection(name: impl std::fmt::Display) -> Error {
+        Error::NotFound(format!("Collection [{name}] does not exist"))
+    }
+
+    fn handle(&self, collection: &Uuid) -> Result<Arc<CollectionHandle>> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(self.closed_error());
+        }
+        self.collections
+            .read()
+            .get(collection)
+            .cloned()
+            .ok_or_else(|| Self::missing_collection(collection))
+    }
+
+    /// The write sequence every record write ends with: `batch` is made durable (log, then
+    /// record store), published to memory, and the collection's index checkpoint written
+    /// if enough changes have gathered. The caller holds the collection's writer lock and
+    /// resolved `batch` against the segment's current state.
+    fn commit_and_publish(
+        &self,
+        collection: &Uuid,
+        handle: &CollectionHandle,
+        batch: ResolvedBatch,
+    ) -> Result<()> {
+        self.storage()?.commit(&batch)?;
+        let changes = batch.changes.len();
+        handle.segment.write().apply(batch);
+        self.checkpoint_if_due(collection, handle, changes);
+        Ok(())
+    }
+
+    /// Counts `changes` just published and writes the index checkpoint when enough have
+    /// gathered: at least `sync_threshold`, and a quarter of the collection, so that a
+    /// large collection is not written out for every small batch.
+    fn checkpoint_if_due(&self, collection: &Uuid, handle: &CollectionHandle, changes: usize) {
+        if self.path.is_none() {
+            return;
+        }
+        let pending = handle
+            .changes_since_checkpoint
+            .fetch_add(changes, Ordering::Relaxed)
+            + changes;
+        let live = handle.segment.read().count() as usize;
+        if pending >= handle.sync_threshold.max(live / 4) {
+            self.write_checkpoint(collection, handle);
+        }
+    }
+
+    /// Writes a collection's index checkpoint. The caller holds the collection's writer
+    /// lock. A failure is logged, not returned: the checkpoint is a cache of what the
+    /// records hold, and the write it follows is already durable.
+    fn write_checkpoint(&self, collection: &Uuid, handle: &CollectionHandle) {
+        let Some(dir) = &self.path else { return };
+        let Some(bytes) = handle.segment.read().index_checkpoint() else {
+            return;
+        };
+        let path = checkpoint_path(dir, collection);
+        match write_atomically(&path, &bytes) {
+            Ok(()) => handle.changes_since_checkpoint.store(0, Ordering::Relaxed),
+            Err(e) => log::error!(
+                "could not write the index checkpoint {}: {e}",
+                path.display()
+            ),
+        }
+    }
+
+    fn remove_checkpoint(&self, collection: &Uuid) {
+        if let Some(dir) = &self.path {
+            let path = checkpoint_path(dir, collection);
+            if let Err(e) = std::fs::remove_file(&path)
+                && e.kind() != std::io::ErrorKind::NotFound
+            {
+                log::error!(
+                    "could not remove the index checkpoint {}: {e}",
+                    path.display()
+                );
+            }
+        }
+    }
+}

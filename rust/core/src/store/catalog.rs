@@ -1,0 +1,267 @@
+//! The catalog tables: tenants, databases and collections. Every change is checkpointed
+//! into SQLite's main file at once, as the log does not carry it.
+
+use rusqlite::{OptionalExtension, params};
+use uuid::Uuid;
+
+use super::records::delete_records_of;
+use super::{CollectionRecord, DatabaseRecord, Store};
+use crate::codec::{decode_metadata, encode_metadata};
+use crate::config::CollectionConfiguration;
+use crate::error::{Error, Result};
+use crate::metadata::Metadata;
+
+const COLLECTION_COLUMNS: &str = "c.key, c.id, c.name, d.tenant, d.name, c.metadata, \
+    c.configuration, c.dimension, c.next_row FROM collections c JOIN databases d ON d.id = c.database_id";
+
+impl Store {
+    pub fn has_collection(&self, key: i64) -> Result<bool> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT 1 FROM collections WHERE key = ?1",
+                [key],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
+    // ---- tenants and databases
+
+    pub fn create_tenant(&mut self, name: &str) -> Result<()> {
+        let inserted = self
+            .conn
+            .execute("INSERT OR IGNORE INTO tenants (name) VALUES (?1)", [name])?;
+        if inserted == 0 {
+            return Err(Error::AlreadyExists(format!(
+                "Tenant [{name}] already exists"
+            )));
+        }
+        self.checkpoint_catalog()
+    }
+
+    pub fn tenant_exists(&self, name: &str) -> Result<bool> {
+        Ok(self
+            .conn
+            .query_row("SELECT 1 FROM tenants WHERE name = ?1", [name], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+
+    pub fn create_database(&mut self, name: &str, tenant: &str) -> Result<DatabaseRecord> {
+        let id = Uuid::new_v4().to_string();
+        let inserted = self.conn.execute(
+            "INSERT OR IGNORE INTO databases (id, name, tenant) VALUES (?1, ?2, ?3)",
+            [&id, name, tenant],
+        )?;
+        if inserted == 0 {
+            return Err(Error::AlreadyExists(format!(
+                "Database [{name}] already exists"
+            )));
+        }
+        self.checkpoint_catalog()?;
+        Ok(DatabaseRecord {
+            id,
+            name: name.to_string(),
+            tenant: tenant.to_string(),
+        })
+    }
+
+    pub fn database(&self, name: &str, tenant: &str) -> Result<Option<DatabaseRecord>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT id FROM databases WHERE name = ?1 AND tenant = ?2",
+                [name, tenant],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()?
+            .map(|id| DatabaseRecord {
+                id,
+                name: name.to_string(),
+                tenant: tenant.to_string(),
+            }))
+    }
+
+    pub fn list_databases(
+        &self,
+        tenant: &str,
+        limit: Option<u32>,
+        offset: u32,
+    ) -> Result<Vec<DatabaseRecord>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, name FROM databases WHERE tenant = ?1 ORDER BY name LIMIT ?2 OFFSET ?3",
+        )?;
+        let limit = limit.map_or(-1, i64::from);
+        let rows = stmt.query_map(params![tenant, limit, offset], |r| {
+            Ok(DatabaseRecord {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                tenant: tenant.to_string(),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Deletes a database with its collections; returns the keys of those collections.
+    pub fn delete_database(&mut self, database_id: &str) -> Result<Vec<i64>> {
+        let tx = self.conn.transaction()?;
+        let keys = {
+            let mut stmt = tx.prepare("SELECT key FROM collections WHERE database_id = ?1")?;
+            stmt.query_map([database_id], |r| r.get(0))?
+                .collect::<Result<Vec<i64>, _>>()?
+        };
+        for key in &keys {
+            delete_records_of(&tx, *key)?;
+        }
+        tx.execute("DELETE FROM databases WHERE id = ?1", [database_id])?;
+        tx.commit()?;
+        self.reclaim_free_pages();
+        self.checkpoint_catalog()?;
+        Ok(keys)
+    }
+
+    // ---- collections
+
+    fn collection_from_row(&self, r: &rusqlite::Row<'_>) -> Result<CollectionRecord> {
+        let id: String = r.get(1)?;
+        let metadata: Option<Vec<u8>> = r.get(5)?;
+        let configuration: String = r.get(6)?;
+        Ok(CollectionRecord {
+            key: r.get(0)?,
+            id: Uuid::parse_str(&id)
+                .map_err(|e| self.corrupt(format!("collection id {id:?}: {e}")))?,
+            name: r.get(2)?,
+            tenant: r.get(3)?,
+            database: r.get(4)?,
+            metadata: metadata
+                .map(|m| decode_metadata(&m))
+                .transpose()
+                .map_err(|e| self.corrupt(format!("metadata of collection {id}: {e}")))?,
+            configuration: serde_json::from_str(&configuration)
+                .map_err(|e| self.corrupt(format!("configuration of collection {id}: {e}")))?,
+            dimension: r.get(7)?,
+            next_row: r.get(8)?,
+        })
+    }
+
+    fn query_collections(
+        &self,
+        condition: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<Vec<CollectionRecord>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("SELECT {COLLECTION_COLUMNS} {condition}"))?;
+        let mut rows = stmt.query(params)?;
+        let mut found = Vec::new();
+        while let Some(row) = rows.next()? {
+            found.push(self.collection_from_row(row)?);
+        }
+        Ok(found)
+    }
+
+    pub fn all_collections(&self) -> Result<Vec<CollectionRecord>> {
+        self.query_collections("ORDER BY c.key", [])
+    }
+
+    pub fn collection_by_name(
+        &self,
+        database_id: &str,
+        name: &str,
+    ) -> Result<Option<CollectionRecord>> {
+        Ok(self
+            .query_collections(
+                "WHERE c.database_id = ?1 AND c.name = ?2",
+                [database_id, name],
+            )?
+            .pop())
+    }
+
+    pub fn collection_by_id(
+        &self,
+        database_id: &str,
+        id: &Uuid,
+    ) -> Result<Option<CollectionRecord>> {
+        Ok(self
+            .query_collections(
+                "WHERE c.database_id = ?1 AND c.id = ?2",
+                [database_id, &id.to_string()],
+            )?
+            .pop())
+    }
+
+    /// Collections of a database ordered by id, as Chroma lists them.
+    pub fn list_collections(
+        &self,
+        database_id: &str,
+        limit: Option<u32>,
+        offset: u32,
+    ) -> Result<Vec<CollectionRecord>> {
+        let limit = limit.map_or(-1, i64::from);
+        self.query_collections(
+            "WHERE c.database_id = ?1 ORDER BY c.id LIMIT ?2 OFFSET ?3",
+            params![database_id, limit, offset],
+        )
+    }
+
+    pub fn count_collections(&self, database_id: &str) -> Result<u64> {
+        Ok(self.conn.query_row(
+            "SELECT COUNT(*) FROM collections WHERE database_id = ?1",
+            [database_id],
+            |r| r.get::<_, i64>(0),
+        )? as u64)
+    }
+
+    pub fn insert_collection(
+        &mut self,
+        database_id: &str,
+        name: &str,
+        metadata: Option<&Metadata>,
+        configuration: &CollectionConfiguration,
+    ) -> Result<(i64, Uuid)> {
+        let id = Uuid::new_v4();
+        let configuration = serde_json::to_string(configuration)
+            .map_err(|e| Error::Internal(format!("cannot serialise configuration: {e}")))?;
+        self.conn.execute(
+            "INSERT INTO collections (id, name, database_id, metadata, configuration) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                id.to_string(),
+                name,
+                database_id,
+                metadata.map(encode_metadata),
+                configuration
+            ],
+        )?;
+        let key = self.conn.last_insert_rowid();
+        self.checkpoint_catalog()?;
+        Ok((key, id))
+    }
+
+    pub fn update_collection(
+        &mut self,
+        key: i64,
+        name: &str,
+        metadata: Option<&Metadata>,
+        configuration: &CollectionConfiguration,
+    ) -> Result<()> {
+        let configuration = serde_json::to_string(configuration)
+            .map_err(|e| Error::Internal(format!("cannot serialise configuration: {e}")))?;
+        self.conn.execute(
+            "UPDATE collections SET name = ?1, metadata = ?2, configuration = ?3 WHERE key = ?4",
+            params![name, metadata.map(encode_metadata), configuration, key],
+        )?;
+        self.checkpoint_catalog()
+    }
+
+    pub fn delete_collection(&mut self, key: i64) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        delete_records_of(&tx, key)?;
+        tx.execute("DELETE FROM collections WHERE key = ?1", [key])?;
+        tx.commit()?;
+        self.reclaim_free_pages();
+        self.checkpoint_catalog()
+    }
+}

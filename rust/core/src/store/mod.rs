@@ -1,0 +1,275 @@
+//! The record store: one SQLite database holding the catalog (tenants, databases,
+//! collections) and every collection's records, the system of record from which memory is
+//! loaded. Resolved batches are applied in one transaction together with the sequence
+//! number of the log entry they came from.
+//!
+//! This file holds the connection, the schema and its migrations, and the settings;
+//! `catalog` the tenants, databases and collections; `records` the records and the
+//! transaction that applies a resolved batch.
+
+mod catalog;
+mod records;
+
+use std::path::Path;
+
+use rusqlite::Connection;
+use uuid::Uuid;
+
+use crate::config::CollectionConfiguration;
+use crate::error::{Error, Result};
+use crate::metadata::Metadata;
+
+pub const DEFAULT_TENANT: &str = "default_tenant";
+pub const DEFAULT_DATABASE: &str = "default_database";
+const DEFAULT_DATABASE_ID: &str = "00000000-0000-0000-0000-000000000000";
+
+/// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
+const MIGRATIONS: &[&str] = &["
+    CREATE TABLE settings (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+    INSERT INTO settings (key, value) VALUES ('applied_seq', 0);
+    CREATE TABLE tenants (name TEXT PRIMARY KEY);
+    CREATE TABLE databases (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        tenant TEXT NOT NULL,
+        UNIQUE (tenant, name)
+    );
+    CREATE TABLE collections (
+        key INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        database_id TEXT NOT NULL REFERENCES databases (id) ON DELETE CASCADE,
+        metadata BLOB,
+        configuration TEXT NOT NULL,
+        dimension INTEGER,
+        next_row INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (database_id, name)
+    );
+    -- key = (collection key << 32) | row. One integer key keeps each collection's rows
+    -- together and in row order in SQLite's rowid B-tree, which stores kilobyte-sized
+    -- vector blobs far more compactly than a WITHOUT ROWID table would.
+    CREATE TABLE records (
+        key INTEGER PRIMARY KEY,
+        id TEXT NOT NULL,
+        embedding BLOB NOT NULL,
+        document TEXT,
+        metadata BLOB,
+        uri TEXT
+    );
+"];
+
+#[derive(Debug, Clone)]
+pub struct CollectionRecord {
+    pub key: i64,
+    pub id: Uuid,
+    pub name: String,
+    pub tenant: String,
+    pub database: String,
+    pub metadata: Option<Metadata>,
+    pub configuration: CollectionConfiguration,
+    pub dimension: Option<u32>,
+    pub next_row: u32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DatabaseRecord {
+    pub id: String,
+    pub name: String,
+    pub tenant: String,
+}
+
+/// One stored record, as loaded into a segment.
+pub struct StoredRecord {
+    pub row: u32,
+    pub id: String,
+    pub embedding: Vec<f32>,
+    pub document: Option<String>,
+    pub metadata: Option<Metadata>,
+    pub uri: Option<String>,
+}
+
+pub struct Store {
+    conn: Connection,
+    file: String,
+}
+
+impl Store {
+    /// Opens the SQLite file at `path`, or an in-memory database for `None`.
+    pub fn open(path: Option<&Path>, sync_every_commit: bool) -> Result<Store> {
+        let (conn, file) = match path {
+            Some(path) => (
+                Connection::open(path).map_err(|e| Error::Corrupt {
+                    path: path.to_path_buf(),
+                    message: format!("cannot open the record store: {e}"),
+                })?,
+                path.display().to_string(),
+            ),
+            None => (Connection::open_in_memory()?, ":memory:".to_string()),
+        };
+        // The first read of the file: a damaged or foreign file fails here, and is reported
+        // as such rather than as a generic database error.
+        conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))
+            .map_err(|e| Error::Corrupt {
+                path: file.clone().into(),
+                message: format!("not a readable Azurite record store: {e}"),
+            })?;
+        // Incremental auto-vacuum lets deletes give disk back without rewriting the whole
+        // file; it can only be chosen before the first table exists.
+        conn.execute_batch("PRAGMA auto_vacuum = INCREMENTAL;")?;
+        // WAL lets readers in other processes see committed data while we write; NORMAL
+        // syncs at checkpoints only, which survives a process crash (our log covers the rest).
+        conn.execute_batch(&format!(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; PRAGMA foreign_keys = ON;",
+            if sync_every_commit { "FULL" } else { "NORMAL" }
+        ))?;
+        let mut store = Store { conn, file };
+        store.migrate()?;
+        store.ensure_defaults()?;
+        Ok(store)
+    }
+
+    /// Opens the SQLite file at `path` for reading only, beside a writer in another
+    /// process: WAL mode lets it read the last committed state without blocking anyone.
+    pub fn open_read_only(path: &Path) -> Result<Store> {
+        let corrupt = |e: rusqlite::Error| Error::Corrupt {
+            path: path.to_path_buf(),
+            message: format!("cannot read the record store: {e}"),
+        };
+        let conn = Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(corrupt)?;
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(corrupt)?;
+        if version != MIGRATIONS.len() as i64 {
+            return Err(Error::Corrupt {
+                path: path.to_path_buf(),
+                message: format!(
+                    "schema version {version}, this Azurite reads {}: open it for writing once \
+                     to migrate it",
+                    MIGRATIONS.len()
+                ),
+            });
+        }
+        Ok(Store {
+            conn,
+            file: path.display().to_string(),
+        })
+    }
+
+    fn corrupt(&self, message: impl Into<String>) -> Error {
+        Error::Corrupt {
+            path: self.file.clone().into(),
+            message: message.into(),
+        }
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let version: i64 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let version = usize::try_from(version).unwrap_or(usize::MAX);
+        if version > MIGRATIONS.len() {
+            return Err(self.corrupt(format!(
+                "written by a newer Azurite (schema {version}, this version knows {})",
+                MIGRATIONS.len()
+            )));
+        }
+        for (i, migration) in MIGRATIONS.iter().enumerate().skip(version) {
+            let tx = self.conn.transaction()?;
+            tx.execute_batch(migration)?;
+            tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
+    fn ensure_defaults(&mut self) -> Result<()> {
+        self.conn.execute(
+            "INSERT OR IGNORE INTO tenants (name) VALUES (?1)",
+            [DEFAULT_TENANT],
+        )?;
+        self.conn.execute(
+            "INSERT OR IGNORE INTO databases (id, name, tenant) VALUES (?1, ?2, ?3)",
+            [DEFAULT_DATABASE_ID, DEFAULT_DATABASE, DEFAULT_TENANT],
+        )?;
+        Ok(())
+    }
+
+    pub fn applied_seq(&self) -> Result<u64> {
+        Ok(self.conn.query_row(
+            "SELECT value FROM settings WHERE key = 'applied_seq'",
+            [],
+            |r| r.get::<_, i64>(0),
+        )? as u64)
+    }
+
+    /// Copies SQLite's own write-ahead file into the main file (without waiting for
+    /// readers). Returns whether everything committed is now in the main file, so that the
+    /// store no longer depends on its `-wal` file for it.
+    pub fn checkpoint(&self) -> Result<bool> {
+        let (busy, frames, copied): (i64, i64, i64) =
+            self.conn
+                .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })?;
+        Ok(busy == 0 && frames == copied)
+    }
+
+    /// After a change of the catalog, which the log does not hold: the main file gets it
+    /// at once, so that losing the `-wal` file cannot lose a collection (the log replays
+    /// the records). Best effort: a reader in another process may hold part back.
+    fn checkpoint_catalog(&self) -> Result<()> {
+        self.checkpoint().map(drop)
+    }
+
+    /// SQLite's `synchronous` setting: 1 NORMAL, 2 FULL.
+    #[cfg(test)]
+    pub fn synchronous(&self) -> i64 {
+        self.conn
+            .query_row("PRAGMA synchronous", [], |r| r.get(0))
+            .expect("PRAGMA synchronous")
+    }
+
+    /// Records the newest applied log entry (repair, after replaying an older log).
+    pub fn set_applied_seq(&mut self, seq: u64) -> Result<()> {
+        self.conn.execute(
+            "UPDATE settings SET value = ?1 WHERE key = 'applied_seq'",
+            [seq as i64],
+        )?;
+        Ok(())
+    }
+
+    /// Gives free pages back to the file system once they make up a quarter of the file
+    /// (and at least a megabyte), so that deleting records shrinks the file. Runs after a
+    /// commit: failing to shrink the file is logged, not a reason to fail the write.
+    fn reclaim_free_pages(&mut self) {
+        let pragma = |name: &str| {
+            self.conn
+                .query_row(&format!("PRAGMA {name}"), [], |r| r.get::<_, i64>(0))
+        };
+        let reclaimed = (|| {
+            let (free, total) = (pragma("freelist_count")?, pragma("page_count")?);
+            if free >= 256 && free * 4 >= total {
+                // The pragma frees one page per step, so it is stepped to the end.
+                let mut vacuum = self.conn.prepare("PRAGMA incremental_vacuum")?;
+                let mut steps = vacuum.query([])?;
+                while steps.next()?.is_some() {}
+            }
+            Ok::<_, rusqlite::Error>(())
+        })();
+        if let Err(e) = reclaimed {
+            log::warn!("could not give the free pages of {} back: {e}", self.file);
+        }
+    }
+
+    pub fn reset(&mut self) -> Result<()> {
+        self.conn.execute_batch(
+            "DELETE FROM records; DELETE FROM collections; DELETE FROM databases; DELETE FROM tenants;",
+        )?;
+        self.ensure_defaults()?;
+        self.checkpoint_catalog()
+    }
+}

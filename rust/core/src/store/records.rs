@@ -1,0 +1,204 @@
+//! The records table: applying a resolved batch in one transaction, loading a
+//! collection's records in row order, and finding records that do not decode (repair).
+
+use rusqlite::{OptionalExtension, Transaction, params};
+
+use super::{Store, StoredRecord};
+use crate::batch::{Change, ResolvedBatch};
+use crate::codec::{decode_metadata, encode_metadata};
+use crate::error::Result;
+
+fn record_key(collection: i64, row: u32) -> i64 {
+    (collection << 32) | i64::from(row)
+}
+
+/// The first and last record key a collection can have.
+fn record_key_range(collection: i64) -> (i64, i64) {
+    (record_key(collection, 0), record_key(collection, u32::MAX))
+}
+
+fn f32s_to_blob(v: &[f32]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+fn blob_to_f32s(blob: &[u8]) -> Option<Vec<f32>> {
+    blob.len().is_multiple_of(4).then(|| {
+        blob.chunks_exact(4)
+            .map(|c| f32::from_le_bytes(c.try_into().expect("chunk of 4")))
+            .collect()
+    })
+}
+
+impl Store {
+    /// Applies a resolved batch and records `seq` as applied, atomically.
+    pub fn apply(&mut self, seq: u64, batch: &ResolvedBatch) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        apply_in(&tx, batch)?;
+        tx.execute(
+            "UPDATE settings SET value = ?1 WHERE key = 'applied_seq'",
+            [seq as i64],
+        )?;
+        tx.commit()?;
+        if batch
+            .changes
+            .iter()
+            .any(|change| matches!(change, Change::Delete { .. }))
+        {
+            self.reclaim_free_pages();
+        }
+        Ok(())
+    }
+
+    /// Records that cannot be loaded as written (a vector of the wrong length, metadata
+    /// that does not decode, a missing id): `(key, id, what is wrong)`. For repair.
+    pub fn undecodable_records(&self) -> Result<Vec<(i64, String, String)>> {
+        let dimensions: Vec<(i64, Option<i64>)> = {
+            let mut stmt = self
+                .conn
+                .prepare("SELECT key, dimension FROM collections")?;
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<_, _>>()?
+        };
+        let mut bad = Vec::new();
+        for (collection, dimension) in dimensions {
+            let (first, last) = record_key_range(collection);
+            let mut stmt = self.conn.prepare(
+                "SELECT key, typeof(id), CAST(id AS TEXT), length(embedding), metadata \
+                 FROM records WHERE key BETWEEN ?1 AND ?2",
+            )?;
+            let mut rows = stmt.query([first, last])?;
+            while let Some(r) = rows.next()? {
+                let key: i64 = r.get(0)?;
+                let id: String = r.get::<_, Option<String>>(2)?.unwrap_or_default();
+                let problem = if r.get::<_, String>(1)? != "text" {
+                    Some("its id is not text".to_string())
+                } else if dimension
+                    .is_some_and(|d| r.get::<_, Option<i64>>(3).ok().flatten() != Some(d * 4))
+                {
+                    Some("its vector has the wrong length".to_string())
+                } else {
+                    match r.get::<_, Option<Vec<u8>>>(4) {
+                        Ok(Some(m)) => decode_metadata(&m)
+                            .err()
+                            .map(|e| format!("its metadata: {e}")),
+                        Ok(None) => None,
+                        Err(e) => Some(format!("its metadata: {e}")),
+                    }
+                };
+                if let Some(problem) = problem {
+                    bad.push((key, id, problem));
+                }
+            }
+        }
+        Ok(bad)
+    }
+
+    /// Deletes records by key (repair of undecodable records).
+    pub fn delete_record_keys(&mut self, keys: &[i64]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        for key in keys {
+            tx.execute("DELETE FROM records WHERE key = ?1", [key])?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Every record of a collection in row order.
+    pub fn load_records(&self, collection: i64, mut each: impl FnMut(StoredRecord)) -> Result<()> {
+        let mut stmt = self.conn.prepare(
+            "SELECT key, id, embedding, document, metadata, uri FROM records \
+             WHERE key BETWEEN ?1 AND ?2 ORDER BY key",
+        )?;
+        let (first, last) = record_key_range(collection);
+        let mut rows = stmt.query([first, last])?;
+        while let Some(r) = rows.next()? {
+            let row = (r.get::<_, i64>(0)? & i64::from(u32::MAX)) as u32;
+            let id: String = r.get(1)?;
+            let blob: Vec<u8> = r.get(2)?;
+            let metadata: Option<Vec<u8>> = r.get(4)?;
+            let embedding = blob_to_f32s(&blob).ok_or_else(|| {
+                self.corrupt(format!("embedding of record {id:?} has a torn length"))
+            })?;
+            let metadata = metadata
+                .map(|m| decode_metadata(&m))
+                .transpose()
+                .map_err(|e| self.corrupt(format!("metadata of record {id:?}: {e}")))?;
+            each(StoredRecord {
+                row,
+                id,
+                embedding,
+                document: r.get(3)?,
+                metadata,
+                uri: r.get(5)?,
+            });
+        }
+        Ok(())
+    }
+}
+
+pub(super) fn delete_records_of(tx: &Transaction<'_>, collection: i64) -> Result<()> {
+    let (first, last) = record_key_range(collection);
+    tx.execute(
+        "DELETE FROM records WHERE key BETWEEN ?1 AND ?2",
+        [first, last],
+    )?;
+    Ok(())
+}
+
+fn apply_in(tx: &Transaction<'_>, batch: &ResolvedBatch) -> Result<()> {
+    let exists = tx
+        .query_row(
+            "SELECT 1 FROM collections WHERE key = ?1",
+            [batch.collection],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some();
+    // A logged batch of a collection deleted since is dropped on replay.
+    if !exists {
+        return Ok(());
+    }
+    if let Some(dimension) = batch.dimension {
+        tx.execute(
+            "UPDATE collections SET dimension = ?1 WHERE key = ?2 AND dimension IS NULL",
+            params![dimension, batch.collection],
+        )?;
+    }
+    tx.execute(
+        "UPDATE collections SET next_row = MAX(next_row, ?1) WHERE key = ?2",
+        params![batch.next_row, batch.collection],
+    )?;
+    let mut put = tx.prepare_cached(
+        "INSERT INTO records (key, id, embedding, document, metadata, uri) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+         ON CONFLICT (key) DO UPDATE SET id = excluded.id, \
+         embedding = iif(length(excluded.embedding) > 0, excluded.embedding, embedding), \
+         document = excluded.document, metadata = excluded.metadata, uri = excluded.uri",
+    )?;
+    let mut delete = tx.prepare_cached("DELETE FROM records WHERE key = ?1")?;
+    for change in &batch.changes {
+        match change {
+            Change::Put(record) => {
+                let metadata = record.metadata.as_ref().map(encode_metadata);
+                // An empty blob stands for "no new vector": the stored one is kept.
+                let blob = record
+                    .embedding
+                    .as_deref()
+                    .map(f32s_to_blob)
+                    .unwrap_or_default();
+                put.execute(params![
+                    record_key(batch.collection, record.row),
+                    record.id,
+                    blob,
+                    record.document,
+                    metadata,
+                    record.uri
+                ])?;
+            }
+            Change::Delete { row } => {
+                delete.execute([record_key(batch.collection, *row)])?;
+            }
+        }
+    }
+    Ok(())
+}
