@@ -303,8 +303,7 @@ class ClientAPI(ClientCore[Collection], Connected):
         embedding_function: Any = embedding.DEFAULT_EMBEDDING_FUNCTION,
         data_loader: Any = None,
     ) -> Collection:
-        collection_id = self._prepare_collection_id(id)
-        model = self._engine.get_collection_by_id(self.tenant, self.database, collection_id)
+        model = self._engine.get_collection_by_id(self.tenant, self.database, str(id))
         return self._opened_collection(model, embedding_function, data_loader)
 
     def delete_collection(self, name: str) -> None:
@@ -434,8 +433,7 @@ class AsyncClientAPI(ClientCore[AsyncCollection], AsyncConnected):
         embedding_function: Any = embedding.DEFAULT_EMBEDDING_FUNCTION,
         data_loader: Any = None,
     ) -> AsyncCollection:
-        collection_id = self._prepare_collection_id(id)
-        model = await self._engine.get_collection_by_id(self.tenant, self.database, collection_id)
+        model = await self._engine.get_collection_by_id(self.tenant, self.database, str(id))
         return self._opened_collection(model, embedding_function, data_loader)
 
     async def delete_collection(self, name: str) -> None:

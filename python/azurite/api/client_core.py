@@ -14,7 +14,6 @@ from uuid import UUID
 
 from azurite.api import embedding
 from azurite.api.engine import CollectionModel, DatabaseModel, Metadata
-from azurite.errors import InvalidArgumentError
 
 DEFAULT_TENANT = "default_tenant"
 DEFAULT_DATABASE = "default_database"
@@ -102,15 +101,6 @@ class ClientCore(ABC, Generic[CollectionT]):
             metadata,
             get_or_create,
         )
-
-    def _prepare_collection_id(self, id: UUID | str) -> str:
-        # Until the engine words this refusal itself, the client does (chromadb's message).
-        try:
-            return str(UUID(str(id)))
-        except ValueError:
-            raise InvalidArgumentError(
-                "Validation error: collection_id: Invalid collection ID format, expected UUID"
-            ) from None
 
     def _opened_collection(
         self, model: CollectionModel, embedding_function: Any, data_loader: Any

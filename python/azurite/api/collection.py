@@ -163,8 +163,6 @@ class Collection(CollectionCore):
             where_document,
             include,
         )
-        if request.empty_results is not None:
-            return self._query_result(request.empty_results, request.include)
         return self._query_result(self._engine.query(*request.call), request.include)
 
     # ---- the collection itself
@@ -316,8 +314,6 @@ class AsyncCollection(CollectionCore):
             where_document,
             include,
         )
-        if request.empty_results is not None:
-            return self._query_result(request.empty_results, request.include)
         return self._query_result(await self._engine.query(*request.call), request.include)
 
     # ---- the collection itself

@@ -84,12 +84,10 @@ class GetRequest(NamedTuple):
 
 
 class QueryRequest(NamedTuple):
-    """A validated query: the engine's arguments, the include list the result reports,
-    and the results themselves when the query rules out every record."""
+    """A validated query: the engine's arguments and the include list the result reports."""
 
     call: QueryCall
     include: list[str]
-    empty_results: list[QueryColumns] | None
 
 
 def _as_matrix(embeddings: Vectors) -> Matrix:
@@ -122,18 +120,6 @@ def _require_one_source(record: dict[str, Any], fields: tuple[str, ...]) -> None
     present = [f for f in fields if record.get(f) is not None]
     if len(present) != 1:
         raise ValueError(f"Exactly one of {', '.join(fields)} must be provided")
-
-
-def _empty_columns(include: list[str]) -> QueryColumns:
-    """The engine's columns for a query that matched nothing."""
-    return {
-        "ids": [],
-        "embeddings": np.zeros((0, 0), np.float32) if "embeddings" in include else None,
-        "documents": [] if "documents" in include else None,
-        "metadatas": [] if "metadatas" in include or "data" in include else None,
-        "uris": [] if "uris" in include else None,
-        "distances": np.zeros(0, np.float32),
-    }
 
 
 def _as_float64(vectors: Matrix | None) -> npt.NDArray[np.float64] | None:
@@ -442,8 +428,7 @@ class CollectionCore:
         where_document: Any,
         include: Any,
     ) -> QueryRequest:
-        """Validates and embeds a query; the engine's arguments, and the empty results
-        when `ids=[]` rules out every record."""
+        """Validates and embeds a query: the engine's arguments."""
         include = list(include) if isinstance(include, list) else include
         embeddings, include = self._validated_query(
             query_embeddings,
@@ -468,11 +453,7 @@ class CollectionCore:
             _filter_json(where_document),
             engine_include,
         )
-        empty_results = None
-        # Until the engine answers `ids=[]` itself, the client does (chromadb's rule).
-        if ids is not None and len(ids) == 0:
-            empty_results = [_empty_columns(include) for _ in range(len(matrix))]
-        return QueryRequest(call, include, empty_results)
+        return QueryRequest(call, include)
 
     def _query_result(self, results: list[QueryColumns], include: list[str]) -> dict[str, Any]:
         embeddings = None
