@@ -186,13 +186,7 @@ impl Database {
     /// Writes pending index checkpoints, then releases the files and the directory lock.
     /// Later calls fail with a clear error.
     pub fn close(&self) {
-        let handles: Vec<(Uuid, Arc<CollectionHandle>)> = self
-            .collections
-            .read()
-            .iter()
-            .map(|(id, handle)| (*id, Arc::clone(handle)))
-            .collect();
-        for (id, handle) in handles {
+        for (id, handle) in self.open_handles() {
             let _writer = handle.writer.lock();
             if handle.changes_since_checkpoint.load(Ordering::Relaxed) > 0 {
                 self.write_checkpoint(&id, &handle);
@@ -210,6 +204,16 @@ impl Database {
         self.storage().expect("open").store.synchronous()
     }
 
+    /// The open collections, taken out of the map so that a checkpoint written for each
+    /// does not hold the map's lock.
+    fn open_handles(&self) -> Vec<(Uuid, Arc<CollectionHandle>)> {
+        self.collections
+            .read()
+            .iter()
+            .map(|(id, handle)| (*id, Arc::clone(handle)))
+            .collect()
+    }
+
     /// The ids of the open collections.
     pub fn collection_ids(&self) -> Vec<Uuid> {
         self.collections.read().keys().copied().collect()
@@ -224,13 +228,7 @@ impl Database {
 
     /// Writes every collection's index checkpoint now (used by repair).
     pub fn write_all_checkpoints(&self) {
-        let handles: Vec<(Uuid, Arc<CollectionHandle>)> = self
-            .collections
-            .read()
-            .iter()
-            .map(|(id, handle)| (*id, Arc::clone(handle)))
-            .collect();
-        for (id, handle) in handles {
+        for (id, handle) in self.open_handles() {
             let _writer = handle.writer.lock();
             self.write_checkpoint(&id, &handle);
         }
