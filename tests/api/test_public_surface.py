@@ -365,6 +365,11 @@ def test_module_paths_that_integrations_import() -> None:
         "embedding_function",
     }
     assert (Documents, Where, OneOrMany) and EmbeddingFunction is azurite.EmbeddingFunction
+    # Chroma's documentation imports the Search expressions from their own modules.
+    from azurite.execution.expression.operator import Knn, Limit
+    from azurite.execution.expression.plan import Search
+
+    assert (Search, Knn, Limit) == (azurite.Search, azurite.Knn, azurite.api.Limit)
 
 
 class BatchLimit:
