@@ -481,6 +481,30 @@ def test_schema_builds_as_chromadbs_does() -> None:
     assert (vector.space, vector.source_key) == ("cosine", DOCUMENT_KEY)
 
 
+SCHEMAS = [
+    lambda m: m.Schema(),
+    lambda m: m.Schema().create_index(
+        config=m.VectorIndexConfig(space="ip", hnsw=m.HnswIndexConfig(ef_search=20))
+    ),
+    lambda m: (
+        m.Schema()
+        .create_index(config=m.VectorIndexConfig(embedding_function=None))
+        .create_index(config=m.IntInvertedIndexConfig(), key="year")
+        .delete_index(config=m.BoolInvertedIndexConfig())
+        .set_cmek(m.Cmek.gcp("projects/p/locations/l/keyRings/r/cryptoKeys/k"))
+    ),
+]
+
+
+@pytest.mark.parametrize("build", SCHEMAS)
+def test_schema_json_is_chromadbs(build: Any) -> None:
+    theirs = build(chromadb).serialize_to_json()
+    assert build(azurite).serialize_to_json() == theirs
+    read_back = azurite.Schema.deserialize_from_json(theirs)
+    assert read_back.serialize_to_json() == theirs
+    assert read_back == azurite.Schema.deserialize_from_json(theirs)
+
+
 @pytest.mark.parametrize(
     "call",
     [

@@ -11,6 +11,8 @@ Cloud features that Azurite does not run yet.
 
 from __future__ import annotations
 
+import dataclasses
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -671,6 +673,106 @@ _INDEX_SLOTS: dict[type, tuple[str, Callable[[], Any], str, Callable[[bool, Any]
 }
 
 
+#: The name of each value type in a Schema's JSON form.
+_VALUE_JSON_NAMES = {
+    "string": STRING_VALUE_NAME,
+    "float_list": FLOAT_LIST_VALUE_NAME,
+    "sparse_vector": SPARSE_VECTOR_VALUE_NAME,
+    "int_value": INT_VALUE_NAME,
+    "float_value": FLOAT_VALUE_NAME,
+    "boolean": BOOL_VALUE_NAME,
+}
+
+
+def _without_none(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_none(v) for k, v in value.items() if v is not None}
+    return value
+
+
+def _config_json(config: Any) -> dict[str, Any]:
+    """An index configuration as JSON; embedding functions as their stored entry."""
+    fields = {f.name: getattr(config, f.name) for f in dataclasses.fields(config)}
+    function = fields.pop("embedding_function", None)
+    record: dict[str, Any] = _without_none(
+        {
+            k: dataclasses.asdict(v) if isinstance(v, (HnswIndexConfig, SpannIndexConfig)) else v
+            for k, v in fields.items()
+        }
+    )
+    if isinstance(config, VectorIndexConfig):
+        record["embedding_function"] = _vector_function_json(config, function, record)
+    elif isinstance(config, SparseVectorIndexConfig):
+        record["embedding_function"] = (
+            {"type": "unknown"}
+            if function is None
+            else {"name": function.name(), "type": "known", "config": function.get_config()}
+        )
+    return record
+
+
+def _vector_function_json(
+    config: VectorIndexConfig, function: Any, record: dict[str, Any]
+) -> dict[str, Any]:
+    """The function's entry, as chromadb records it; a vector index without a space takes
+    the function's default space."""
+    legacy = {"type": "legacy"}
+    if function is None:
+        return legacy
+    try:
+        if embedding.is_legacy(function):
+            return legacy
+        function.validate_config(function.get_config())
+        entry = {"name": function.name(), "type": "known", "config": function.get_config()}
+        if config.space is None:
+            record["space"] = function.default_space()
+        elif config.space not in function.supported_spaces():
+            warnings.warn(
+                f"space {config.space} is not supported by {function.name()}. Supported "
+                f"spaces: {function.supported_spaces()}",
+                UserWarning,
+                stacklevel=4,
+            )
+    except Exception:
+        return legacy
+    return entry
+
+
+def _function_from_json(entry: dict[str, Any], registry: dict[str, Any]) -> Any:
+    """The function a stored entry names, or ``None`` (with a warning when it cannot be
+    rebuilt, as in chromadb)."""
+    if entry.get("type") in ("legacy", "unknown"):
+        return None
+    try:
+        return registry[entry["name"]].build_from_config(entry["config"])
+    except Exception as error:
+        warnings.warn(
+            f"Could not reconstruct embedding function {entry.get('name', 'unknown')}: "
+            f"{error}. Setting to None.",
+            UserWarning,
+            stacklevel=4,
+        )
+        return None
+
+
+def _config_from_json(config_class: type[Any], record: dict[str, Any]) -> Any:
+    record = dict(record)
+    if "embedding_function" in record:
+        from azurite.embedding_functions import known_embedding_functions
+
+        registry: dict[str, Any] = (
+            known_embedding_functions if config_class is VectorIndexConfig else {}
+        )
+        function = _function_from_json(record["embedding_function"], registry)
+        record["embedding_function"] = function
+        if config_class is VectorIndexConfig and function is not None and not record.get("space"):
+            record["space"] = function.default_space()
+    for nested, nested_class in (("hnsw", HnswIndexConfig), ("spann", SpannIndexConfig)):
+        if isinstance(record.get(nested), dict):
+            record[nested] = nested_class(**record[nested])
+    return config_class(**record)
+
+
 def _set_index(value_types: ValueTypes, config: Any, enabled: bool) -> None:
     value_name, value_class, index_name, index_class = _INDEX_SLOTS[type(config)]
     value = getattr(value_types, value_name)
@@ -691,7 +793,8 @@ class Schema:
     """Which indexes a collection keeps, by value type (``defaults``) and per metadata key
     (``keys``), as chromadb builds it: ``Schema().create_index(config=...)``,
     ``delete_index(config=..., key=...)``, ``set_cmek(...)``. Each call checks its
-    arguments as chromadb does and returns the schema.
+    arguments as chromadb does and returns the schema; ``serialize_to_json`` and
+    ``deserialize_from_json`` give and read chromadb's JSON form.
 
     Azurite accepts a Schema in ``create_collection(schema=...)`` and does not honour it
     yet: the collection's vector index follows its ``configuration``, and every metadata
@@ -821,6 +924,58 @@ class Schema:
     def set_cmek(self, cmek: Cmek | None) -> Schema:
         self.cmek = cmek
         return self
+
+    def serialize_to_json(self) -> dict[str, Any]:
+        """The schema as JSON, in the form chromadb sends and stores it."""
+        record: dict[str, Any] = {
+            "defaults": self._value_types_json(self.defaults),
+            "keys": {key: self._value_types_json(v) for key, v in self.keys.items()},
+        }
+        if self.cmek is not None:
+            record["cmek"] = self.cmek.to_dict()
+        return record
+
+    @classmethod
+    def deserialize_from_json(cls, json_data: dict[str, Any]) -> Schema:
+        """The schema of :meth:`serialize_to_json`'s form; embedding functions are rebuilt
+        from the registry."""
+        schema = cls.__new__(cls)
+        schema.defaults = cls._value_types_from_json(json_data.get("defaults", {}))
+        schema.keys = {
+            key: cls._value_types_from_json(v) for key, v in json_data.get("keys", {}).items()
+        }
+        cmek = json_data.get("cmek")
+        schema.cmek = Cmek.from_dict(cmek) if cmek is not None else None
+        return schema
+
+    @staticmethod
+    def _value_types_json(value_types: ValueTypes) -> dict[str, Any]:
+        record: dict[str, Any] = {}
+        for attribute, json_name in _VALUE_JSON_NAMES.items():
+            value = getattr(value_types, attribute)
+            if value is None:
+                continue
+            record[json_name] = {
+                index_name: {"enabled": index.enabled, "config": _config_json(index.config)}
+                for index_name, index in vars(value).items()
+                if index is not None
+            }
+        return record
+
+    @staticmethod
+    def _value_types_from_json(record: dict[str, Any]) -> ValueTypes:
+        value_types = ValueTypes()
+        for config_class, (attribute, value_class, index_name, _) in _INDEX_SLOTS.items():
+            value_record = record.get(_VALUE_JSON_NAMES[attribute])
+            if value_record is None:
+                continue
+            if getattr(value_types, attribute) is None:
+                setattr(value_types, attribute, value_class())
+            index = value_record.get(index_name)
+            if index is not None:
+                config = _config_from_json(config_class, index.get("config", {}))
+                _set_index(value_types, config, index.get("enabled", True))
+        return value_types
 
     def _set_vector_index_config(self, config: VectorIndexConfig) -> None:
         """The vector configuration applies to the defaults and to ``#embedding``, whose
