@@ -27,8 +27,8 @@ from azurite.api.client import (
 from azurite.api.client import AdminClient as AdminClientCreator
 from azurite.api.client import Client as ClientCreator
 from azurite.api.cloud_client import CloudClient
-from azurite.api.collection import Collection
 from azurite.api.http_client import AsyncHttpClient, HttpClient
+from azurite.api.models.Collection import Collection
 from azurite.api.types import (
     URI,
     BoolInvertedIndexConfig,
@@ -64,7 +64,8 @@ from azurite.api.types import (
 )
 from azurite.auth.token_authn import TokenTransportHeader
 from azurite.config import Settings
-from azurite.search import K, Key, Knn, Rrf, Search
+from azurite.execution.expression.operator import K, Key, Knn, Rrf
+from azurite.execution.expression.plan import Search
 from azurite.types import CloudClientArg
 
 #: The chromadb release whose API Azurite implements. Code that checks

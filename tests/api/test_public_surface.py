@@ -11,6 +11,8 @@ from __future__ import annotations
 import ast
 import importlib
 import inspect
+import subprocess
+import sys
 import types
 import typing
 from typing import Any
@@ -348,6 +350,35 @@ def test_utils_submodules_are_reachable_after_import_as_chromadb() -> None:
     )
     assert azurite.utils.data_loaders.ImageLoader is azurite.data_loaders.ImageLoader
     assert azurite.utils.batch_utils.create_batches is not None
+
+
+MODULE_PATHS = [
+    "api.types",
+    "api.models.Collection",
+    "api.models.AsyncCollection",
+    "api.collection_configuration",
+    "types",
+    "config",
+    "errors",
+    "auth.token_authn",
+    "utils.embedding_functions",
+    "utils.data_loaders",
+    "utils.batch_utils",
+    "execution.expression.operator",
+    "execution.expression.plan",
+]
+
+
+def test_module_paths_are_attributes_after_import_as_chromadb() -> None:
+    """``import azurite as chromadb`` alone makes ``chromadb.api.types`` and the others
+    reachable as attributes, as ``import chromadb`` does (checked in a fresh process,
+    where no test has imported the submodules)."""
+    program = (
+        "import functools, azurite as chromadb\n"
+        f"for path in {MODULE_PATHS!r}:\n"
+        "    functools.reduce(getattr, path.split('.'), chromadb)\n"
+    )
+    subprocess.run([sys.executable, "-c", program], check=True)
 
 
 def test_module_paths_that_integrations_import() -> None:

@@ -25,12 +25,13 @@ from azurite.api.client import (
     AsyncClientAPI,
     ClientAPI,
 )
-from azurite.api.collection import AsyncCollection, Collection
 from azurite.api.collection_configuration import (
     CreateCollectionConfiguration,
     UpdateCollectionConfiguration,
 )
 from azurite.api.engine import UserIdentity
+from azurite.api.models.AsyncCollection import AsyncCollection
+from azurite.api.models.Collection import Collection
 from azurite.api.types import *  # noqa: F403
 from azurite.api.types import (
     IncludeMetadataDocuments,
