@@ -580,3 +580,19 @@ def test_result_types_have_chromadbs_fields() -> None:
         assert list(ours) == list(theirs)
     assert [m.value for m in azurite.ReadLevel] == [m.value for m in chromadb.api.types.ReadLevel]
     assert azurite.TokenTransportHeader.X_CHROMA_TOKEN == "X-Chroma-Token"
+
+
+@pytest.mark.parametrize("name", ["HnswIndexConfig", "SpannIndexConfig", "VectorIndexConfig"])
+def test_index_configs_take_keywords_only_and_refuse_unknown_fields(name: str) -> None:
+    for module in (chromadb, azurite):
+        config_class = getattr(module, name)
+        with pytest.raises(ValueError):
+            config_class(unknown_field=1)
+        with pytest.raises(TypeError):
+            config_class(5)
+    assert azurite.HnswIndexConfig(ef_search=5, max_neighbors=8).model_dump() == (
+        chromadb.HnswIndexConfig(ef_search=5, max_neighbors=8).model_dump()
+    )
+    assert azurite.SpannIndexConfig(search_nprobe=4).model_dump(exclude_none=True) == (
+        chromadb.SpannIndexConfig(search_nprobe=4).model_dump(exclude_none=True)
+    )

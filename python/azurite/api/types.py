@@ -25,6 +25,7 @@ from typing import (
     TypedDict,
     TypeVar,
     Union,
+    cast,
     runtime_checkable,
 )
 
@@ -409,33 +410,68 @@ def _source_key(value: Any) -> str | None:
     return value
 
 
-@dataclass
-class FtsIndexConfig:
+class IndexConfigModel:
+    """What index configurations share with chromadb's pydantic models: keyword
+    arguments only, unknown fields refused with a ValueError, ``model_dump()``."""
+
+    def __init__(self, **values: Any) -> None:
+        fields = {f.name: f for f in dataclasses.fields(cast(Any, self))}
+        unknown = [name for name in values if name not in fields]
+        if len(unknown) == 1:
+            raise ValueError(f"'{unknown[0]}' is not a valid field for {type(self).__name__}.")
+        if unknown:
+            listed = ", ".join(f"'{name}'" for name in unknown)
+            raise ValueError(f"Invalid fields for {type(self).__name__}: {listed}.")
+        for name, spec in fields.items():
+            if name in values:
+                value = values[name]
+            elif spec.default_factory is not dataclasses.MISSING:
+                value = spec.default_factory()
+            else:
+                value = spec.default
+            setattr(self, name, value)
+        self._validate()
+
+    def _validate(self) -> None:
+        """Checks (and normalises) the fields once they are set."""
+
+    def model_dump(self, exclude_none: bool = False) -> dict[str, Any]:
+        dumped = {
+            f.name: getattr(self, f.name).model_dump(exclude_none=exclude_none)
+            if isinstance(getattr(self, f.name), IndexConfigModel)
+            else getattr(self, f.name)
+            for f in dataclasses.fields(cast(Any, self))
+        }
+        return {k: v for k, v in dumped.items() if v is not None} if exclude_none else dumped
+
+
+@dataclass(init=False)
+class FtsIndexConfig(IndexConfigModel):
     """The full-text index of documents (no parameters)."""
 
 
-@dataclass
-class StringInvertedIndexConfig:
+@dataclass(init=False)
+class StringInvertedIndexConfig(IndexConfigModel):
     """The index of string metadata values (no parameters)."""
 
 
-@dataclass
-class IntInvertedIndexConfig:
+@dataclass(init=False)
+class IntInvertedIndexConfig(IndexConfigModel):
     """The index of integer metadata values (no parameters)."""
 
 
-@dataclass
-class FloatInvertedIndexConfig:
+@dataclass(init=False)
+class FloatInvertedIndexConfig(IndexConfigModel):
     """The index of float metadata values (no parameters)."""
 
 
-@dataclass
-class BoolInvertedIndexConfig:
+@dataclass(init=False)
+class BoolInvertedIndexConfig(IndexConfigModel):
     """The index of boolean metadata values (no parameters)."""
 
 
-@dataclass
-class HnswIndexConfig:
+@dataclass(init=False)
+class HnswIndexConfig(IndexConfigModel):
     """Parameters of an HNSW vector index; ``None`` leaves the default."""
 
     ef_construction: int | None = None
@@ -447,8 +483,8 @@ class HnswIndexConfig:
     resize_factor: float | None = None
 
 
-@dataclass
-class SpannIndexConfig:
+@dataclass(init=False)
+class SpannIndexConfig(IndexConfigModel):
     """Parameters of a SPANN vector index (Chroma Cloud's index)."""
 
     search_nprobe: int | None = None
@@ -461,8 +497,8 @@ class SpannIndexConfig:
     merge_threshold: int | None = None
 
 
-@dataclass
-class VectorIndexConfig:
+@dataclass(init=False)
+class VectorIndexConfig(IndexConfigModel):
     """The vector index: distance `space`, embedding function, where vectors come from,
     and the HNSW or SPANN parameters."""
 
@@ -474,7 +510,7 @@ class VectorIndexConfig:
     hnsw: HnswIndexConfig | None = None
     spann: SpannIndexConfig | None = None
 
-    def __post_init__(self) -> None:
+    def _validate(self) -> None:
         self.source_key = _source_key(self.source_key)
         if self.embedding_function is not None:
             if not callable(self.embedding_function):
@@ -482,15 +518,15 @@ class VectorIndexConfig:
             validate_embedding_function(self.embedding_function)
 
 
-@dataclass
-class SparseVectorIndexConfig:
+@dataclass(init=False)
+class SparseVectorIndexConfig(IndexConfigModel):
     """A sparse vector index on one metadata key (not yet available in Azurite)."""
 
     embedding_function: Any | None = None
     source_key: str | None = None
     bm25: bool | None = None
 
-    def __post_init__(self) -> None:
+    def _validate(self) -> None:
         self.source_key = _source_key(self.source_key)
         if self.embedding_function is not None and not callable(self.embedding_function):
             raise ValueError(
@@ -695,10 +731,7 @@ def _config_json(config: Any) -> dict[str, Any]:
     fields = {f.name: getattr(config, f.name) for f in dataclasses.fields(config)}
     function = fields.pop("embedding_function", None)
     record: dict[str, Any] = _without_none(
-        {
-            k: dataclasses.asdict(v) if isinstance(v, (HnswIndexConfig, SpannIndexConfig)) else v
-            for k, v in fields.items()
-        }
+        {k: v.model_dump() if isinstance(v, IndexConfigModel) else v for k, v in fields.items()}
     )
     if isinstance(config, VectorIndexConfig):
         record["embedding_function"] = _vector_function_json(config, function, record)
@@ -780,13 +813,6 @@ def _set_index(value_types: ValueTypes, config: Any, enabled: bool) -> None:
         value = value_class()
         setattr(value_types, value_name, value)
     setattr(value, index_name, index_class(enabled, config))
-
-
-def _all_indexes(enabled: bool) -> ValueTypes:
-    value_types = ValueTypes()
-    for config_class in _INDEX_SLOTS:
-        _set_index(value_types, config_class(), enabled)
-    return value_types
 
 
 class Schema:
