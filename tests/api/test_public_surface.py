@@ -596,3 +596,12 @@ def test_index_configs_take_keywords_only_and_refuse_unknown_fields(name: str) -
     assert azurite.SpannIndexConfig(search_nprobe=4).model_dump(exclude_none=True) == (
         chromadb.SpannIndexConfig(search_nprobe=4).model_dump(exclude_none=True)
     )
+
+
+def test_rust_client_is_persistent_with_a_path_and_ephemeral_without(tmp_path: Any) -> None:
+    with azurite.RustClient(path=str(tmp_path / "db")) as persistent:
+        persistent.get_or_create_collection("kept", embedding_function=None)
+    with azurite.PersistentClient(path=str(tmp_path / "db")) as reopened:
+        assert [c.name for c in reopened.list_collections()] == ["kept"]
+    ephemeral = azurite.RustClient(settings=azurite.Settings(allow_reset=True))
+    assert ephemeral.get_settings().is_persistent is False
