@@ -242,17 +242,6 @@ def test_each_gap_is_a_public_name_of_chromadb(chroma_module: str) -> None:
     assert sorted(set(GAPS[chroma_module]) - defined) == []
 
 
-def test_the_embedding_function_classes_chromadb_has_that_azurite_lacks_are_counted() -> None:
-    """Not asserted here (the providers part adds them); counted so the gap is visible."""
-    chroma = chromadb.utils.embedding_functions
-    classes = {
-        n for n in _defined_names(chroma) if _is_embedding_function_class(getattr(chroma, n))
-    }
-    lacking = {n for n in classes if not hasattr(azurite.utils.embedding_functions, n)}
-    assert lacking <= classes
-    assert len(classes) > len(lacking)
-
-
 # ---- signatures of the entry points
 
 
@@ -349,7 +338,7 @@ def test_utils_submodules_are_reachable_after_import_as_chromadb() -> None:
         azurite.embedding_functions.DefaultEmbeddingFunction
     )
     assert azurite.utils.data_loaders.ImageLoader is azurite.data_loaders.ImageLoader
-    assert azurite.utils.batch_utils.create_batches is not None
+    assert azurite.utils.batch_utils.__name__ == "azurite.utils.batch_utils"
 
 
 MODULE_PATHS = [
@@ -395,7 +384,9 @@ def test_module_paths_that_integrations_import() -> None:
         "spann",
         "embedding_function",
     }
-    assert (Documents, Where, OneOrMany) and EmbeddingFunction is azurite.EmbeddingFunction
+    assert (Documents, Where) == (azurite.Documents, azurite.Where)
+    assert OneOrMany[int] == typing.Union[int, list[int]]
+    assert EmbeddingFunction is azurite.EmbeddingFunction
     # Chroma's documentation imports the Search expressions from their own modules.
     from azurite.execution.expression.operator import Knn, Limit
     from azurite.execution.expression.plan import Search
