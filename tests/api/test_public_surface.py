@@ -596,3 +596,30 @@ def test_rust_client_is_persistent_with_a_path_and_ephemeral_without(tmp_path: A
         assert [c.name for c in reopened.list_collections()] == ["kept"]
     ephemeral = azurite.RustClient(settings=azurite.Settings(allow_reset=True))
     assert ephemeral.get_settings().is_persistent is False
+
+
+ADMIN_METHODS = [
+    "create_tenant",
+    "get_tenant",
+    "create_database",
+    "get_database",
+    "delete_database",
+    "list_databases",
+]
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs", "method"),
+    [("AsyncClientAPI", "AsyncClientAPI", m) for m in CLIENT_METHODS]
+    + [("AdminAPI", "AdminAPI", m) for m in ADMIN_METHODS]
+    + [("AsyncCollection", "AsyncCollection", m) for m in COLLECTION_METHODS],
+)
+def test_async_and_admin_methods_take_chromadb_arguments(
+    ours: str, theirs: str, method: str
+) -> None:
+    from chromadb.api.models.AsyncCollection import AsyncCollection
+
+    chroma_classes = {**vars(chromadb), "AsyncCollection": AsyncCollection}
+    ours_names = [p[0] for p in _parameters(getattr(getattr(azurite.api, ours), method))]
+    theirs_names = [p[0] for p in _parameters(getattr(chroma_classes[theirs], method))]
+    assert ours_names == theirs_names
