@@ -3,9 +3,17 @@
 import azurite
 client = azurite.PersistentClient(path="./azurite-data")
 collection = client.get_or_create_collection("docs")
+
+``import azurite as chromadb`` runs code written for chromadb 1.5.9: the names of
+``chromadb.__all__`` and its client factories are here, and its module paths
+(``azurite.api.types``, ``azurite.utils.embedding_functions``, ...) exist.
 """
 
-from azurite._core import __version__
+from typing import Optional
+
+from azurite import utils
+from azurite._core import __version__ as __azurite_version__
+from azurite.api import AdminAPI, AsyncClientAPI, ClientAPI
 from azurite.api.client import (
     DEFAULT_DATABASE,
     DEFAULT_TENANT,
@@ -16,25 +24,128 @@ from azurite.api.client import (
     SharedSystemClient,
     UserIdentity,
 )
-from azurite.api.collection import Collection
+from azurite.api.client import AdminClient as AdminClientCreator
+from azurite.api.client import Client as ClientCreator
+from azurite.api.cloud_client import CloudClient
 from azurite.api.http_client import AsyncHttpClient, HttpClient
+from azurite.api.models.Collection import Collection
+from azurite.api.types import (
+    URI,
+    BoolInvertedIndexConfig,
+    Cmek,
+    CollectionMetadata,
+    Documents,
+    EmbeddingFunction,
+    Embeddings,
+    FloatInvertedIndexConfig,
+    FtsIndexConfig,
+    GetResult,
+    HnswIndexConfig,
+    IDs,
+    Include,
+    IntInvertedIndexConfig,
+    Metadata,
+    Metadatas,
+    QueryResult,
+    ReadLevel,
+    Schema,
+    SpannIndexConfig,
+    SparseEmbeddingFunction,
+    SparseVector,
+    SparseVectorIndexConfig,
+    SparseVectors,
+    StringInvertedIndexConfig,
+    UpdateCollectionMetadata,
+    UpdateMetadata,
+    URIs,
+    VectorIndexConfig,
+    Where,
+    WhereDocument,
+)
+from azurite.auth.token_authn import TokenTransportHeader
 from azurite.config import Settings
-from azurite.embedding_functions import EmbeddingFunction, Embeddings
+from azurite.execution.expression.operator import K, Key, Knn, Rrf
+from azurite.execution.expression.plan import Search
+from azurite.types import CloudClientArg
+
+#: The chromadb release whose API Azurite implements. Code that checks
+#: ``chromadb.__version__`` (``>= "0.5"``, ``packaging.version.parse``) reads it here;
+#: Azurite's own version is ``__azurite_version__`` (and ``azurite version``).
+__version__ = "1.5.9"
+
+
+def RustClient(
+    path: Optional[str] = None,
+    settings: Optional[Settings] = None,
+    tenant: str = DEFAULT_TENANT,
+    database: str = DEFAULT_DATABASE,
+) -> ClientAPI:
+    """chromadb's client of its in-process engine: a database stored in `path`, or in
+    memory when `path` is ``None``. Azurite's engine is always in-process."""
+    if path is None:
+        return EphemeralClient(settings, tenant, database)
+    return PersistentClient(path, settings, tenant, database)
+
 
 __all__ = [
     "DEFAULT_DATABASE",
     "DEFAULT_TENANT",
+    "URI",
+    "AdminAPI",
     "AdminClient",
+    "AdminClientCreator",
+    "AsyncClientAPI",
     "AsyncHttpClient",
+    "BoolInvertedIndexConfig",
     "Client",
+    "ClientAPI",
+    "ClientCreator",
+    "CloudClient",
+    "CloudClientArg",
+    "Cmek",
     "Collection",
+    "CollectionMetadata",
+    "Documents",
     "EmbeddingFunction",
     "Embeddings",
     "EphemeralClient",
+    "FloatInvertedIndexConfig",
+    "FtsIndexConfig",
+    "GetResult",
+    "HnswIndexConfig",
     "HttpClient",
+    "IDs",
+    "Include",
+    "IntInvertedIndexConfig",
+    "K",
+    "Key",
+    "Knn",
+    "Metadata",
+    "Metadatas",
     "PersistentClient",
+    "QueryResult",
+    "ReadLevel",
+    "Rrf",
+    "RustClient",
+    "Schema",
+    "Search",
     "Settings",
     "SharedSystemClient",
+    "SpannIndexConfig",
+    "SparseEmbeddingFunction",
+    "SparseVector",
+    "SparseVectorIndexConfig",
+    "SparseVectors",
+    "StringInvertedIndexConfig",
+    "TokenTransportHeader",
+    "URIs",
+    "UpdateCollectionMetadata",
+    "UpdateMetadata",
     "UserIdentity",
+    "VectorIndexConfig",
+    "Where",
+    "WhereDocument",
+    "__azurite_version__",
     "__version__",
+    "utils",
 ]

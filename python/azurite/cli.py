@@ -14,7 +14,7 @@ import socket
 import sys
 from collections.abc import Sequence
 
-from azurite import __version__
+from azurite import __azurite_version__, __version__
 from azurite.server.config import DEFAULT_MAX_BODY_SIZE, ServerConfig
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
@@ -172,7 +172,7 @@ def serve(config: ServerConfig) -> None:
         database = _core.Database(config.path)
     except ChromaError as error:
         raise SystemExit(f"Cannot open {config.path}: {error}") from None
-    print(f"Azurite {__version__}")
+    print(f"Azurite {__azurite_version__} (chromadb {__version__} API)")
     print(f"Saving data to: {os.path.abspath(config.path)}")
     print(f"Connect to Azurite at: http://{config.host}:{config.port}", flush=True)
     uvicorn.run(
@@ -193,7 +193,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     elif arguments.command == "repair":
         sys.exit(repair(arguments.path))
     elif arguments.command == "version":
-        print(__version__)
+        print(__azurite_version__)
     else:
         parser.print_help()
         sys.exit(2)

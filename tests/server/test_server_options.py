@@ -141,7 +141,7 @@ def test_reset_is_refused_unless_allowed(http: httpx.Client) -> None:
 
 def test_command_line() -> None:
     version = subprocess.run([AZURITE[0], "version"], capture_output=True, text=True, check=True)
-    assert version.stdout.strip() == azurite.__version__
+    assert version.stdout.strip() == azurite.__azurite_version__
     usage = subprocess.run([AZURITE[0], "--help"], capture_output=True, text=True, check=True)
     assert "run" in usage.stdout
     run_usage = subprocess.run([*AZURITE, "--help"], capture_output=True, text=True, check=True)

@@ -1,0 +1,2 @@
+"""chromadb's ``chromadb.api.models`` import paths: ``Collection`` and
+``AsyncCollection`` modules."""

@@ -1,0 +1,1 @@
+"""chromadb's ``chromadb.execution`` import paths for the Search API expressions."""
