@@ -2,8 +2,8 @@
 
 use azurite_core::filter::{parse_where, parse_where_document};
 use azurite_core::{
-    DEFAULT_DATABASE, DEFAULT_TENANT, Database, DatabaseOptions, Embeddings, Error, Include,
-    MetadataUpdate, MetadataValue, RecordBatch, WriteKind,
+    CHROMA_STORE_FILE, DEFAULT_DATABASE, DEFAULT_TENANT, Database, DatabaseOptions, Embeddings,
+    Error, Include, MetadataUpdate, MetadataValue, RecordBatch, WriteKind, repair,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -113,6 +113,46 @@ fn a_second_open_of_the_directory_is_refused_until_the_first_closes() {
         Err(Error::Internal(message)) if message.contains("closed")
     ));
     drop(reopened);
+}
+
+#[test]
+fn a_directory_that_chromadb_wrote_is_refused_and_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let chroma = dir.path().join("chroma");
+    std::fs::create_dir(&chroma).unwrap();
+    std::fs::write(chroma.join(CHROMA_STORE_FILE), b"SQLite format 3\0").unwrap();
+    let listing = || {
+        let mut names: Vec<_> = std::fs::read_dir(&chroma)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        names.sort();
+        names
+    };
+    let before = listing();
+    let read_only = DatabaseOptions {
+        read_only: true,
+        ..DatabaseOptions::default()
+    };
+    let refusals = [
+        Database::open(Some(&chroma), DatabaseOptions::default()).err(),
+        Database::open(Some(&chroma), read_only).err(),
+        repair(&chroma).err(),
+    ];
+    for refusal in refusals {
+        match refusal {
+            Some(Error::InvalidArgument(message)) => {
+                assert!(message.starts_with(&format!(
+                    "{} is a Chroma database directory (it holds chroma.sqlite3)",
+                    chroma.display()
+                )));
+                assert!(message.contains("does not open a Chroma directory in place"));
+                assert!(message.contains("`azurite import --from-chroma`) is planned"));
+            }
+            other => panic!("expected the Chroma directory to be refused, got {other:?}"),
+        }
+    }
+    assert_eq!(listing(), before);
 }
 
 #[test]
