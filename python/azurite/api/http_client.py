@@ -49,7 +49,7 @@ from azurite.api.engine import (
     QueryColumns,
     UserIdentity,
 )
-from azurite.config import Settings
+from azurite.config import ASYNC_HTTP_API_IMPL, HTTP_API_IMPL, Settings
 from azurite.errors import (
     AlreadyExistsError,
     ChromaError,
@@ -950,6 +950,44 @@ def async_remote_connection(
     return AsyncConnection(engine=engine, server=AsyncRemoteServer(remote), release=remote.close)
 
 
+def server_connection(settings: Settings) -> Connection:
+    """A connection to the server that ``settings`` name, as chromadb's ``FastAPI``
+    client reads them."""
+    host = settings.require("chroma_server_host")
+    port = settings.require("chroma_server_http_port")
+    ssl = bool(settings.chroma_server_ssl_enabled)
+    return remote_connection(str(host), int(port), ssl, settings.chroma_server_headers, settings)
+
+
+def server_settings(
+    settings: Settings | None,
+    impl: str,
+    host: str,
+    port: int,
+    ssl: bool,
+    headers: dict[str, str] | None,
+) -> Settings:
+    """The settings an HTTP client keeps: the given ones (not changed) with the server
+    filled in, as chromadb's ``HttpClient`` fills them in."""
+    settings = settings.copy() if settings is not None else Settings()
+    if settings.chroma_server_host and settings.chroma_server_host != host:
+        raise ValueError(
+            f"Chroma server host provided in settings[{settings.chroma_server_host}] is "
+            f"different to the one provided in HttpClient: [{host}]"
+        )
+    if settings.chroma_server_http_port and settings.chroma_server_http_port != port:
+        raise ValueError(
+            f"Chroma server http port provided in settings[{settings.chroma_server_http_port}] "
+            f"is different to the one provided in HttpClient: [{port}]"
+        )
+    settings.chroma_api_impl = impl
+    settings.chroma_server_host = host
+    settings.chroma_server_http_port = port
+    settings.chroma_server_ssl_enabled = ssl
+    settings.chroma_server_headers = headers
+    return settings
+
+
 # ---- the clients
 
 
@@ -1008,7 +1046,9 @@ def HttpClient(
     database: str = DEFAULT_DATABASE,
 ) -> HttpClientAPI:
     """A client of the server at ``host``:``port`` (``azurite run`` or a Chroma server)."""
-    return HttpClientAPI(host, port, ssl, headers, settings, tenant, database)
+    host, port, ssl = str(host), int(port), bool(ssl)
+    settings = server_settings(settings, HTTP_API_IMPL, host, port, ssl, headers)
+    return HttpClientAPI(host, port, ssl, headers, settings, str(tenant), str(database))
 
 
 async def AsyncHttpClient(
@@ -1022,7 +1062,9 @@ async def AsyncHttpClient(
 ) -> AsyncHttpClientAPI:
     """An asynchronous client of the server at ``host``:``port``; checks the tenant and
     database on creation, as ``HttpClient`` does."""
-    client = AsyncHttpClientAPI(host, port, ssl, headers, settings, tenant, database)
+    host, port, ssl = str(host), int(port), bool(ssl)
+    settings = server_settings(settings, ASYNC_HTTP_API_IMPL, host, port, ssl, headers)
+    client = AsyncHttpClientAPI(host, port, ssl, headers, settings, str(tenant), str(database))
     await client._open()
     return client
 
