@@ -152,9 +152,6 @@ def test_client_of_server_settings_is_an_http_client_of_that_server(server: Serv
     settings = azurite.Settings(
         chroma_api_impl=FASTAPI, chroma_server_host=server.host, chroma_server_http_port=server.port
     )
-    with (
-        azurite.Client(settings) as client,
-        HttpClientAPI(server.host, server.port) as direct,
-    ):
+    with azurite.Client(settings) as client, HttpClientAPI(server.host, server.port) as direct:
         assert client.get_version() == direct.get_version()
         assert client.get_settings() is settings
