@@ -155,3 +155,14 @@ def test_client_of_server_settings_is_an_http_client_of_that_server(server: Serv
     with azurite.Client(settings) as client, HttpClientAPI(server.host, server.port) as direct:
         assert client.get_version() == direct.get_version()
         assert client.get_settings() is settings
+
+
+def test_the_certificate_setting_is_read(server: Server, tmp_path: Path) -> None:
+    missing = tmp_path / "missing-ca.pem"
+    settings = azurite.Settings(chroma_server_ssl_verify=str(missing))
+    with pytest.raises(FileNotFoundError):
+        azurite.HttpClient(server.host, server.port, settings=settings)
+    with azurite.HttpClient(
+        server.host, server.port, settings=azurite.Settings(chroma_server_ssl_verify=False)
+    ) as unchecked:
+        assert isinstance(unchecked.heartbeat(), int)

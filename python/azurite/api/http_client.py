@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import ssl as ssl_module
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -492,8 +494,17 @@ def auth_headers(settings: Settings) -> dict[str, str]:
 def session_options(
     host: str, port: int, ssl: bool, headers: dict[str, str] | None, settings: Settings
 ) -> dict[str, Any]:
-    """What an httpx client of this server is built with."""
-    return {
+    """What an httpx client of this server is built with: the connection limits and the
+    certificate check of the settings, as chromadb's client reads them."""
+    keepalive = settings.chroma_http_keepalive_secs
+    limits: dict[str, Any] = {
+        "keepalive_expiry": keepalive if keepalive is not None else KEEPALIVE_SECONDS
+    }
+    if settings.chroma_http_max_connections is not None:
+        limits["max_connections"] = settings.chroma_http_max_connections
+    if settings.chroma_http_max_keepalive_connections is not None:
+        limits["max_keepalive_connections"] = settings.chroma_http_max_keepalive_connections
+    options: dict[str, Any] = {
         "base_url": resolve_url(host, port, ssl),
         "headers": {
             **(headers or {}),
@@ -502,8 +513,19 @@ def session_options(
             "User-Agent": USER_AGENT,
         },
         "timeout": None,
-        "limits": httpx.Limits(keepalive_expiry=KEEPALIVE_SECONDS),
+        "limits": httpx.Limits(**limits),
     }
+    # Unset, httpx checks certificates against its own bundle.
+    verify = settings.chroma_server_ssl_verify
+    if isinstance(verify, str):
+        # A CA bundle (file or directory); httpx deprecates taking the path itself.
+        if os.path.isdir(verify):
+            options["verify"] = ssl_module.create_default_context(capath=verify)
+        else:
+            options["verify"] = ssl_module.create_default_context(cafile=verify)
+    elif verify is not None:
+        options["verify"] = bool(verify)
+    return options
 
 
 def _send_options(request: Request[Any]) -> dict[str, Any]:
