@@ -156,6 +156,40 @@ fn a_directory_that_chromadb_wrote_is_refused_and_left_untouched() {
 }
 
 #[test]
+fn an_azurite_database_opened_in_a_chroma_directory_is_refused_with_the_way_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let shared = dir.path().join("shared");
+    let moved = dir.path().join("moved");
+    // What an Azurite without the check left: its database beside Chroma's store.
+    let db = open(&shared);
+    let collection = create(&db, "kept", "l2");
+    db.write(
+        &collection,
+        WriteKind::Add,
+        &batch(&["a"], &[[1.0, 2.0]], &[None]),
+    )
+    .unwrap();
+    db.close();
+    std::fs::write(shared.join(CHROMA_STORE_FILE), b"SQLite format 3\0").unwrap();
+    match Database::open(Some(&shared), DatabaseOptions::default()) {
+        Err(Error::InvalidArgument(message)) => assert!(message.ends_with(
+            "The Azurite files beside it (azurite.sqlite3, wal/, index/, azurite.lock) were \
+             written by an earlier Azurite that opened this directory in place: move them to a \
+             directory of their own to open that database."
+        )),
+        other => panic!(
+            "expected the Chroma directory to be refused, got {:?}",
+            other.err()
+        ),
+    }
+    std::fs::create_dir(&moved).unwrap();
+    for name in ["azurite.sqlite3", "wal", "index", "azurite.lock"] {
+        std::fs::rename(shared.join(name), moved.join(name)).unwrap();
+    }
+    assert_eq!(ids(&open(&moved), &collection), ["a"]);
+}
+
+#[test]
 fn a_write_is_atomic_when_it_fails_validation() {
     let db = Database::open(None, DatabaseOptions::default()).unwrap();
     let c = create(&db, "things", "l2");

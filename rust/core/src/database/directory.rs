@@ -27,12 +27,23 @@ pub(crate) fn refuse_chroma_directory(dir: &Path) -> Result<()> {
     if !dir.join(CHROMA_STORE_FILE).exists() {
         return Ok(());
     }
+    // Azurite before this check opened such directories in place: its database there
+    // is reachable once moved out.
+    let earlier_azurite = if dir.join(STORE_FILE).exists() {
+        format!(
+            " The Azurite files beside it ({STORE_FILE}, {LOG_DIR}/, {INDEX_DIR}/, {LOCK_FILE}) \
+             were written by an earlier Azurite that opened this directory in place: move \
+             them to a directory of their own to open that database."
+        )
+    } else {
+        String::new()
+    };
     Err(Error::InvalidArgument(format!(
         "{} is a Chroma database directory (it holds {CHROMA_STORE_FILE}): Azurite does not \
          open a Chroma directory in place, and has not changed anything in it. To bring its \
          collections over, read them with chromadb and add them to an Azurite client on a \
          directory of its own; an importer (`azurite import --from-chroma`) is planned but \
-         does not exist yet.",
+         does not exist yet.{earlier_azurite}",
         dir.display()
     )))
 }
