@@ -13,7 +13,7 @@ import chromadb
 import pytest
 
 import azurite
-from azurite.api.http_client import HttpClientAPI
+from azurite.api.http_client import AdminHttpClient, HttpClientAPI
 
 from .servers import Server
 
@@ -108,6 +108,17 @@ def test_http_client_settings_report_the_server_as_chromadb_does(server: Server)
     # The reported settings build a client of the same server.
     with azurite.Client(reported) as again:
         assert isinstance(again.heartbeat(), int)
+
+
+def test_admin_http_client_settings_report_the_server(server: Server) -> None:
+    with AdminHttpClient(host=server.host, port=server.port) as admin:
+        assert server_view(admin.get_settings()) == {
+            "chroma_api_impl": FASTAPI,
+            "chroma_server_host": server.host,
+            "chroma_server_http_port": server.port,
+            "chroma_server_ssl_enabled": False,
+            "chroma_server_headers": None,
+        }
 
 
 def test_async_http_client_settings_report_the_server(server: Server) -> None:

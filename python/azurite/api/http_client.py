@@ -1026,7 +1026,7 @@ class HttpClientAPI(ClientAPI):
         tenant: str = DEFAULT_TENANT,
         database: str = DEFAULT_DATABASE,
     ) -> None:
-        settings = settings if settings is not None else Settings()
+        settings = server_settings(settings, HTTP_API_IMPL, host, port, ssl, headers)
         connection = remote_connection(host, port, ssl, headers, settings)
         super().__init__(connection, settings, tenant, database)
 
@@ -1049,7 +1049,7 @@ class AsyncHttpClientAPI(AsyncClientAPI):
         tenant: str = DEFAULT_TENANT,
         database: str = DEFAULT_DATABASE,
     ) -> None:
-        settings = settings if settings is not None else Settings()
+        settings = server_settings(settings, ASYNC_HTTP_API_IMPL, host, port, ssl, headers)
         connection = async_remote_connection(host, port, ssl, headers, settings)
         super().__init__(connection, settings, tenant, database)
 
@@ -1069,7 +1069,6 @@ def HttpClient(
 ) -> HttpClientAPI:
     """A client of the server at ``host``:``port`` (``azurite run`` or a Chroma server)."""
     host, port, ssl = str(host), int(port), bool(ssl)
-    settings = server_settings(settings, HTTP_API_IMPL, host, port, ssl, headers)
     return HttpClientAPI(host, port, ssl, headers, settings, str(tenant), str(database))
 
 
@@ -1085,7 +1084,6 @@ async def AsyncHttpClient(
     """An asynchronous client of the server at ``host``:``port``; checks the tenant and
     database on creation, as ``HttpClient`` does."""
     host, port, ssl = str(host), int(port), bool(ssl)
-    settings = server_settings(settings, ASYNC_HTTP_API_IMPL, host, port, ssl, headers)
     client = AsyncHttpClientAPI(host, port, ssl, headers, settings, str(tenant), str(database))
     await client._open()
     return client
