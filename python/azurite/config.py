@@ -166,45 +166,41 @@ class _Field:
     default: Any
     convert: Converter
     #: Read from the environment as JSON (chromadb's lists and dictionaries).
-    json: bool = False
-
-
-def _field(default: Any, convert: Converter, json: bool = False) -> _Field:
-    return _Field(default, convert, json)
+    from_json: bool = False
 
 
 _PRODUCT_TELEMETRY_IMPL = "chromadb.telemetry.product.posthog.Posthog"
 
 _FIELDS: dict[str, _Field] = {
     # ---- chromadb 1.5.9, in the order of its Settings
-    "environment": _field("", _text),
-    "chroma_api_impl": _field(EMBEDDED_API_IMPLS[0], _text),
-    "chroma_server_nofile": _field(None, _optional_integer),
-    "chroma_server_thread_pool_size": _field(40, _integer),
-    "tenant_id": _field("default", _text),
-    "topic_namespace": _field("default", _text),
-    "chroma_server_host": _field(None, _optional(_text)),
-    "chroma_server_headers": _field(None, _optional(_headers), json=True),
-    "chroma_server_http_port": _field(None, _optional(_integer)),
-    "chroma_server_ssl_enabled": _field(False, _optional(_boolean)),
-    "chroma_server_ssl_verify": _field(None, _ssl_verify),
-    "chroma_server_api_default_path": _field(
+    "environment": _Field("", _text),
+    "chroma_api_impl": _Field(EMBEDDED_API_IMPLS[0], _text),
+    "chroma_server_nofile": _Field(None, _optional_integer),
+    "chroma_server_thread_pool_size": _Field(40, _integer),
+    "tenant_id": _Field("default", _text),
+    "topic_namespace": _Field("default", _text),
+    "chroma_server_host": _Field(None, _optional(_text)),
+    "chroma_server_headers": _Field(None, _optional(_headers), from_json=True),
+    "chroma_server_http_port": _Field(None, _optional(_integer)),
+    "chroma_server_ssl_enabled": _Field(False, _optional(_boolean)),
+    "chroma_server_ssl_verify": _Field(None, _ssl_verify),
+    "chroma_server_api_default_path": _Field(
         APIVersion.V2, _optional(_choice(APIVersion.V1, APIVersion.V2))
     ),
-    "chroma_server_cors_allow_origins": _field([], _strings, json=True),
-    "chroma_http_keepalive_secs": _field(40.0, _optional(_number)),
-    "chroma_http_max_connections": _field(None, _optional(_integer)),
-    "chroma_http_max_keepalive_connections": _field(None, _optional(_integer)),
-    "is_persistent": _field(False, _boolean),
-    "persist_directory": _field("./chroma", _text),
-    "chroma_memory_limit_bytes": _field(0, _integer),
-    "chroma_segment_cache_policy": _field(None, _optional(_text)),
-    "allow_reset": _field(False, _boolean),
-    "chroma_auth_token_transport_header": _field(None, _optional(_text)),
-    "chroma_client_auth_provider": _field(None, _optional(_text)),
-    "chroma_client_auth_credentials": _field(None, _optional(_text)),
+    "chroma_server_cors_allow_origins": _Field([], _strings, from_json=True),
+    "chroma_http_keepalive_secs": _Field(40.0, _optional(_number)),
+    "chroma_http_max_connections": _Field(None, _optional(_integer)),
+    "chroma_http_max_keepalive_connections": _Field(None, _optional(_integer)),
+    "is_persistent": _Field(False, _boolean),
+    "persist_directory": _Field("./chroma", _text),
+    "chroma_memory_limit_bytes": _Field(0, _integer),
+    "chroma_segment_cache_policy": _Field(None, _optional(_text)),
+    "allow_reset": _Field(False, _boolean),
+    "chroma_auth_token_transport_header": _Field(None, _optional(_text)),
+    "chroma_client_auth_provider": _Field(None, _optional(_text)),
+    "chroma_client_auth_credentials": _Field(None, _optional(_text)),
     # The keys are spelled as chromadb spells them (an f-string of the enum member).
-    "chroma_server_auth_ignore_paths": _field(
+    "chroma_server_auth_ignore_paths": _Field(
         {
             f"{APIVersion.V2}": ["GET"],
             f"{APIVersion.V2}/heartbeat": ["GET"],
@@ -214,74 +210,74 @@ _FIELDS: dict[str, _Field] = {
             f"{APIVersion.V1}/version": ["GET"],
         },
         _paths,
-        json=True,
+        from_json=True,
     ),
-    "chroma_overwrite_singleton_tenant_database_access_from_auth": _field(False, _boolean),
-    "chroma_server_authn_provider": _field(None, _optional(_text)),
-    "chroma_server_authn_credentials": _field(None, _optional(_text)),
-    "chroma_server_authn_credentials_file": _field(None, _optional(_text)),
-    "chroma_server_authz_provider": _field(None, _optional(_text)),
-    "chroma_server_authz_config": _field(None, _optional(_text)),
-    "chroma_server_authz_config_file": _field(None, _optional(_text)),
-    "chroma_product_telemetry_impl": _field(_PRODUCT_TELEMETRY_IMPL, _text),
-    "chroma_telemetry_impl": _field(_PRODUCT_TELEMETRY_IMPL, _text),
+    "chroma_overwrite_singleton_tenant_database_access_from_auth": _Field(False, _boolean),
+    "chroma_server_authn_provider": _Field(None, _optional(_text)),
+    "chroma_server_authn_credentials": _Field(None, _optional(_text)),
+    "chroma_server_authn_credentials_file": _Field(None, _optional(_text)),
+    "chroma_server_authz_provider": _Field(None, _optional(_text)),
+    "chroma_server_authz_config": _Field(None, _optional(_text)),
+    "chroma_server_authz_config_file": _Field(None, _optional(_text)),
+    "chroma_product_telemetry_impl": _Field(_PRODUCT_TELEMETRY_IMPL, _text),
+    "chroma_telemetry_impl": _Field(_PRODUCT_TELEMETRY_IMPL, _text),
     # Azurite sends no telemetry whatever this says.
-    "anonymized_telemetry": _field(True, _boolean),
-    "chroma_otel_collection_endpoint": _field("", _optional(_text)),
-    "chroma_otel_service_name": _field("chromadb", _optional(_text)),
-    "chroma_otel_collection_headers": _field({}, _headers, json=True),
-    "chroma_otel_granularity": _field(None, _optional(_text)),
-    "migrations": _field("apply", _choice("none", "validate", "apply")),
-    "migrations_hash_algorithm": _field("md5", _choice("md5", "sha256")),
-    "chroma_segment_directory_impl": _field(
+    "anonymized_telemetry": _Field(True, _boolean),
+    "chroma_otel_collection_endpoint": _Field("", _optional(_text)),
+    "chroma_otel_service_name": _Field("chromadb", _optional(_text)),
+    "chroma_otel_collection_headers": _Field({}, _headers, from_json=True),
+    "chroma_otel_granularity": _Field(None, _optional(_text)),
+    "migrations": _Field("apply", _choice("none", "validate", "apply")),
+    "migrations_hash_algorithm": _Field("md5", _choice("md5", "sha256")),
+    "chroma_segment_directory_impl": _Field(
         "chromadb.segment.impl.distributed.segment_directory.RendezvousHashSegmentDirectory",
         _text,
     ),
-    "chroma_segment_directory_routing_mode": _field(
+    "chroma_segment_directory_routing_mode": _Field(
         RoutingMode.ID, _choice(RoutingMode.NODE, RoutingMode.ID)
     ),
-    "chroma_memberlist_provider_impl": _field(
+    "chroma_memberlist_provider_impl": _Field(
         "chromadb.segment.impl.distributed.segment_directory.CustomResourceMemberlistProvider",
         _text,
     ),
-    "worker_memberlist_name": _field("query-service-memberlist", _text),
-    "chroma_coordinator_host": _field("localhost", _text),
-    "chroma_server_grpc_port": _field(None, _optional(_integer)),
-    "chroma_sysdb_impl": _field("chromadb.db.impl.sqlite.SqliteDB", _text),
-    "chroma_producer_impl": _field("chromadb.db.impl.sqlite.SqliteDB", _text),
-    "chroma_consumer_impl": _field("chromadb.db.impl.sqlite.SqliteDB", _text),
-    "chroma_segment_manager_impl": _field(
+    "worker_memberlist_name": _Field("query-service-memberlist", _text),
+    "chroma_coordinator_host": _Field("localhost", _text),
+    "chroma_server_grpc_port": _Field(None, _optional(_integer)),
+    "chroma_sysdb_impl": _Field("chromadb.db.impl.sqlite.SqliteDB", _text),
+    "chroma_producer_impl": _Field("chromadb.db.impl.sqlite.SqliteDB", _text),
+    "chroma_consumer_impl": _Field("chromadb.db.impl.sqlite.SqliteDB", _text),
+    "chroma_segment_manager_impl": _Field(
         "chromadb.segment.impl.manager.local.LocalSegmentManager", _text
     ),
-    "chroma_executor_impl": _field("chromadb.execution.executor.local.LocalExecutor", _text),
-    "chroma_query_replication_factor": _field(2, _integer),
-    "chroma_logservice_host": _field("localhost", _text),
-    "chroma_logservice_port": _field(50052, _integer),
-    "chroma_quota_provider_impl": _field(None, _optional(_text)),
-    "chroma_rate_limiting_provider_impl": _field(None, _optional(_text)),
-    "chroma_quota_enforcer_impl": _field(
+    "chroma_executor_impl": _Field("chromadb.execution.executor.local.LocalExecutor", _text),
+    "chroma_query_replication_factor": _Field(2, _integer),
+    "chroma_logservice_host": _Field("localhost", _text),
+    "chroma_logservice_port": _Field(50052, _integer),
+    "chroma_quota_provider_impl": _Field(None, _optional(_text)),
+    "chroma_rate_limiting_provider_impl": _Field(None, _optional(_text)),
+    "chroma_quota_enforcer_impl": _Field(
         "chromadb.quota.simple_quota_enforcer.SimpleQuotaEnforcer", _text
     ),
-    "chroma_rate_limit_enforcer_impl": _field(
+    "chroma_rate_limit_enforcer_impl": _Field(
         "chromadb.rate_limit.simple_rate_limit.SimpleRateLimitEnforcer", _text
     ),
-    "chroma_async_rate_limit_enforcer_impl": _field(
+    "chroma_async_rate_limit_enforcer_impl": _Field(
         "chromadb.rate_limit.simple_rate_limit.SimpleAsyncRateLimitEnforcer", _text
     ),
-    "chroma_logservice_request_timeout_seconds": _field(3, _integer),
-    "chroma_sysdb_request_timeout_seconds": _field(3, _integer),
-    "chroma_query_request_timeout_seconds": _field(60, _integer),
-    "chroma_db_impl": _field(None, _optional(_text)),
-    "chroma_collection_assignment_policy_impl": _field(
+    "chroma_logservice_request_timeout_seconds": _Field(3, _integer),
+    "chroma_sysdb_request_timeout_seconds": _Field(3, _integer),
+    "chroma_query_request_timeout_seconds": _Field(60, _integer),
+    "chroma_db_impl": _Field(None, _optional(_text)),
+    "chroma_collection_assignment_policy_impl": _Field(
         "chromadb.ingest.impl.simple_policy.SimpleAssignmentPolicy", _text
     ),
     # ---- Azurite's own
     # "process" survives a crash of the process; "full" also syncs every write to disk so
     # that it survives power loss, at a cost per write.
-    "azurite_durability": _field("process", _choice("process", "full")),
+    "azurite_durability": _Field("process", _choice("process", "full")),
     # Open an existing database directory for reading while another process writes to it:
     # the client sees what was committed when it opened, and refuses writes.
-    "azurite_read_only": _field(False, _boolean),
+    "azurite_read_only": _Field(False, _boolean),
 }
 
 #: Every known setting with its default.
@@ -414,7 +410,7 @@ def _configured() -> dict[str, tuple[str, str]]:
 def _converted(name: str, value: Any, origin: str | None) -> Any:
     field = _FIELDS[name]
     try:
-        if origin is not None and field.json:
+        if origin is not None and field.from_json:
             try:
                 value = json.loads(value)
             except ValueError:
