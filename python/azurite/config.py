@@ -367,7 +367,7 @@ class _DotenvReader:
         return re.sub(r"\s+#.*", "", self.read("unquoted") or "").rstrip()
 
 
-def read_dotenv(path: str | os.PathLike[str]) -> dict[str, str | None]:
+def _read_dotenv(path: str | os.PathLike[str]) -> dict[str, str | None]:
     """The variables of a ``.env`` file, ``${NAME}`` / ``${NAME:-default}`` expanded from
     the environment and the file's earlier lines; keys as written."""
     with open(path, encoding="utf-8") as file:
@@ -399,7 +399,7 @@ def _configured() -> dict[str, tuple[str, str]]:
     came from, for errors."""
     found: dict[str, tuple[str, str]] = {}
     if os.path.isfile(".env"):
-        for key, value in read_dotenv(".env").items():
+        for key, value in _read_dotenv(".env").items():
             if value is not None:
                 found[key.lower()] = (value, f"{key} in .env")
     for key, value in os.environ.items():
