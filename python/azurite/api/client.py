@@ -36,7 +36,12 @@ from azurite.api.engine import (
     UserIdentity,
 )
 from azurite.api.validation import engine_offset
-from azurite.config import Settings
+from azurite.config import (
+    ASYNC_HTTP_API_IMPL,
+    EMBEDDED_API_IMPLS,
+    HTTP_API_IMPL,
+    Settings,
+)
 from azurite.errors import ChromaError
 
 ConnectedT = TypeVar("ConnectedT", bound="Connected")
@@ -440,11 +445,34 @@ class AsyncClientAPI(ClientCore[AsyncCollection], AsyncConnected):
         await self._engine.delete_collection(self.tenant, self.database, name)
 
 
-# ---- embedded clients
+# ---- clients chosen by their settings
+
+
+def settings_connection(settings: Settings) -> Connection:
+    """The connection that ``settings.chroma_api_impl`` selects, as chromadb's clients
+    choose their server: Chroma's HTTP client reaches the server of
+    ``chroma_server_host`` / ``chroma_server_http_port``, never a local database."""
+    impl = settings.chroma_api_impl
+    if impl in EMBEDDED_API_IMPLS:
+        return embedded_connection(settings)
+    if impl == HTTP_API_IMPL:
+        # The HTTP client builds on this module's clients, so it is imported when used.
+        from azurite.api.http_client import server_connection
+
+        return server_connection(settings)
+    if impl == ASYNC_HTTP_API_IMPL:
+        raise ValueError(
+            f"chroma_api_impl={impl!r} is Chroma's asynchronous client, which a synchronous "
+            "client cannot use: create it with `await azurite.AsyncHttpClient(host, port)`"
+        )
+    if impl is None:
+        raise ValueError("Chroma API implementation must be set in settings")
+    raise ValueError(f"Unsupported Chroma API implementation {impl}")
 
 
 class Client(ClientAPI):
-    """A client of one tenant and database, embedded in this process."""
+    """A client of one tenant and database: embedded in this process, or of a server
+    when the settings name Chroma's HTTP client (``chroma_api_impl``)."""
 
     def __init__(
         self,
@@ -453,15 +481,15 @@ class Client(ClientAPI):
         database: str = DEFAULT_DATABASE,
     ) -> None:
         settings = settings if settings is not None else Settings()
-        super().__init__(embedded_connection(settings), settings, tenant, database)
+        super().__init__(settings_connection(settings), settings, str(tenant), str(database))
 
 
 class AdminClient(AdminAPI):
-    """Manages tenants and databases."""
+    """Manages tenants and databases (of a server when the settings name one)."""
 
     def __init__(self, settings: Settings | None = None) -> None:
         settings = settings if settings is not None else Settings()
-        super().__init__(embedded_connection(settings), settings)
+        super().__init__(settings_connection(settings), settings)
 
 
 def EphemeralClient(
@@ -476,12 +504,18 @@ def EphemeralClient(
 
 
 def PersistentClient(
-    path: str | os.PathLike[str] = "./chroma",
+    path: str | os.PathLike[str] | None = "./chroma",
     settings: Settings | None = None,
     tenant: str = DEFAULT_TENANT,
     database: str = DEFAULT_DATABASE,
 ) -> Client:
     """A client of the database stored in the directory `path` (created if missing)."""
+    if path is None:
+        # chromadb would store the database in a folder named "None".
+        raise ValueError(
+            "PersistentClient needs the directory of its database: "
+            "PersistentClient(path='./chroma'), or EphemeralClient() for one in memory"
+        )
     settings = settings.copy() if settings is not None else Settings()
     settings.is_persistent = True
     settings.persist_directory = str(path)

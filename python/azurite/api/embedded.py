@@ -45,6 +45,13 @@ _systems_lock = threading.Lock()
 
 def _identifier(settings: Settings) -> str:
     if settings.is_persistent:
+        if settings.persist_directory is None:
+            # Not a folder named "None": the writes would go where nobody looks for them.
+            raise ValueError(
+                "Missing required config value 'persist_directory': a persistent client "
+                "needs the directory of its database; set "
+                "Settings(persist_directory=...) or use PersistentClient(path=...)"
+            )
         return os.path.abspath(str(settings.persist_directory))
     return EPHEMERAL
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import ssl as ssl_module
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -49,7 +51,7 @@ from azurite.api.engine import (
     QueryColumns,
     UserIdentity,
 )
-from azurite.config import Settings
+from azurite.config import ASYNC_HTTP_API_IMPL, HTTP_API_IMPL, Settings
 from azurite.errors import (
     AlreadyExistsError,
     ChromaError,
@@ -492,8 +494,17 @@ def auth_headers(settings: Settings) -> dict[str, str]:
 def session_options(
     host: str, port: int, ssl: bool, headers: dict[str, str] | None, settings: Settings
 ) -> dict[str, Any]:
-    """What an httpx client of this server is built with."""
-    return {
+    """What an httpx client of this server is built with: the connection limits and the
+    certificate check of the settings, as chromadb's client reads them."""
+    keepalive = settings.chroma_http_keepalive_secs
+    limits: dict[str, Any] = {
+        "keepalive_expiry": keepalive if keepalive is not None else KEEPALIVE_SECONDS
+    }
+    if settings.chroma_http_max_connections is not None:
+        limits["max_connections"] = settings.chroma_http_max_connections
+    if settings.chroma_http_max_keepalive_connections is not None:
+        limits["max_keepalive_connections"] = settings.chroma_http_max_keepalive_connections
+    options: dict[str, Any] = {
         "base_url": resolve_url(host, port, ssl),
         "headers": {
             **(headers or {}),
@@ -502,8 +513,19 @@ def session_options(
             "User-Agent": USER_AGENT,
         },
         "timeout": None,
-        "limits": httpx.Limits(keepalive_expiry=KEEPALIVE_SECONDS),
+        "limits": httpx.Limits(**limits),
     }
+    # Unset, httpx checks certificates against its own bundle.
+    verify = settings.chroma_server_ssl_verify
+    if isinstance(verify, str):
+        # A CA bundle (file or directory); httpx deprecates taking the path itself.
+        if os.path.isdir(verify):
+            options["verify"] = ssl_module.create_default_context(capath=verify)
+        else:
+            options["verify"] = ssl_module.create_default_context(cafile=verify)
+    elif verify is not None:
+        options["verify"] = bool(verify)
+    return options
 
 
 def _send_options(request: Request[Any]) -> dict[str, Any]:
@@ -950,6 +972,44 @@ def async_remote_connection(
     return AsyncConnection(engine=engine, server=AsyncRemoteServer(remote), release=remote.close)
 
 
+def server_connection(settings: Settings) -> Connection:
+    """A connection to the server that ``settings`` name, as chromadb's ``FastAPI``
+    client reads them."""
+    host = settings.require("chroma_server_host")
+    port = settings.require("chroma_server_http_port")
+    ssl = bool(settings.chroma_server_ssl_enabled)
+    return remote_connection(str(host), int(port), ssl, settings.chroma_server_headers, settings)
+
+
+def server_settings(
+    settings: Settings | None,
+    impl: str,
+    host: str,
+    port: int,
+    ssl: bool,
+    headers: dict[str, str] | None,
+) -> Settings:
+    """The settings an HTTP client keeps: the given ones (not changed) with the server
+    filled in, as chromadb's ``HttpClient`` fills them in."""
+    settings = settings.copy() if settings is not None else Settings()
+    if settings.chroma_server_host and settings.chroma_server_host != host:
+        raise ValueError(
+            f"Chroma server host provided in settings[{settings.chroma_server_host}] is "
+            f"different to the one provided in HttpClient: [{host}]"
+        )
+    if settings.chroma_server_http_port and settings.chroma_server_http_port != port:
+        raise ValueError(
+            f"Chroma server http port provided in settings[{settings.chroma_server_http_port}] "
+            f"is different to the one provided in HttpClient: [{port}]"
+        )
+    settings.chroma_api_impl = impl
+    settings.chroma_server_host = host
+    settings.chroma_server_http_port = port
+    settings.chroma_server_ssl_enabled = ssl
+    settings.chroma_server_headers = headers
+    return settings
+
+
 # ---- the clients
 
 
@@ -966,7 +1026,7 @@ class HttpClientAPI(ClientAPI):
         tenant: str = DEFAULT_TENANT,
         database: str = DEFAULT_DATABASE,
     ) -> None:
-        settings = settings if settings is not None else Settings()
+        settings = server_settings(settings, HTTP_API_IMPL, host, port, ssl, headers)
         connection = remote_connection(host, port, ssl, headers, settings)
         super().__init__(connection, settings, tenant, database)
 
@@ -989,7 +1049,7 @@ class AsyncHttpClientAPI(AsyncClientAPI):
         tenant: str = DEFAULT_TENANT,
         database: str = DEFAULT_DATABASE,
     ) -> None:
-        settings = settings if settings is not None else Settings()
+        settings = server_settings(settings, ASYNC_HTTP_API_IMPL, host, port, ssl, headers)
         connection = async_remote_connection(host, port, ssl, headers, settings)
         super().__init__(connection, settings, tenant, database)
 
@@ -1008,7 +1068,8 @@ def HttpClient(
     database: str = DEFAULT_DATABASE,
 ) -> HttpClientAPI:
     """A client of the server at ``host``:``port`` (``azurite run`` or a Chroma server)."""
-    return HttpClientAPI(host, port, ssl, headers, settings, tenant, database)
+    host, port, ssl = str(host), int(port), bool(ssl)
+    return HttpClientAPI(host, port, ssl, headers, settings, str(tenant), str(database))
 
 
 async def AsyncHttpClient(
@@ -1022,7 +1083,8 @@ async def AsyncHttpClient(
 ) -> AsyncHttpClientAPI:
     """An asynchronous client of the server at ``host``:``port``; checks the tenant and
     database on creation, as ``HttpClient`` does."""
-    client = AsyncHttpClientAPI(host, port, ssl, headers, settings, tenant, database)
+    host, port, ssl = str(host), int(port), bool(ssl)
+    client = AsyncHttpClientAPI(host, port, ssl, headers, settings, str(tenant), str(database))
     await client._open()
     return client
 

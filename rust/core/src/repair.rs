@@ -21,7 +21,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use rusqlite::{Connection, OpenFlags};
 
 use crate::batch::ResolvedBatch;
-use crate::database::{Database, DatabaseOptions, INDEX_DIR, LOG_DIR, STORE_FILE, lock_directory};
+use crate::database::{
+    Database, DatabaseOptions, INDEX_DIR, LOG_DIR, STORE_FILE, lock_directory,
+    refuse_chroma_directory,
+};
 use crate::error::{Error, Result};
 use crate::store::Store;
 use crate::wal;
@@ -476,6 +479,7 @@ fn repair_log(dir: &Path, store_damaged: bool, report: &mut RepairReport) -> Res
 
 /// Repairs the database directory `dir`, which no other process may have open.
 pub fn repair(dir: &Path) -> Result<RepairReport> {
+    refuse_chroma_directory(dir)?;
     if !dir.join(STORE_FILE).exists() && !dir.join(LOG_DIR).exists() {
         return Err(Error::NotFound(format!(
             "There is no Azurite database at {}",

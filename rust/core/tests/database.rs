@@ -2,8 +2,8 @@
 
 use azurite_core::filter::{parse_where, parse_where_document};
 use azurite_core::{
-    DEFAULT_DATABASE, DEFAULT_TENANT, Database, DatabaseOptions, Embeddings, Error, Include,
-    MetadataUpdate, MetadataValue, RecordBatch, WriteKind,
+    CHROMA_STORE_FILE, DEFAULT_DATABASE, DEFAULT_TENANT, Database, DatabaseOptions, Embeddings,
+    Error, Include, MetadataUpdate, MetadataValue, RecordBatch, WriteKind, repair,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -113,6 +113,80 @@ fn a_second_open_of_the_directory_is_refused_until_the_first_closes() {
         Err(Error::Internal(message)) if message.contains("closed")
     ));
     drop(reopened);
+}
+
+#[test]
+fn a_directory_that_chromadb_wrote_is_refused_and_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let chroma = dir.path().join("chroma");
+    std::fs::create_dir(&chroma).unwrap();
+    std::fs::write(chroma.join(CHROMA_STORE_FILE), b"SQLite format 3\0").unwrap();
+    let listing = || {
+        let mut names: Vec<_> = std::fs::read_dir(&chroma)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        names.sort();
+        names
+    };
+    let before = listing();
+    let read_only = DatabaseOptions {
+        read_only: true,
+        ..DatabaseOptions::default()
+    };
+    let refusals = [
+        Database::open(Some(&chroma), DatabaseOptions::default()).err(),
+        Database::open(Some(&chroma), read_only).err(),
+        repair(&chroma).err(),
+    ];
+    for refusal in refusals {
+        match refusal {
+            Some(Error::InvalidArgument(message)) => {
+                assert!(message.starts_with(&format!(
+                    "{} is a Chroma database directory (it holds chroma.sqlite3)",
+                    chroma.display()
+                )));
+                assert!(message.contains("does not open a Chroma directory in place"));
+                assert!(message.contains("`azurite import --from-chroma`) is planned"));
+            }
+            other => panic!("expected the Chroma directory to be refused, got {other:?}"),
+        }
+    }
+    assert_eq!(listing(), before);
+}
+
+#[test]
+fn an_azurite_database_opened_in_a_chroma_directory_is_refused_with_the_way_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let shared = dir.path().join("shared");
+    let moved = dir.path().join("moved");
+    // What an Azurite without the check left: its database beside Chroma's store.
+    let db = open(&shared);
+    let collection = create(&db, "kept", "l2");
+    db.write(
+        &collection,
+        WriteKind::Add,
+        &batch(&["a"], &[[1.0, 2.0]], &[None]),
+    )
+    .unwrap();
+    db.close();
+    std::fs::write(shared.join(CHROMA_STORE_FILE), b"SQLite format 3\0").unwrap();
+    match Database::open(Some(&shared), DatabaseOptions::default()) {
+        Err(Error::InvalidArgument(message)) => assert!(message.ends_with(
+            "The Azurite files beside it (azurite.sqlite3, wal/, index/, azurite.lock) were \
+             written by an earlier Azurite that opened this directory in place: move them to a \
+             directory of their own to open that database."
+        )),
+        other => panic!(
+            "expected the Chroma directory to be refused, got {:?}",
+            other.err()
+        ),
+    }
+    std::fs::create_dir(&moved).unwrap();
+    for name in ["azurite.sqlite3", "wal", "index", "azurite.lock"] {
+        std::fs::rename(shared.join(name), moved.join(name)).unwrap();
+    }
+    assert_eq!(ids(&open(&moved), &collection), ["a"]);
 }
 
 #[test]

@@ -16,6 +16,37 @@ pub const LOCK_FILE: &str = "azurite.lock";
 /// Checkpoints of the collections' vector indexes: `<collection id>.hnsw`.
 pub const INDEX_DIR: &str = "index";
 const CHECKPOINT_EXTENSION: &str = "hnsw";
+/// The record store of a chromadb persistent directory (beside it: one folder of HNSW
+/// files per collection).
+pub const CHROMA_STORE_FILE: &str = "chroma.sqlite3";
+
+/// A directory that chromadb wrote is refused before anything is created in it: opening
+/// it would put an empty Azurite database beside `chroma.sqlite3`, and a user who switched
+/// backends would see no collections instead of theirs.
+pub(crate) fn refuse_chroma_directory(dir: &Path) -> Result<()> {
+    if !dir.join(CHROMA_STORE_FILE).exists() {
+        return Ok(());
+    }
+    // Azurite before this check opened such directories in place: its database there
+    // is reachable once moved out.
+    let earlier_azurite = if dir.join(STORE_FILE).exists() {
+        format!(
+            " The Azurite files beside it ({STORE_FILE}, {LOG_DIR}/, {INDEX_DIR}/, {LOCK_FILE}) \
+             were written by an earlier Azurite that opened this directory in place: move \
+             them to a directory of their own to open that database."
+        )
+    } else {
+        String::new()
+    };
+    Err(Error::InvalidArgument(format!(
+        "{} is a Chroma database directory (it holds {CHROMA_STORE_FILE}): Azurite does not \
+         open a Chroma directory in place, and has not changed anything in it. To bring its \
+         collections over, read them with chromadb and add them to an Azurite client on a \
+         directory of its own; an importer (`azurite import --from-chroma`) is planned but \
+         does not exist yet.{earlier_azurite}",
+        dir.display()
+    )))
+}
 
 pub(crate) fn lock_directory(dir: &Path) -> Result<File> {
     let path = dir.join(LOCK_FILE);

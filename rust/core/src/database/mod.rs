@@ -27,9 +27,9 @@ use crate::metadata::Metadata;
 use crate::segment::Segment;
 use crate::store::{CollectionRecord, Store};
 use crate::wal::Log;
-pub(crate) use directory::lock_directory;
-pub use directory::{INDEX_DIR, LOCK_FILE, LOG_DIR, STORE_FILE};
+pub use directory::{CHROMA_STORE_FILE, INDEX_DIR, LOCK_FILE, LOG_DIR, STORE_FILE};
 use directory::{checkpoint_path, write_atomically};
+pub(crate) use directory::{lock_directory, refuse_chroma_directory};
 
 /// How far a write is carried before the call returns.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -11,7 +11,7 @@ use parking_lot::{Mutex, RwLock};
 
 use super::directory::{
     INDEX_DIR, LOG_DIR, STORE_FILE, check_store_present, checkpoint_path, lock_directory,
-    remove_interrupted_checkpoints,
+    refuse_chroma_directory, remove_interrupted_checkpoints,
 };
 use super::{CollectionHandle, Database, DatabaseOptions, Durability, Storage};
 use crate::batch::{Change, PutRecord, ResolvedBatch};
@@ -146,6 +146,9 @@ impl Database {
 
     fn open_unchecked(path: Option<&Path>, options: DatabaseOptions) -> Result<Database> {
         let sync = options.durability == Durability::Full;
+        if let Some(dir) = path {
+            refuse_chroma_directory(dir)?;
+        }
         let (lock, store, log) = match path {
             Some(dir) if options.read_only => {
                 let file = dir.join(STORE_FILE);
