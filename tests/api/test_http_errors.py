@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from azurite import errors
-from azurite.api.http_client import raise_for_error
+from azurite.api.remote import raise_for_error
 
 
 def answer(status: int, name: str, message: str) -> httpx.Response:

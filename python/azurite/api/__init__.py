@@ -11,7 +11,8 @@ names chromadb's ``chromadb.api`` gives them (``ClientAPI``, ``AdminAPI``,
 - ``client``: ``ClientAPI`` / ``AsyncClientAPI`` and ``AdminAPI`` / ``AsyncAdminAPI``, and
   the embedded ``Client`` and ``AdminClient``.
 - ``embedded``: the engine of this process and the process-wide systems that share it.
-- ``http_client``: the remote engine and server over HTTP, and the HTTP clients.
+- ``remote``: the remote engine and server over HTTP, and the connections to them.
+- ``http_client``: the HTTP clients: the same clients over a remote connection.
 - ``validation``, ``embedding``: chromadb's argument checks; embedding functions.
 - ``types``, ``collection_configuration``, ``models``: chromadb's import paths for the
   types user code annotates with.

@@ -3,7 +3,7 @@
 A client is built with a :class:`~azurite.api.engine.Connection` and works the same over
 whichever engine it holds: ``Client`` (and ``EphemeralClient`` / ``PersistentClient``)
 hands it the engine of this process (:mod:`azurite.api.embedded`), ``HttpClient`` a server
-reached over HTTP (:mod:`azurite.api.http_client`). ``ClientAPI`` and ``AsyncClientAPI``
+reached over HTTP (:mod:`azurite.api.remote`). ``ClientAPI`` and ``AsyncClientAPI``
 (and the admin classes) are siblings with the same methods, each preparing its calls with
 :class:`~azurite.api.client_core.ClientCore`: only the engine call differs.
 """
@@ -35,6 +35,7 @@ from azurite.api.engine import (
     Server,
     UserIdentity,
 )
+from azurite.api.remote import server_connection
 from azurite.api.validation import engine_offset
 from azurite.config import (
     ASYNC_HTTP_API_IMPL,
@@ -456,9 +457,6 @@ def settings_connection(settings: Settings) -> Connection:
     if impl in EMBEDDED_API_IMPLS:
         return embedded_connection(settings)
     if impl == HTTP_API_IMPL:
-        # The HTTP client builds on this module's clients, so it is imported when used.
-        from azurite.api.http_client import server_connection
-
         return server_connection(settings)
     if impl == ASYNC_HTTP_API_IMPL:
         raise ValueError(

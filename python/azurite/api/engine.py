@@ -2,7 +2,7 @@
 
 A client and its collections prepare every call in Python, then hand it to an *engine*:
 the compiled ``_core.Database`` in this process, or a server reached over HTTP
-(``azurite.api.http_client.RemoteDatabase`` / ``AsyncRemoteDatabase``). :class:`Engine` and
+(``azurite.api.remote.RemoteDatabase`` / ``AsyncRemoteDatabase``). :class:`Engine` and
 :class:`AsyncEngine` name the methods every engine has, and the dicts below name what
 crosses the boundary, so that mypy rejects an engine that lacks a method or answers in
 another shape.
