@@ -63,15 +63,14 @@ from azurite.api.types import (
     WhereDocument,
 )
 from azurite.auth.token_authn import TokenTransportHeader
-from azurite.config import Settings
+from azurite.config import CHROMA_API_VERSION, Settings
 from azurite.execution.expression.operator import K, Key, Knn, Rrf
 from azurite.execution.expression.plan import Search
 from azurite.types import CloudClientArg
 
-#: The chromadb release whose API Azurite implements. Code that checks
-#: ``chromadb.__version__`` (``>= "0.5"``, ``packaging.version.parse``) reads it here;
-#: Azurite's own version is ``__azurite_version__`` (and ``azurite version``).
-__version__ = "1.5.9"
+#: Code that checks ``chromadb.__version__`` (``>= "0.5"``, ``packaging.version.parse``)
+#: reads it here; Azurite's own version is ``__azurite_version__`` (and ``azurite version``).
+__version__ = CHROMA_API_VERSION
 
 
 def RustClient(

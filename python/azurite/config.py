@@ -21,6 +21,10 @@ from typing import Any
 
 DEFAULT_TENANT = "default_tenant"
 DEFAULT_DATABASE = "default_database"
+#: The chromadb release whose API Azurite implements: what ``azurite.__version__`` and an
+#: embedded client's ``get_version()`` report, as chromadb's do, so code that checks
+#: chromadb's version keeps working. Azurite's own version is ``_core.__version__``.
+CHROMA_API_VERSION = "1.5.9"
 
 
 class APIVersion(str, Enum):

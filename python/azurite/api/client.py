@@ -16,8 +16,6 @@ from uuid import UUID
 
 from azurite.api import embedding
 from azurite.api.client_core import (
-    DEFAULT_DATABASE,
-    DEFAULT_TENANT,
     ClientCore,
     database_record,
 )
@@ -39,6 +37,8 @@ from azurite.api.remote import server_connection
 from azurite.api.validation import engine_offset
 from azurite.config import (
     ASYNC_HTTP_API_IMPL,
+    DEFAULT_DATABASE,
+    DEFAULT_TENANT,
     EMBEDDED_API_IMPLS,
     HTTP_API_IMPL,
     Settings,

@@ -15,9 +15,6 @@ from uuid import UUID
 from azurite.api import embedding
 from azurite.api.engine import CollectionModel, DatabaseModel, Metadata
 
-DEFAULT_TENANT = "default_tenant"
-DEFAULT_DATABASE = "default_database"
-
 CollectionT = TypeVar("CollectionT")
 
 

@@ -13,9 +13,8 @@ import threading
 import time
 
 from azurite import _core
-from azurite.api.client_core import DEFAULT_DATABASE, DEFAULT_TENANT
 from azurite.api.engine import CLIENT_CLOSED, Connection, Engine, UserIdentity
-from azurite.config import Settings
+from azurite.config import CHROMA_API_VERSION, DEFAULT_DATABASE, DEFAULT_TENANT, Settings
 from azurite.errors import AuthorizationError, ChromaError
 
 #: What chromadb reports (SQLite's variable limit / 6). Azurite has no batch limit: larger
@@ -114,7 +113,7 @@ class EmbeddedServer:
         return time.time_ns()
 
     def version(self) -> str:
-        return _core.__version__
+        return CHROMA_API_VERSION
 
     def max_batch_size(self) -> int:
         return MAX_BATCH_SIZE

@@ -14,10 +14,15 @@ from azurite.api.client import (
     AsyncClientAPI,
     ClientAPI,
 )
-from azurite.api.client_core import DEFAULT_DATABASE, DEFAULT_TENANT
 from azurite.api.collection import AsyncCollection
 from azurite.api.remote import async_remote_connection, remote_connection, server_settings
-from azurite.config import ASYNC_HTTP_API_IMPL, HTTP_API_IMPL, Settings
+from azurite.config import (
+    ASYNC_HTTP_API_IMPL,
+    DEFAULT_DATABASE,
+    DEFAULT_TENANT,
+    HTTP_API_IMPL,
+    Settings,
+)
 
 # ---- the clients
 

@@ -24,7 +24,6 @@ import numpy as np
 import orjson
 
 from azurite._core import __version__
-from azurite.api.client_core import DEFAULT_DATABASE, DEFAULT_TENANT
 from azurite.api.collection_core import GET_INCLUDE, QUERY_INCLUDE
 from azurite.api.engine import (
     CLIENT_CLOSED,
@@ -41,7 +40,7 @@ from azurite.api.engine import (
     QueryColumns,
     UserIdentity,
 )
-from azurite.config import Settings
+from azurite.config import DEFAULT_DATABASE, DEFAULT_TENANT, Settings
 from azurite.errors import (
     AlreadyExistsError,
     ChromaError,
