@@ -208,12 +208,6 @@ def test_stored_function_that_is_not_registered(client: Client) -> None:
         collection.add(ids=["a"], documents=["a"])
 
 
-def test_collection_without_function_needs_embeddings(client: Client) -> None:
-    collection = client.create_collection("none", embedding_function=None)
-    with pytest.raises(ValueError, match="You must provide an embedding function"):
-        collection.add(ids=["a"], documents=["a"])
-
-
 def test_explicit_function_wins_over_the_stored_one(client: Client) -> None:
     client.create_collection("explicit", embedding_function=HashEmbedding(4))
     collection = client.get_collection("explicit", embedding_function=HashEmbedding(8))
