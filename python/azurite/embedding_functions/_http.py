@@ -95,13 +95,17 @@ def post_json(
     *,
     headers: dict[str, str] | None = None,
     timeout: float = 60.0,
+    check_status: bool = True,
 ) -> Any:
-    """POSTs `payload` as JSON and returns the decoded JSON answer."""
+    """POSTs `payload` as JSON and returns the decoded JSON answer. Without
+    `check_status`, an error answer is returned like any other, for the providers whose
+    chromadb functions read the body whatever the status (their callers then find no
+    embeddings in it)."""
     try:
         response = httpx.post(url, json=payload, headers=headers, timeout=timeout)
     except httpx.HTTPError as error:
         raise EmbeddingProviderError(f"{provider}: could not reach {url}: {error}") from error
-    if response.status_code >= 400:
+    if check_status and response.status_code >= 400:
         raise EmbeddingProviderHTTPError(
             f"{provider} returned HTTP {response.status_code}: {_error_detail(response)}",
             request=response.request,

@@ -155,6 +155,7 @@ class CloudflareWorkersAIEmbeddingFunction(_RemoteFunction):
             self._url,
             {"text": list(input)},
             headers={**bearer(self._api_key), "Accept-Encoding": "identity"},
+            check_status=False,
         )
         embeddings: Embeddings = field("Cloudflare Workers AI", body, "result", "data")
         return embeddings
@@ -393,7 +394,7 @@ class RoboflowEmbeddingFunction(EmbeddingFunction[Embeddable]):
             encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
             route, payload = "embed_image", {"image": {"type": "base64", "value": encoded}}
         url = f"{self.api_url.rstrip('/')}/clip/{route}?api_key={self._api_key}"
-        body = post_json("Roboflow", url, payload)
+        body = post_json("Roboflow", url, payload, check_status=False)
         return np.asarray(field("Roboflow", body, "embeddings", 0), dtype=np.float32)
 
     def __call__(self, input: Embeddable) -> Embeddings:
