@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+import azurite
 from azurite import Collection, PersistentClient
 from azurite.errors import DuplicateIDError, InternalError, InvalidArgumentError, NotFoundError
 
@@ -992,8 +993,16 @@ def test_empty_id_in_get_and_delete_is_just_missing(collection: Collection) -> N
     ids=["add", "upsert", "update", "query"],
 )
 def test_documents_without_embedding_function(
-    collection: Collection, call: Callable, method: str
+    client: azurite.Client, call: Callable, method: str
 ) -> None:
+    # A collection created with embedding_function=None embeds with the default function,
+    # as in chromadb; one recorded with a legacy function has nothing to rebuild.
+    class Legacy:
+        def __call__(self, input: Any) -> Any:
+            return [[1.0, 2.0] for _ in input]
+
+    client.create_collection("legacy", embedding_function=Legacy())
+    collection = client.get_collection("legacy", embedding_function=None)
     raises(ValueError, f"{NO_EMBEDDING_FUNCTION} in {method}.", lambda: call(collection))
     assert collection.count() == 0
 

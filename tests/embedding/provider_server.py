@@ -4,12 +4,15 @@ Vectors are hashed from the texts, so answers are deterministic and checkable.""
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+import numpy as np
 
 from .functions import hashed_vector
 
@@ -47,11 +50,41 @@ def ollama_answer(body: dict[str, Any]) -> Any:
     return {"model": body["model"], "embeddings": [vector(t) for t in body["input"]]}
 
 
+def cloudflare_answer(body: dict[str, Any]) -> Any:
+    data = [vector(t) for t in body["text"]]
+    return {"result": {"shape": [len(data), DIMENSION], "data": data}, "success": True}
+
+
+def int8_vector(text: str) -> list[int]:
+    """Perplexity's vectors are int8; these are the hashed vector scaled into that range."""
+    return [round(value * 100) for value in vector(text)]
+
+
+def perplexity_answer(body: dict[str, Any]) -> Any:
+    items = [
+        {
+            "index": i,
+            "embedding": base64.b64encode(np.array(int8_vector(t), np.int8).tobytes()).decode(),
+        }
+        for i, t in enumerate(body["input"])
+    ]
+    return {"object": "list", "data": items, "model": body["model"]}
+
+
+def roboflow_text_answer(body: dict[str, Any]) -> Any:
+    return {"embeddings": [vector(body["text"])]}
+
+
+def qwen_answer(body: dict[str, Any]) -> Any:
+    return {"embeddings": [vector(t) for t in body["texts"]]}
+
+
 @dataclass
 class Request:
     path: str
     headers: dict[str, str]
     body: Any
+    query: str = ""
 
 
 @dataclass
@@ -71,8 +104,9 @@ class ProviderServer:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
                 body = json.loads(self.rfile.read(length))
-                server.requests.append(Request(self.path, dict(self.headers), body))
-                status, answer = server.answer(self.path, self.headers, body)
+                path, _, query = self.path.partition("?")
+                server.requests.append(Request(path, dict(self.headers), body, query))
+                status, answer = server.answer(path, self.headers, body)
                 data = json.dumps(answer).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

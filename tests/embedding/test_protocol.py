@@ -68,22 +68,6 @@ def test_base_class_defaults() -> None:
     assert not HashEmbedding().is_legacy()
 
 
-def test_embed_with_retries_retries_failures() -> None:
-    class FailsOnce(EmbeddingFunction[list[str]]):
-        def __init__(self) -> None:
-            self.attempts = 0
-
-        def __call__(self, input: list[str]) -> Any:
-            self.attempts += 1
-            if self.attempts == 1:
-                raise ConnectionError("flaky")
-            return [[1.0]]
-
-    function = FailsOnce()
-    assert [v.tolist() for v in function.embed_with_retries(["a"], wait_seconds=0)] == [[1.0]]
-    assert function.attempts == 2
-
-
 def test_registry_knows_builtins_and_rebuilds_from_config() -> None:
     assert {"default", "onnx_mini_lm_l6_v2", "test_hash"} <= set(known_embedding_functions)
     assert {"DefaultEmbeddingFunction", "ONNXMiniLM_L6_V2"} <= get_builtins()
@@ -205,12 +189,6 @@ def test_stored_function_that_is_not_registered(client: Client) -> None:
     del known_embedding_functions["test_unregistered"]
     collection = client.get_collection("unreg")
     with pytest.raises(ValueError, match="Embedding function test_unregistered not found"):
-        collection.add(ids=["a"], documents=["a"])
-
-
-def test_collection_without_function_needs_embeddings(client: Client) -> None:
-    collection = client.create_collection("none", embedding_function=None)
-    with pytest.raises(ValueError, match="You must provide an embedding function"):
         collection.add(ids=["a"], documents=["a"])
 
 

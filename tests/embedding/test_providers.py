@@ -20,6 +20,7 @@ from azurite.embedding_functions import (
     CohereEmbeddingFunction,
     EmbeddingFunction,
     EmbeddingProviderError,
+    EmbeddingProviderResponseError,
     GoogleGeminiEmbeddingFunction,
     HuggingFaceEmbeddingFunction,
     HuggingFaceEmbeddingServer,
@@ -216,7 +217,7 @@ def test_unreachable_server(provider: Provider, served: tuple[ProviderServer, st
 
 def _no_field(label: str, field: str) -> tuple[type, str]:
     message = f"{label} returned an unexpected response (no {field}): {{'unexpected': True}}"
-    return EmbeddingProviderError, message
+    return EmbeddingProviderResponseError, message
 
 
 # The HuggingFace formats are a bare list of vectors, so an object in its place reaches
@@ -399,7 +400,7 @@ def test_sentence_transformer_config_refuses_remote_code() -> None:
 
 
 def test_azure_openai_deployment(monkeypatch: pytest.MonkeyPatch) -> None:
-    path = "/openai/deployments/my-embedder/embeddings?api-version=2024-02-01"
+    path = "/openai/deployments/my-embedder/embeddings"
     server = ProviderServer({path: openai_answer}, ("api-key", API_KEY))
     url = server.start()
     monkeypatch.setenv("CHROMA_OPENAI_API_KEY", API_KEY)
@@ -414,6 +415,7 @@ def test_azure_openai_deployment(monkeypatch: pytest.MonkeyPatch) -> None:
         vectors = function(["first", "second"])
         np.testing.assert_allclose(np.stack(vectors), [vector("first"), vector("second")])
         (request,) = server.requests
+        assert request.query == "api-version=2024-02-01"
         assert request.body == {"input": ["first", "second"], "model": "text-embedding-3-small"}
         assert "Authorization" not in request.headers
         config = function.get_config()

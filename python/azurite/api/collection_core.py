@@ -203,7 +203,10 @@ class CollectionCore:
     def _embedding_function_to_use(self) -> Any:
         """As in Chroma: a function given explicitly (other than the default) wins; else
         the one stored with the collection is rebuilt, so a collection opened without a
-        function embeds as it did when created; else the one given (default or None)."""
+        function embeds as it did when created; else the one given. A collection recorded
+        with no function at all (created with ``embedding_function=None``) embeds with the
+        default one, as chromadb's does through the default function of its schema; one
+        recorded as ``legacy`` embeds only with a function given again."""
         given = self._embedding_function
         if given is not None and not isinstance(given, embedding.DefaultEmbeddingFunction):
             return given
@@ -214,7 +217,11 @@ class CollectionCore:
         if self._rebuilt is None or self._rebuilt[0] != stored:
             self._rebuilt = (stored, embedding.function_from_configuration(stored))
         rebuilt = self._rebuilt[1]
-        return rebuilt if rebuilt is not None else given
+        if rebuilt is not None:
+            return rebuilt
+        if given is None and stored is None:
+            return embedding.DEFAULT_EMBEDDING_FUNCTION
+        return given
 
     def _embed(self, inputs: list[Any], *, is_query: bool) -> Vectors:
         function = self._embedding_function_to_use()

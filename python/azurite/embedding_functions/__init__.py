@@ -6,7 +6,11 @@ Every function here imports its optional packages (onnxruntime, httpx, Pillow, .
 when it is used, so importing this package stays cheap.
 """
 
-from azurite.embedding_functions._http import EmbeddingProviderError
+from azurite.embedding_functions._http import (
+    EmbeddingProviderError,
+    EmbeddingProviderHTTPError,
+    EmbeddingProviderResponseError,
+)
 from azurite.embedding_functions.base import (
     DataLoader,
     Documents,
@@ -18,6 +22,17 @@ from azurite.embedding_functions.base import (
     known_embedding_functions,
     register_embedding_function,
 )
+from azurite.embedding_functions.hosted import (
+    BasetenEmbeddingFunction,
+    ChromaCloudQwenEmbeddingFunction,
+    ChromaCloudQwenEmbeddingModel,
+    ChromaCloudQwenEmbeddingTarget,
+    CloudflareWorkersAIEmbeddingFunction,
+    MorphEmbeddingFunction,
+    PerplexityEmbeddingFunction,
+    RoboflowEmbeddingFunction,
+    TogetherAIEmbeddingFunction,
+)
 from azurite.embedding_functions.onnx_mini_lm_l6_v2 import (
     DefaultEmbeddingFunction,
     ONNXMiniLM_L6_V2,
@@ -25,6 +40,7 @@ from azurite.embedding_functions.onnx_mini_lm_l6_v2 import (
 from azurite.embedding_functions.open_clip import OpenCLIPEmbeddingFunction
 from azurite.embedding_functions.openai_like import (
     JinaEmbeddingFunction,
+    JinaQueryConfig,
     MistralEmbeddingFunction,
     OpenAIEmbeddingFunction,
     VoyageAIEmbeddingFunction,
@@ -36,6 +52,18 @@ from azurite.embedding_functions.providers import (
     HuggingFaceEmbeddingFunction,
     HuggingFaceEmbeddingServer,
     OllamaEmbeddingFunction,
+)
+from azurite.embedding_functions.sdk_backed import (
+    AmazonBedrockEmbeddingFunction,
+    ChromaLangchainEmbeddingFunction,
+    GoogleGenerativeAiEmbeddingFunction,
+    GooglePalmEmbeddingFunction,
+    GoogleVertexEmbeddingFunction,
+    InstructorEmbeddingFunction,
+    NomicEmbeddingFunction,
+    NomicQueryConfig,
+    Text2VecEmbeddingFunction,
+    create_langchain_embedding,
 )
 from azurite.embedding_functions.sentence_transformer import (
     SentenceTransformerEmbeddingFunction,
@@ -51,6 +79,13 @@ def get_builtins() -> set[str]:
 
 
 __all__ = [
+    "AmazonBedrockEmbeddingFunction",
+    "BasetenEmbeddingFunction",
+    "ChromaCloudQwenEmbeddingFunction",
+    "ChromaCloudQwenEmbeddingModel",
+    "ChromaCloudQwenEmbeddingTarget",
+    "ChromaLangchainEmbeddingFunction",
+    "CloudflareWorkersAIEmbeddingFunction",
     "CohereEmbeddingFunction",
     "DataLoader",
     "DefaultEmbeddingFunction",
@@ -58,21 +93,36 @@ __all__ = [
     "Embeddable",
     "EmbeddingFunction",
     "EmbeddingProviderError",
+    "EmbeddingProviderHTTPError",
+    "EmbeddingProviderResponseError",
     "Embeddings",
     "GoogleGeminiEmbeddingFunction",
     "GoogleGenaiEmbeddingFunction",
+    "GoogleGenerativeAiEmbeddingFunction",
+    "GooglePalmEmbeddingFunction",
+    "GoogleVertexEmbeddingFunction",
     "HuggingFaceEmbeddingFunction",
     "HuggingFaceEmbeddingServer",
     "Images",
+    "InstructorEmbeddingFunction",
     "JinaEmbeddingFunction",
+    "JinaQueryConfig",
     "MistralEmbeddingFunction",
+    "MorphEmbeddingFunction",
+    "NomicEmbeddingFunction",
+    "NomicQueryConfig",
     "ONNXMiniLM_L6_V2",
     "OllamaEmbeddingFunction",
     "OpenAIEmbeddingFunction",
     "OpenCLIPEmbeddingFunction",
+    "PerplexityEmbeddingFunction",
+    "RoboflowEmbeddingFunction",
     "SentenceTransformerEmbeddingFunction",
+    "Text2VecEmbeddingFunction",
+    "TogetherAIEmbeddingFunction",
     "VoyageAIEmbeddingFunction",
     "config_to_embedding_function",
+    "create_langchain_embedding",
     "get_builtins",
     "known_embedding_functions",
     "register_embedding_function",

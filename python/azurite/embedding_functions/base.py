@@ -9,9 +9,8 @@ opened again; others are "legacy" and must be passed every time.
 from __future__ import annotations
 
 import functools
-import time
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar, Union
+from typing import Any, Generic, TypeVar, Union, overload
 
 import numpy as np
 
@@ -74,16 +73,29 @@ class EmbeddingFunction(Generic[D]):
         """Embeds query inputs; functions with a separate query mode override it."""
         return self(input)
 
-    def embed_with_retries(self, input: D, attempts: int = 3, wait_seconds: float = 1.0) -> Any:
-        """Calls the function, retrying on any exception (for flaky remote services)."""
-        for attempt in range(1, attempts + 1):
+    def embed_with_retries(self, input: D, **retry_kwargs: Any) -> Embeddings:
+        """Calls the function under ``tenacity.retry(**retry_kwargs)``, as chromadb does:
+        with no arguments, tenacity's defaults retry every exception at once and without
+        end; ``stop=``, ``wait=``, ``retry=``, ``reraise=`` ... bound it."""
+        try:
+            import tenacity
+        except ImportError:
+            if retry_kwargs:
+                raise ValueError(
+                    "embed_with_retries with retry arguments needs the tenacity python "
+                    "package. Please install it with `pip install tenacity`"
+                ) from None
+            return self._call_until_it_succeeds(input)
+        embeddings: Embeddings = tenacity.retry(**retry_kwargs)(self.__call__)(input)
+        return embeddings
+
+    def _call_until_it_succeeds(self, input: D) -> Embeddings:
+        """tenacity's default policy, for a process without tenacity."""
+        while True:
             try:
                 return self(input)
             except Exception:
-                if attempt == attempts:
-                    raise
-                time.sleep(wait_seconds)
-        raise AssertionError("unreachable")
+                continue
 
     @staticmethod
     def name() -> str:
@@ -132,10 +144,28 @@ known_embedding_functions: dict[str, type[EmbeddingFunction[Any]]] = {}
 _EF = TypeVar("_EF", bound=type)
 
 
-def register_embedding_function(cls: _EF) -> _EF:
-    """Class decorator: makes ``cls.name()`` known, so stored configs can rebuild it."""
-    known_embedding_functions[cls.name()] = cls  # type: ignore[attr-defined]
-    return cls
+@overload
+def register_embedding_function(ef_class: _EF) -> _EF: ...
+
+
+@overload
+def register_embedding_function(ef_class: None = None) -> Callable[[_EF], _EF]: ...
+
+
+def register_embedding_function(ef_class: _EF | None = None) -> _EF | Callable[[_EF], _EF]:
+    """Makes ``ef_class.name()`` known, so stored configs can rebuild it, as chromadb's
+    does: used as ``@register_embedding_function``, ``@register_embedding_function()`` or
+    called with the class; a class registered under a name already known replaces it;
+    any failure of ``name()`` is a ValueError."""
+
+    def register(cls: _EF) -> _EF:
+        try:
+            known_embedding_functions[cls.name()] = cls  # type: ignore[attr-defined]
+        except Exception as error:
+            raise ValueError(f"Failed to register embedding function: {error}") from error
+        return cls
+
+    return register if ef_class is None else register(ef_class)
 
 
 def config_to_embedding_function(entry: dict[str, Any]) -> EmbeddingFunction[Any] | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import base64
 import io
-from typing import Any
+from typing import Any, TypedDict
 
 from azurite.embedding_functions._http import (
     batches,
@@ -199,6 +199,10 @@ class OpenAIEmbeddingFunction(_OpenAILike):
     def validate_config_update(self, old: dict[str, Any], new: dict[str, Any]) -> None:
         if "model_name" in new and new["model_name"] != old.get("model_name"):
             raise ValueError("The model name cannot be changed after the collection is created.")
+
+
+class JinaQueryConfig(TypedDict):
+    task: str
 
 
 @register_embedding_function
