@@ -4,7 +4,6 @@ with chromadb 1.5.9's: the same forms of use, registry, errors and retry policy.
 from __future__ import annotations
 
 import inspect
-import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -148,12 +147,3 @@ def test_retry_and_reraise_choose_what_is_retried(side: tuple[Any, Any]) -> None
             reraise=True,
         )
     assert flaky.calls == 1
-
-
-def test_without_tenacity_the_default_policy_still_holds(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "tenacity", None)
-    flaky = Flaky(2, OSError("flaky"))
-    function = flaky_function(our_base.EmbeddingFunction, flaky)
-    assert [vector.tolist() for vector in function.embed_with_retries(["a"])] == [[3.0]]
-    with pytest.raises(ValueError, match="needs the tenacity python package"):
-        function.embed_with_retries(["a"], stop=object())

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any, Generic, TypeVar, Union, overload
 
 import numpy as np
+import tenacity
 
 from azurite.api import validation
 
@@ -77,25 +78,8 @@ class EmbeddingFunction(Generic[D]):
         """Calls the function under ``tenacity.retry(**retry_kwargs)``, as chromadb does:
         with no arguments, tenacity's defaults retry every exception at once and without
         end; ``stop=``, ``wait=``, ``retry=``, ``reraise=`` ... bound it."""
-        try:
-            import tenacity
-        except ImportError:
-            if retry_kwargs:
-                raise ValueError(
-                    "embed_with_retries with retry arguments needs the tenacity python "
-                    "package. Please install it with `pip install tenacity`"
-                ) from None
-            return self._call_until_it_succeeds(input)
         embeddings: Embeddings = tenacity.retry(**retry_kwargs)(self.__call__)(input)
         return embeddings
-
-    def _call_until_it_succeeds(self, input: D) -> Embeddings:
-        """tenacity's default policy, for a process without tenacity."""
-        while True:
-            try:
-                return self(input)
-            except Exception:
-                continue
 
     @staticmethod
     def name() -> str:
