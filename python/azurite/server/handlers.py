@@ -284,18 +284,16 @@ def _write(
     body = call.payload(payload)
     ids = body.strings("ids", required=True)
     matrix = wire.embeddings(body, "embeddings", required=embeddings_required)
-    if not ids and (matrix is None or matrix.shape[0] == 0):
+    metadatas = body.metadatas(allow_null_values=null_values)
+    documents = body.strings("documents", nullable_items=True)
+    uris = body.strings("uris", nullable_items=True)
+    columns = (metadatas, documents, uris)
+    nothing = not ids and (matrix is None or matrix.shape[0] == 0) and not any(columns)
+    if nothing:
         # Chroma's server takes a write of no records as done, once the collection is found.
         call.database.count(call.collection_id)
         return
-    method(
-        call.collection_id,
-        ids,
-        matrix,
-        body.metadatas(allow_null_values=null_values),
-        body.strings("documents", nullable_items=True),
-        body.strings("uris", nullable_items=True),
-    )
+    method(call.collection_id, ids, matrix, metadatas, documents, uris)
 
 
 @_by_id
