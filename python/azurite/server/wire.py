@@ -399,9 +399,8 @@ def configuration(body: Body, key: str, *, update: bool) -> dict[str, Any] | Non
     if value is None:
         return None
     if isinstance(value, list):
-        fields = 3
         raise unprocessable(
-            f"{key}: invalid length {len(value)}, expected struct {struct} with {fields} elements"
+            f"{key}: invalid length {len(value)}, expected struct {struct} with 3 elements"
         )
     if not isinstance(value, dict):
         raise invalid_type(key, value, f"struct {struct}")
@@ -463,6 +462,7 @@ def embeddings(body: Body, key: str, *, required: bool, allow_base64: bool = Tru
     """The embeddings of a request as one float32 matrix (None when absent). Each entry is a
     list of numbers or, for writes, a base64 string of little-endian float32 bytes."""
     value = body.required(key) if required else body.raw(key)
+    # Writes read Chroma's EmbeddingsPayload (base64 strings or lists); queries f32 lists.
     payload = allow_base64
     if value is None:
         if required:
