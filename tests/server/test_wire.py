@@ -134,7 +134,12 @@ def test_bodies_that_do_not_fit_the_request_type(http: httpx.Client) -> None:
         ("add", {"ids": ["a"], "embeddings": [[1.0]], "metadatas": [{"k": None}]}, "metadatas[0]"),
         ("add", {"embeddings": [[1.0]]}, "missing field `ids`"),
         ("query", {"query_embeddings": [b64([1.0])]}, "query_embeddings[0]"),
-        ("get", [], "expected a JSON object"),
+        ("get", [], "invalid type: sequence, expected struct GetRequestPayload"),
+        (
+            "add",
+            [],
+            "invalid length 0, expected struct AddCollectionRecordsPayload with 5 elements",
+        ),
         ("get", {"limit": 2**40}, "limit: invalid value: integer `1099511627776`, expected u32"),
         ("query", {"query_embeddings": [[1.0]], "n_results": 2**32}, "expected u32"),
         (
@@ -293,15 +298,27 @@ def test_add_with_base64_and_plain_embeddings(http: httpx.Client) -> None:
     collection = new_collection(http)
     added = http.post(
         f"{records(collection)}/add",
-        json={
-            "ids": ["a", "b"],
-            "embeddings": [b64([1.0, 2.0]), [3.0, 4.0]],
-            "metadatas": [{"k": 1}, None],
-            "documents": ["doc a", None],
-            "uris": ["u", None],
-        },
-    )
+        json={"ids": ["a"], "embeddings": [b64([1.0, 2.0])], "metadatas": [{"k": 1}],
+              "documents": ["doc a"], "uris": ["u"]},
+    )  # fmt: skip
     assert (added.status_code, added.json()) == (201, {})
+    added = http.post(
+        f"{records(collection)}/add",
+        json={"ids": ["b"], "embeddings": [[3.0, 4.0]], "metadatas": [None],
+              "documents": [None], "uris": [None]},
+    )  # fmt: skip
+    assert (added.status_code, added.json()) == (201, {})
+    # One payload is all base64 or all lists, as Chroma's server reads it.
+    mixed = http.post(
+        f"{records(collection)}/add",
+        json={"ids": ["c", "d"], "embeddings": [b64([1.0, 2.0]), [3.0, 4.0]]},
+    )
+    assert error_of(mixed) == (
+        422,
+        "ChromaError",
+        "Failed to deserialize the JSON body into the target type: "
+        "embeddings: data did not match any variant of untagged enum EmbeddingsPayload",
+    )
     got = http.post(
         f"{records(collection)}/get",
         json={"include": ["embeddings", "metadatas", "documents", "uris"]},
@@ -443,7 +460,8 @@ def test_tenants_and_databases(http: httpx.Client) -> None:
     assert error_of(http.post(databases, json={"name": "x"})) == (
         400,
         "InvalidArgumentError",
-        "database name must be at least 3 characters",
+        "Expected a name containing 3-512 characters from [a-zA-Z0-9._-], starting and "
+        "ending with a character in [a-zA-Z0-9]. Got: x",
     )
     listed = http.get(databases).json()
     assert [d["name"] for d in listed] == ["db1"]

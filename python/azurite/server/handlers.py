@@ -7,14 +7,17 @@ engine error for failures.
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from starlette.datastructures import QueryParams
 
-from azurite import __version__, _core
+from azurite import __version__, _core, errors
 from azurite.api.client import DEFAULT_DATABASE, DEFAULT_TENANT, MAX_BATCH_SIZE
 from azurite.api.engine import DatabaseModel
 from azurite.server import wire
@@ -24,6 +27,14 @@ from azurite.server.wire import Body
 
 READ_LEVELS = ("index_and_wal", "index_only", "index_and_bounded_wal")
 EMPTY: dict[str, Any] = {}
+#: The engine's words (the embedded client's) for a delete limit without a filter, and
+#: those of Chroma's server, which names the fields it validates.
+LIMIT_WITHOUT_FILTER = (
+    "limit can only be specified when a where or where_document clause is provided"
+)
+CHROMA_LIMIT_WITHOUT_FILTER = (
+    "Validation error: limit, where: limit can only be specified when a where clause is provided"
+)
 
 
 @dataclass
@@ -36,9 +47,9 @@ class Call:
     query: QueryParams
     body: Any = None
 
-    @property
-    def json(self) -> Body:
-        return Body(self.body)
+    def payload(self, name: str) -> Body:
+        """The body, which must fit Chroma's request type ``name``."""
+        return Body(self.body, name)
 
     def query_non_negative_integer(self, name: str) -> int | None:
         """An optional unsigned 32-bit integer in the query string (a limit, an offset)."""
@@ -67,13 +78,30 @@ class Call:
         """The database of a collection route, checked with Chroma's length rule."""
         name = self.path["database"]
         if len(name) < 3:
-            raise invalid_argument("Validation error: database name must be at least 3 characters")
+            raise invalid_argument("database name must be at least 3 characters")
         return name
 
     @property
     def collection_id(self) -> str:
         """The collection id of a record route, as sent: the engine checks it."""
         return self.path["collection_id"]
+
+
+def _by_id(handler: Callable[[Call], Any]) -> Callable[[Call], Any]:
+    """A handler of a route that names its collection by id. Chroma's server ends the
+    message of a missing collection with a period on these routes (and on no others)."""
+
+    @functools.wraps(handler)
+    def serve(call: Call) -> Any:
+        try:
+            return handler(call)
+        except errors.NotFoundError as error:
+            message = error.message()
+            if not message.endswith("."):
+                raise HttpError(404, "NotFoundError", f"{message}.") from None
+            raise
+
+    return serve
 
 
 # ---- system
@@ -111,7 +139,7 @@ def reset(call: Call) -> Any:
 
 
 def create_tenant(call: Call) -> Any:
-    call.database.create_tenant(call.json.required_string("name"))
+    call.database.create_tenant(call.payload("CreateTenantPayload").required_string("name"))
     return EMPTY
 
 
@@ -121,6 +149,7 @@ def get_tenant(call: Call) -> Any:
 
 
 def update_tenant(call: Call) -> Any:
+    call.payload("UpdateTenantPayload")
     call.database.get_tenant(call.tenant)
     return EMPTY
 
@@ -129,8 +158,19 @@ def _database_json(record: DatabaseModel) -> dict[str, str]:
     return {"id": record["id"], "name": record["name"], "tenant": record["tenant"]}
 
 
+#: The rule Chroma's server applies to a new database's name (the embedded client only
+#: checks its length, which the engine does).
+DATABASE_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9._-]{1,510}[a-zA-Z0-9]")
+
+
 def create_database(call: Call) -> Any:
-    call.database.create_database(call.json.required_string("name"), call.tenant)
+    name = call.payload("CreateDatabasePayload").required_string("name")
+    if DATABASE_NAME.fullmatch(name) is None:
+        raise invalid_argument(
+            "Expected a name containing 3-512 characters from [a-zA-Z0-9._-], starting and "
+            f"ending with a character in [a-zA-Z0-9]. Got: {name}"
+        )
+    call.database.create_database(name, call.tenant)
     return EMPTY
 
 
@@ -170,17 +210,33 @@ def count_collections(call: Call) -> Any:
 
 
 def create_collection(call: Call) -> Any:
-    body = call.json
-    configuration = body.mapping("configuration")
-    model = call.database.create_collection(
-        call.tenant,
-        call.database_name(),
-        body.required_string("name"),
-        json.dumps(configuration) if configuration is not None else None,
-        body.metadata("metadata", allow_null_values=False),
-        body.boolean("get_or_create"),
-    )
+    body = call.payload("CreateCollectionPayload")
+    configuration = wire.configuration(body, "configuration", update=False)
+    metadata = body.metadata("metadata", allow_null_values=False)
+    try:
+        model = call.database.create_collection(
+            call.tenant,
+            call.database_name(),
+            body.required_string("name"),
+            json.dumps(configuration) if configuration is not None else None,
+            metadata,
+            body.boolean("get_or_create"),
+        )
+    except errors.InvalidArgumentError as error:
+        raise _with_metadata_problem(error, metadata) from None
     return wire.collection(model)
+
+
+def _with_metadata_problem(
+    error: errors.InvalidArgumentError, metadata: dict[str, Any] | None
+) -> Exception:
+    """Chroma's server validates a new collection's name and metadata together and reports
+    both problems; the engine stops at the name."""
+    message = error.message()
+    problem = wire.metadata_key_problem(metadata)
+    if message.startswith("Validation error: name: ") and problem is not None:
+        return invalid_argument(f"{message}\nmetadata: {problem}")
+    return error
 
 
 def get_collection(call: Call) -> Any:
@@ -195,13 +251,14 @@ def get_collection_by_id(call: Call) -> Any:
     return wire.collection(model)
 
 
+@_by_id
 def modify_collection(call: Call) -> Any:
-    body = call.json
+    body = call.payload("UpdateCollectionPayload")
     collection_id = call.collection_id
     new_metadata = body.metadata("new_metadata", allow_null_values=True)
     if new_metadata is not None and not new_metadata:
         raise invalid_argument("Validation error: new_metadata: Metadata cannot be empty")
-    new_configuration = body.mapping("new_configuration")
+    new_configuration = wire.configuration(body, "new_configuration", update=True)
     # Ids are global, but the database in the path is still checked, as Chroma does.
     call.database_name()
     call.database.modify_collection(
@@ -221,35 +278,63 @@ def delete_collection(call: Call) -> Any:
 # ---- records
 
 
-def _write(call: Call, method: Any, *, embeddings_required: bool, null_values: bool) -> None:
-    body = call.json
-    method(
-        call.collection_id,
-        body.strings("ids", required=True),
-        wire.embeddings(body, "embeddings", required=embeddings_required),
-        body.metadatas(allow_null_values=null_values),
-        body.strings("documents", nullable_items=True),
-        body.strings("uris", nullable_items=True),
-    )
+def _write(
+    call: Call, method: Any, payload: str, *, embeddings_required: bool, null_values: bool
+) -> None:
+    body = call.payload(payload)
+    ids = body.strings("ids", required=True)
+    matrix = wire.embeddings(body, "embeddings", required=embeddings_required)
+    metadatas = body.metadatas(allow_null_values=null_values)
+    documents = body.strings("documents", nullable_items=True)
+    uris = body.strings("uris", nullable_items=True)
+    columns = (metadatas, documents, uris)
+    nothing = not ids and (matrix is None or matrix.shape[0] == 0) and not any(columns)
+    if nothing:
+        # Chroma's server takes a write of no records as done, once the collection is found.
+        call.database.count(call.collection_id)
+        return
+    method(call.collection_id, ids, matrix, metadatas, documents, uris)
 
 
+@_by_id
 def add(call: Call) -> Any:
-    _write(call, call.database.add, embeddings_required=True, null_values=False)
+    _write(
+        call,
+        call.database.add,
+        "AddCollectionRecordsPayload",
+        embeddings_required=True,
+        null_values=False,
+    )
     return EMPTY
 
 
+@_by_id
 def update(call: Call) -> Any:
-    _write(call, call.database.update, embeddings_required=False, null_values=True)
+    _write(
+        call,
+        call.database.update,
+        "UpdateCollectionRecordsPayload",
+        embeddings_required=False,
+        null_values=True,
+    )
     return EMPTY
 
 
+@_by_id
 def upsert(call: Call) -> Any:
-    _write(call, call.database.upsert, embeddings_required=True, null_values=True)
+    _write(
+        call,
+        call.database.upsert,
+        "UpsertCollectionRecordsPayload",
+        embeddings_required=True,
+        null_values=True,
+    )
     return EMPTY
 
 
+@_by_id
 def get(call: Call) -> Any:
-    body = call.json
+    body = call.payload("GetRequestPayload")
     include = body.include(wire.GET_INCLUDE)
     columns = call.database.get(
         call.collection_id,
@@ -264,11 +349,16 @@ def get(call: Call) -> Any:
     return wire.get_result(columns, include)
 
 
+@_by_id
 def query(call: Call) -> Any:
-    body = call.json
+    body = call.payload("QueryRequestPayload")
     include = body.include(wire.QUERY_INCLUDE)
     matrix = wire.embeddings(body, "query_embeddings", required=True, allow_base64=False)
     n_results = body.non_negative_integer("n_results")
+    if matrix.shape[0] == 0:
+        # Chroma's server answers no queries with no results, once the collection is found.
+        call.database.count(call.collection_id)
+        return wire.query_result([], include)
     results = call.database.query(
         call.collection_id,
         matrix,
@@ -281,28 +371,37 @@ def query(call: Call) -> Any:
     return wire.query_result(results, include)
 
 
+@_by_id
 def delete(call: Call) -> Any:
-    body = call.json
-    deleted = call.database.delete(
-        call.collection_id,
-        body.strings("ids"),
-        body.filter_json("where"),
-        body.filter_json("where_document"),
-        body.non_negative_integer("limit"),
-    )
+    body = call.payload("DeleteCollectionRecordsPayload")
+    try:
+        deleted = call.database.delete(
+            call.collection_id,
+            body.strings("ids"),
+            body.filter_json("where"),
+            body.filter_json("where_document"),
+            body.non_negative_integer("limit"),
+        )
+    except errors.InvalidArgumentError as error:
+        if error.message() == LIMIT_WITHOUT_FILTER:
+            raise invalid_argument(CHROMA_LIMIT_WITHOUT_FILTER) from None
+        raise
     return {"deleted": deleted}
 
 
+@_by_id
 def count(call: Call) -> Any:
     read_level = call.query.get("read_level", READ_LEVELS[0])
     if read_level not in READ_LEVELS:
         raise invalid_argument(
-            f"Failed to deserialize query string: read_level: unknown variant `{read_level}`"
+            "Failed to deserialize query string: read_level: unknown variant "
+            f"`{read_level}`, expected one of " + ", ".join(f"`{level}`" for level in READ_LEVELS)
         )
     # Local reads always see every acknowledged write, whatever the level.
     return call.database.count(call.collection_id)
 
 
+@_by_id
 def index_stats(call: Call) -> Any:
     return call.database.index_stats(call.collection_id)
 
