@@ -9,7 +9,7 @@ collection = client.get_or_create_collection("docs")
 (``azurite.api.types``, ``azurite.utils.embedding_functions``, ...) exist.
 """
 
-from typing import Optional
+from typing import Any, Optional
 
 from azurite import utils
 from azurite._core import __version__ as __azurite_version__
@@ -86,6 +86,22 @@ def RustClient(
     return PersistentClient(path, settings, tenant, database)
 
 
+_default_settings = Settings()
+
+
+def configure(**kwargs: Any) -> None:
+    """Replaces the process's default settings (what ``get_settings()`` returns), as
+    chromadb's ``configure`` does; clients keep taking the settings they are given."""
+    global _default_settings
+    _default_settings = Settings(**kwargs)
+
+
+def get_settings() -> Settings:
+    """The process's default settings: those of the last ``configure``, else the
+    environment's."""
+    return _default_settings
+
+
 __all__ = [
     "DEFAULT_DATABASE",
     "DEFAULT_TENANT",
@@ -146,5 +162,7 @@ __all__ = [
     "WhereDocument",
     "__azurite_version__",
     "__version__",
+    "configure",
+    "get_settings",
     "utils",
 ]

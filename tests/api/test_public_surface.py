@@ -55,8 +55,6 @@ GAPS: dict[str, dict[str, str]] = {
         "is_in_colab": "chromadb's check for Google Colab's old sqlite3",
         "is_client": "whether chromadb is the thin chromadb-client package",
         "logger": "chromadb's module logger",
-        "configure": "process-wide default Settings: the Settings part of this issue",
-        "get_settings": "process-wide default Settings: the Settings part of this issue",
     },
     "chromadb.api": {
         "BaseAPI": _SYSTEM,
@@ -619,3 +617,16 @@ def test_async_and_admin_methods_take_chromadb_arguments(
     ours_names = [p[0] for p in _parameters(getattr(getattr(azurite.api, ours), method))]
     theirs_names = [p[0] for p in _parameters(getattr(chroma_classes[theirs], method))]
     assert ours_names == theirs_names
+
+
+def test_configure_replaces_the_default_settings_as_chromadb_does() -> None:
+    try:
+        for module in (azurite, chromadb):
+            module.configure(allow_reset=True, chroma_server_http_port=8123)
+            configured = module.get_settings()
+            assert (configured.allow_reset, configured.chroma_server_http_port) == (True, 8123)
+            assert module.get_settings() is configured
+    finally:
+        # Back to the defaults both modules start with: the environment's.
+        azurite.configure()
+        chromadb.configure()
