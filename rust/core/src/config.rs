@@ -9,8 +9,12 @@ use crate::distance::Space;
 use crate::error::{Error, Result};
 use crate::metadata::{Metadata, MetadataValue};
 
+/// The threads this process may use. Asked once: the standard library reads the CPU
+/// affinity and the cgroup quota files each time (about 50 µs), and every collection the
+/// server describes resolves its defaults.
 fn default_threads() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
+    static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *THREADS.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
 /// Vector index parameters. `num_threads` and `batch_size` are kept but, as in Chroma, never
