@@ -163,3 +163,13 @@ def test_a_missing_sdk_is_chromadbs_error(name: str, monkeypatch: pytest.MonkeyP
     assert our_functions.known_embedding_functions[name].__name__ == (
         chroma_functions.known_embedding_functions[name].__name__
     )
+
+
+def test_a_langchain_function_is_not_rebuilt_from_config_as_in_chromadb() -> None:
+    # Its config names the LangChain class only: the caller has to build it again.
+    config = {"embedding_function_class": "FakeEmbeddings"}
+    with pytest.raises(NotImplementedError) as theirs:
+        chroma_functions.ChromaLangchainEmbeddingFunction.build_from_config(config)
+    with pytest.raises(NotImplementedError) as ours:
+        our_functions.ChromaLangchainEmbeddingFunction.build_from_config(config)
+    assert str(ours.value) == str(theirs.value)
