@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import venv
@@ -25,6 +26,7 @@ import pytest
 from server.servers import Server, azurite_server
 
 import azurite
+import azurite._core
 from azurite.config import HTTP_ONLY_CLIENT_ERROR
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -98,6 +100,15 @@ def test_the_package_is_azurite_without_engine_server_or_onnxruntime(thin_python
     assert seen["missing_names"] == []
     assert seen["version"] == azurite.__version__ == "1.5.9"
     assert seen["azurite_version"] == seen["distribution_version"] == azurite.__azurite_version__
+
+
+def test_both_packages_have_the_workspace_version() -> None:
+    """azurite/_version.py (read by both packages) is the Rust workspace's version, which
+    the compiled engine and the full wheel carry."""
+    cargo = (REPOSITORY / "Cargo.toml").read_text(encoding="utf-8")
+    found = re.search(r'^\[workspace\.package\]\n(?:.*\n)*?version = "([^"]+)"', cargo, re.M)
+    assert found is not None
+    assert azurite.__azurite_version__ == found.group(1) == azurite._core.__version__
 
 
 def test_local_clients_are_refused_as_chromadb_client_refuses_them(
