@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -45,6 +46,7 @@ RUNNER = Path(__file__).with_name("runner.py")
 PAGES = pages()
 BLOCKS = [block for page in PAGES.values() for block in page]
 SERVER_ADDRESS = ["--host", "127.0.0.1", "--port", "8000"]
+RUN_TIMEOUT = 600
 #: Pages whose examples reach a server on localhost:8000.
 SERVED_PAGES = ("guides/usage-guide", "run-chroma/client-server", "run-chroma/python-http-client")
 
@@ -212,14 +214,26 @@ def start(system: str, page_names: list[str], directory: Path, served: bool) -> 
     env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
     with (directory / "runner.log").open("w") as log:
         process = subprocess.Popen(
-            command, cwd=directory, env=env, stdout=log, stderr=subprocess.STDOUT
+            command,
+            cwd=directory,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     return process, directory
 
 
 def finish(run: Run) -> dict[str, Any]:
     process, directory = run
-    assert process.wait(timeout=600) == 0, (directory / "runner.log").read_text()
+    try:
+        process.wait(timeout=RUN_TIMEOUT)
+    finally:
+        # The runner's group holds its server too.
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    assert process.returncode == 0, (directory / "runner.log").read_text()
     outcomes: dict[str, Any] = json.loads((directory / "result.json").read_text())
     return outcomes
 
