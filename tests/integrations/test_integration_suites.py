@@ -4,6 +4,9 @@ Each package's own tests (from its source distribution on PyPI, downloaded once 
 run in their own pytest process, by their own configuration, with one of our plugins loaded
 first: either every `import chromadb...` is Azurite, or the real chromadb stays but every
 client is Azurite's. The outcomes must be exactly those that suites.py records.
+
+To run one by hand: extract the cached sdist, and from its top directory run
+`PYTHONPATH=<this directory> python -m pytest -p chromadb_is_azurite <its test paths>`.
 """
 
 from __future__ import annotations
