@@ -3,7 +3,7 @@
 Loaded with `-p record_outcomes` into an integration's own pytest run; the file named by
 AZURITE_OUTCOMES_FILE then maps every collected test to passed, failed, skipped, xfailed or
 xpassed (a test whose setup or teardown fails counts as failed, as pytest counts an error),
-and tells which module `chromadb` was and where its Client came from, so the caller can
+gives the message of each failure, and tells which module `chromadb` was and where its Client came from, so the caller can
 check that the run used Azurite.
 """
 
@@ -18,6 +18,7 @@ import pytest
 OUTCOMES_FILE_VARIABLE = "AZURITE_OUTCOMES_FILE"
 
 _outcomes: dict[str, str] = {}
+_failure_messages: dict[str, str] = {}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -30,6 +31,10 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         _outcomes[report.nodeid] = "xfailed" if report.skipped else "xpassed"
     elif report.failed:
         _outcomes[report.nodeid] = "failed"
+        crash = getattr(report.longrepr, "reprcrash", None)
+        _failure_messages.setdefault(
+            report.nodeid, crash.message if crash else str(report.longrepr)
+        )
     elif report.skipped:
         _outcomes[report.nodeid] = "skipped"
     elif report.passed and report.when == "call" and _outcomes[report.nodeid] != "failed":
@@ -40,6 +45,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     chromadb = sys.modules["chromadb"]
     record = {
         "outcomes": _outcomes,
+        "failure_messages": _failure_messages,
         "chromadb": chromadb.__name__,
         "client_factory": chromadb.Client.__module__,
     }

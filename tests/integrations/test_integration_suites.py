@@ -107,5 +107,10 @@ def test_suite_outcomes_are_the_recorded_ones(suite: Suite, mode: str, tmp_path:
     now_passing = sorted(set(suite.expected_failures) - failed)
     assert not unexpected, f"failing, not listed: {unexpected}\n{tail}"
     assert not now_passing, f"listed as failing, but did not fail: {now_passing}"
+    for test, listed in suite.expected_failures.items():
+        message = record["failure_messages"][test]
+        assert any(part in message for part in listed.message_contains), (
+            f"{test} fails, but not for the listed reason ({listed.reason}): {message}"
+        )
     assert skipped == set(suite.expected_skips), tail
     assert len(outcomes) == suite.collected, tail
