@@ -44,7 +44,8 @@ def _sdist(suite: Suite) -> Path:
         subprocess.run(
             [
                 *(sys.executable, "-m", "pip", "download", "--quiet", "--no-deps"),
-                *("--no-binary", ":all:", "--dest", str(directory), suite.requirement),
+                # Only the package itself as source: its build backend may come as a wheel.
+                *("--no-binary", suite.package, "--dest", str(directory), suite.requirement),
             ],
             check=True,
             timeout=SUITE_TIMEOUT_SECONDS,
