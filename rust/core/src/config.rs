@@ -48,7 +48,7 @@ impl Default for HnswConfiguration {
 
 impl HnswConfiguration {
     /// What a collection created with no configuration (and no legacy `hnsw:*` metadata)
-    /// is given, for clients that show the defaults (the server's collection schema).
+    /// is given, for clients that show the defaults.
     pub fn for_unconfigured_collection() -> Self {
         CollectionConfiguration::resolve(None, None)
             .expect("no configuration resolves to the defaults")

@@ -5,7 +5,7 @@
 //! filters are allowed: a key whose inverted index is disabled cannot be filtered on, nor
 //! documents when full-text search is disabled.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use serde_json::{Map, Value, json};
 
@@ -20,7 +20,7 @@ pub const DOCUMENT_KEY: &str = "#document";
 pub const EMBEDDING_KEY: &str = "#embedding";
 
 /// The metadata value types that have an inverted index.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 enum ValueType {
     Str,
     Int,
@@ -588,7 +588,7 @@ impl CollectionSchema {
     /// The schema with the metadata keys and value types `batch` writes that it does not
     /// list yet, each given the default indexes of its type; `None` if it lists them all.
     pub fn discover(&self, batch: &ResolvedBatch) -> Option<CollectionSchema> {
-        let mut found: Vec<(&str, ValueType)> = Vec::new();
+        let mut found: BTreeSet<(&str, ValueType)> = BTreeSet::new();
         for change in &batch.changes {
             let Change::Put(record) = change else {
                 continue;
@@ -596,11 +596,8 @@ impl CollectionSchema {
             for (key, value) in record.metadata.iter().flatten() {
                 let value_type = ValueType::of_value(value);
                 let bits = self.known.get(key.as_str()).copied().unwrap_or(0);
-                if bits & value_type.bit() == 0
-                    && !key.starts_with(RESERVED_PREFIX)
-                    && !found.contains(&(key.as_str(), value_type))
-                {
-                    found.push((key, value_type));
+                if bits & value_type.bit() == 0 && !key.starts_with(RESERVED_PREFIX) {
+                    found.insert((key, value_type));
                 }
             }
         }
