@@ -103,6 +103,8 @@ def test_the_stored_schema_lists_every_key_written(clients: tuple[Any, Any]) -> 
         collection = client.create_collection("keys", schema=schema)
         created = collection.schema.serialize_to_json()
         collection.add(**RECORD)
+        collection.update(ids=["1"], metadatas=[{"updated": True}])
+        collection.upsert(ids=["9"], embeddings=[[0.5, 0.5]], metadatas=[{"upserted": "u"}])
         stored.append(
             (created, collection.schema.serialize_to_json(), stored_schema(client, "keys"))
         )
@@ -111,6 +113,8 @@ def test_the_stored_schema_lists_every_key_written(clients: tuple[Any, Any]) -> 
     assert keys["n"] == {"float": {"float_inverted_index": {"enabled": True, "config": {}}}}
     assert set(keys["k"]) == {"string", "int"}
     assert keys["arr"] == {"int": {"int_inverted_index": {"enabled": True, "config": {}}}}
+    assert set(keys["updated"]) == {"bool"}
+    assert set(keys["upserted"]) == {"string"}
 
 
 def test_a_collection_without_a_schema_gets_chromas_default_schema(

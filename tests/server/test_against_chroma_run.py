@@ -144,6 +144,32 @@ CASES: list[Case] = [
     ("get_or_create null", "POST", COLLECTIONS, {"name": "c-g2", "get_or_create": None}),
     ("configuration string", "POST", COLLECTIONS, {"name": "c-c1", "configuration": "x"}),
     ("configuration list", "POST", COLLECTIONS, {"name": "c-c2", "configuration": []}),
+    ("schema string", "POST", COLLECTIONS, {"name": "c-s1", "schema": "x"}),
+    ("schema list", "POST", COLLECTIONS, {"name": "c-s2", "schema": []}),
+    ("schema keys not an object", "POST", COLLECTIONS, {"name": "c-s3", "schema": {"keys": 1}}),
+    ("schema defaults a list", "POST", COLLECTIONS, {"name": "c-s5", "schema": {"defaults": []}}),
+    (
+        "schema and configuration",
+        "POST",
+        COLLECTIONS,
+        {
+            "name": "c-s4",
+            "configuration": {"hnsw": {"space": "ip"}},
+            "schema": {
+                "defaults": {},
+                "keys": {
+                    "#embedding": {
+                        "float_list": {
+                            "vector_index": {
+                                "enabled": True,
+                                "config": {"space": "cosine", "source_key": "#document"},
+                            }
+                        }
+                    }
+                },
+            },
+        },
+    ),
     (
         "configuration unknown key",
         "POST",

@@ -412,12 +412,37 @@ def configuration(body: Body, key: str, *, update: bool) -> dict[str, Any] | Non
     return value
 
 
+#: Chroma's Schema type and its two parts, as serde expects them: a struct (read from an
+#: array too, hence its field count) or a map.
+_SCHEMA_SHAPES: dict[str, tuple[str, int | None]] = {
+    "schema": ("struct Schema", 4),
+    "schema.defaults": ("struct ValueTypes", 6),
+    "schema.keys": ("a map", None),
+}
+
+
+def _schema_part(where: str, value: Any) -> None:
+    expected, fields = _SCHEMA_SHAPES[where]
+    if isinstance(value, list) and fields is not None:
+        raise unprocessable(
+            f"{where}: invalid length {len(value)}, expected {expected} with {fields} elements"
+        )
+    if not isinstance(value, dict):
+        raise invalid_type(where, value, expected)
+
+
 def schema(body: Body) -> dict[str, Any] | None:
-    """A collection schema: an object, which the engine reconciles and checks."""
+    """A collection schema with the shape of Chroma's Schema type; the engine reconciles
+    it with the configuration and checks the rest."""
     value = body.raw("schema")
-    if value is not None and not isinstance(value, dict):
-        raise invalid_type("schema", value, "struct Schema")
-    return value
+    if value is None:
+        return None
+    _schema_part("schema", value)
+    checked: dict[str, Any] = value
+    for part in ("defaults", "keys"):
+        if part in checked:
+            _schema_part(f"schema.{part}", checked[part])
+    return checked
 
 
 # ---- embeddings
