@@ -21,6 +21,9 @@ import chromadb
 import httpx
 import pytest
 
+import azurite
+import azurite.api.types
+
 from .servers import Server, azurite_server, chroma_server
 
 API = "/api/v2"
@@ -141,6 +144,32 @@ CASES: list[Case] = [
     ("get_or_create null", "POST", COLLECTIONS, {"name": "c-g2", "get_or_create": None}),
     ("configuration string", "POST", COLLECTIONS, {"name": "c-c1", "configuration": "x"}),
     ("configuration list", "POST", COLLECTIONS, {"name": "c-c2", "configuration": []}),
+    ("schema string", "POST", COLLECTIONS, {"name": "c-s1", "schema": "x"}),
+    ("schema list", "POST", COLLECTIONS, {"name": "c-s2", "schema": []}),
+    ("schema keys not an object", "POST", COLLECTIONS, {"name": "c-s3", "schema": {"keys": 1}}),
+    ("schema defaults a list", "POST", COLLECTIONS, {"name": "c-s5", "schema": {"defaults": []}}),
+    (
+        "schema and configuration",
+        "POST",
+        COLLECTIONS,
+        {
+            "name": "c-s4",
+            "configuration": {"hnsw": {"space": "ip"}},
+            "schema": {
+                "defaults": {},
+                "keys": {
+                    "#embedding": {
+                        "float_list": {
+                            "vector_index": {
+                                "enabled": True,
+                                "config": {"space": "cosine", "source_key": "#document"},
+                            }
+                        }
+                    }
+                },
+            },
+        },
+    ),
     (
         "configuration unknown key",
         "POST",
@@ -589,5 +618,101 @@ def test_http_client_sees_the_same(
 ) -> None:
     chroma, azurite = (_outcome(client, case[1]) for client in clients)
     # Every call here is refused by chroma run: a case that both accept compares nothing.
+    assert chroma[0] != "ok"
+    assert azurite == chroma
+
+
+# ---- schemas: sent on create, stored, served with every collection, enforced
+
+
+def _vector_schema(t: Any) -> Any:
+    return t.Schema().create_index(
+        config=t.VectorIndexConfig(
+            space="cosine", hnsw=t.HnswIndexConfig(ef_construction=150, max_neighbors=20)
+        )
+    )
+
+
+def _disabled_schema(t: Any) -> Any:
+    return (
+        t.Schema()
+        .delete_index(key="k", config=t.StringInvertedIndexConfig())
+        .delete_index(config=t.IntInvertedIndexConfig())
+        .delete_index(key="#document", config=t.FtsIndexConfig())
+    )
+
+
+def _schema_round_trip(client: Any, types: Any, name: str, build: Callable[[Any], Any]) -> Any:
+    """Create with the schema, write, and read everything back; errors as outcomes."""
+    collection = client.create_collection(name, schema=build(types))
+    created = (collection.configuration_json, collection.schema.serialize_to_json())
+    collection.add(
+        ids=["1", "2", "3"],
+        embeddings=[[1.0, 0.0], [0.6, 0.8], [0.0, 1.0]],
+        documents=["hello", "world", None],
+        metadatas=[{"k": "x", "n": 1}, {"k": "y", "f": 2.5, "tags": ["a"]}, None],
+    )
+    read = client.get_collection(name)
+    query = collection.query(query_embeddings=[[1.0, 0.0]], n_results=3)
+    filters = [
+        _outcome(client, lambda _c, w=w: collection.get(where=w))  # type: ignore[misc]
+        for w in ({"k": "x"}, {"n": 1}, {"f": 2.5}, {"k": {"$in": ["x"]}})
+    ]
+    filters.append(_outcome(client, lambda _c: collection.get(where_document={"$contains": "hel"})))
+    filters.append(_outcome(client, lambda _c: collection.delete(where={"n": {"$gt": 0}})))
+    return (
+        created,
+        read.configuration_json,
+        read.schema.serialize_to_json(),
+        query["ids"],
+        query["distances"],
+        filters,
+        collection.count(),
+    )
+
+
+@pytest.mark.parametrize("build", [_vector_schema, _disabled_schema], ids=["vector", "disabled"])
+def test_a_schema_over_http_as_chroma_run(
+    clients: tuple[Any, Any], build: Callable[[Any], Any]
+) -> None:
+    name = f"schema-{build.__name__.strip('_')}"
+    chroma = _schema_round_trip(clients[0], chromadb.api.types, name, build)
+    theirs_through_ours = _schema_round_trip(clients[1], chromadb.api.types, name, build)
+    assert theirs_through_ours == chroma
+
+
+@pytest.mark.parametrize("build", [_vector_schema, _disabled_schema], ids=["vector", "disabled"])
+def test_azurites_http_client_sends_and_reads_the_schema(
+    sides: tuple[Side, Side], clients: tuple[Any, Any], build: Callable[[Any], Any]
+) -> None:
+    server = sides[1].server
+    name = f"schema-ours-{build.__name__.strip('_')}"
+    chroma = _schema_round_trip(clients[0], chromadb.api.types, name, build)
+    with azurite.HttpClient(host=server.host, port=server.port) as client:
+        ours = _schema_round_trip(client, azurite.api.types, name, build)
+    # Azurite's clients read distances as the float32 the engine computes.
+    assert ours[4][0] == pytest.approx(chroma[4][0])
+    assert ours[:4] + ours[6:] == chroma[:4] + chroma[6:]
+    # The same error classes, in Azurite's module.
+    assert [(kind.replace("azurite.", "chromadb."), message) for kind, message in ours[5]] == (
+        chroma[5]
+    )
+
+
+SCHEMA_REFUSALS: list[tuple[str, Callable[[Any], Any]]] = [
+    ("configuration and schema", lambda c: c.create_collection(
+        "schema-both", configuration={"hnsw": {"space": "ip"}},
+        schema=_vector_schema(chromadb.api.types))),
+    ("legacy metadata and schema", lambda c: c.create_collection(
+        "schema-legacy", metadata={"hnsw:space": "ip"},
+        schema=_vector_schema(chromadb.api.types))),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("case", SCHEMA_REFUSALS, ids=[case[0] for case in SCHEMA_REFUSALS])
+def test_schema_refusals_over_http_as_chroma_run(
+    clients: tuple[Any, Any], case: tuple[str, Callable[[Any], Any]]
+) -> None:
+    chroma, azurite = (_outcome(client, case[1]) for client in clients)
     assert chroma[0] != "ok"
     assert azurite == chroma

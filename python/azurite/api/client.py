@@ -272,7 +272,7 @@ class ClientAPI(ClientCore[Collection], Connected):
         get_or_create: bool = False,
     ) -> Collection:
         call = self._prepare_create_collection(
-            name, configuration, metadata, embedding_function, get_or_create
+            name, schema, configuration, metadata, embedding_function, get_or_create
         )
         model = self._engine.create_collection(*call)
         return self._created_collection(model, embedding_function, data_loader, get_or_create)
@@ -402,7 +402,7 @@ class AsyncClientAPI(ClientCore[AsyncCollection], AsyncConnected):
         get_or_create: bool = False,
     ) -> AsyncCollection:
         call = self._prepare_create_collection(
-            name, configuration, metadata, embedding_function, get_or_create
+            name, schema, configuration, metadata, embedding_function, get_or_create
         )
         model = await self._engine.create_collection(*call)
         return self._created_collection(model, embedding_function, data_loader, get_or_create)

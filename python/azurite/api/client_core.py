@@ -25,6 +25,7 @@ class CreateCollectionCall(NamedTuple):
     configuration_json: str | None
     metadata: Metadata | None
     get_or_create: bool
+    schema_json: str | None
 
 
 def database_record(model: DatabaseModel) -> dict[str, Any]:
@@ -34,6 +35,14 @@ def database_record(model: DatabaseModel) -> dict[str, Any]:
 
 def _copied(value: Any) -> Any:
     return dict(value) if isinstance(value, dict) else value
+
+
+def schema_json(schema: Any) -> str | None:
+    """A schema in the JSON form chromadb sends it; the core reconciles it with the
+    configuration and refuses what it cannot honour."""
+    if not schema:
+        return None
+    return json.dumps(schema.serialize_to_json())
 
 
 def configuration_json(
@@ -85,6 +94,7 @@ class ClientCore(ABC, Generic[CollectionT]):
     def _prepare_create_collection(
         self,
         name: str,
+        schema: Any,
         configuration: dict[str, Any] | None,
         metadata: Metadata | None,
         embedding_function: Any,
@@ -97,6 +107,7 @@ class ClientCore(ABC, Generic[CollectionT]):
             configuration_json(configuration, metadata, embedding_function),
             metadata,
             get_or_create,
+            schema_json(schema),
         )
 
     def _opened_collection(

@@ -20,6 +20,7 @@ import numpy.typing as npt
 from azurite.api import embedding
 from azurite.api import validation as v
 from azurite.api.engine import CollectionModel, GetColumns, Matrix, Metadata, QueryColumns
+from azurite.api.types import Schema
 from azurite.errors import InvalidArgumentError
 
 GET_INCLUDE = ["metadatas", "documents"]
@@ -179,6 +180,13 @@ class CollectionCore:
             "spann": stored.get("spann"),
             "embedding_function": self._embedding_function,
         }
+
+    @property
+    def schema(self) -> Schema:
+        """The schema the core stores for the collection, as the collection was last read
+        (keys discovered by writes since show on the collection read again, as in
+        chromadb)."""
+        return Schema.deserialize_from_json(json.loads(self._model["schema_json"]) or {})
 
     @property
     def _key(self) -> str:

@@ -32,7 +32,8 @@ Metadata = dict[str, Any]
 
 
 class CollectionModel(TypedDict):
-    """A collection as the engine describes it; the configuration is JSON text."""
+    """A collection as the engine describes it; the configuration and the schema (in
+    chromadb's serialized form) are JSON text."""
 
     id: str
     name: str
@@ -40,6 +41,7 @@ class CollectionModel(TypedDict):
     database: str
     metadata: Metadata | None
     configuration_json: str
+    schema_json: str
     dimension: int | None
 
 
@@ -104,6 +106,7 @@ class Engine(Protocol):
         configuration_json: str | None = None,
         metadata: Metadata | None = None,
         get_or_create: bool = False,
+        schema_json: str | None = None,
     ) -> CollectionModel: ...
     def get_collection(self, tenant: str, database: str, name: str) -> CollectionModel: ...
     def get_collection_by_id(self, tenant: str, database: str, id: str) -> CollectionModel: ...
@@ -199,6 +202,7 @@ class AsyncEngine(Protocol):
         configuration_json: str | None = None,
         metadata: Metadata | None = None,
         get_or_create: bool = False,
+        schema_json: str | None = None,
     ) -> CollectionModel: ...
     async def get_collection(self, tenant: str, database: str, name: str) -> CollectionModel: ...
     async def get_collection_by_id(

@@ -107,7 +107,7 @@ def _error_for(status: int, name: str, message: str) -> ChromaError | None:
 
 
 def _model(payload: dict[str, Any]) -> CollectionModel:
-    """A collection as the engine returns it (configuration as JSON text)."""
+    """A collection as the engine returns it (configuration and schema as JSON text)."""
     return {
         "id": payload["id"],
         "name": payload["name"],
@@ -115,6 +115,7 @@ def _model(payload: dict[str, Any]) -> CollectionModel:
         "database": payload["database"],
         "metadata": payload.get("metadata"),
         "configuration_json": json.dumps(payload.get("configuration_json") or {}),
+        "schema_json": json.dumps(payload.get("schema") or {}),
         "dimension": payload.get("dimension"),
     }
 
@@ -219,12 +220,13 @@ class Requests:
         configuration_json: str | None = None,
         metadata: Metadata | None = None,
         get_or_create: bool = False,
+        schema_json: str | None = None,
     ) -> Request[CollectionModel]:
         body = {
             "name": name,
             "metadata": metadata,
             "configuration": _loads(configuration_json),
-            "schema": None,
+            "schema": _loads(schema_json),
             "get_or_create": get_or_create,
         }
         return Request("POST", self._collections(tenant, database), body, decode=self._remember)
@@ -585,10 +587,11 @@ class RemoteDatabase:
         configuration_json: str | None = None,
         metadata: Metadata | None = None,
         get_or_create: bool = False,
+        schema_json: str | None = None,
     ) -> CollectionModel:
         return self.send(
             self.requests.create_collection(
-                tenant, database, name, configuration_json, metadata, get_or_create
+                tenant, database, name, configuration_json, metadata, get_or_create, schema_json
             )
         )
 
@@ -765,10 +768,11 @@ class AsyncRemoteDatabase:
         configuration_json: str | None = None,
         metadata: Metadata | None = None,
         get_or_create: bool = False,
+        schema_json: str | None = None,
     ) -> CollectionModel:
         return await self.send(
             self.requests.create_collection(
-                tenant, database, name, configuration_json, metadata, get_or_create
+                tenant, database, name, configuration_json, metadata, get_or_create, schema_json
             )
         )
 

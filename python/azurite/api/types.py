@@ -3,10 +3,11 @@ annotates with (``Documents``, ``Metadata``, ``Where``, ...), the result dicts
 (``GetResult``, ``QueryResult``), the embedding function protocols, and ``Schema`` with
 its index configurations.
 
-A ``Schema`` can be built and edited as in chromadb; Azurite accepts it in
-``create_collection(schema=...)`` but does not honour it yet (the collection's
-``configuration`` sets its vector index). Sparse vectors and the Search API are Chroma
-Cloud features that Azurite does not run yet.
+A ``Schema`` is built and edited as in chromadb, and ``create_collection(schema=...)``
+honours it: the core reconciles it with the configuration, stores it, and enforces its
+index toggles on filters. Sparse vectors and the Search API are Chroma Cloud features that
+Azurite does not run yet (a schema with a sparse vector index is refused, as chromadb's
+local client refuses it).
 """
 
 from __future__ import annotations
@@ -822,9 +823,9 @@ class Schema:
     arguments as chromadb does and returns the schema; ``serialize_to_json`` and
     ``deserialize_from_json`` give and read chromadb's JSON form.
 
-    Azurite accepts a Schema in ``create_collection(schema=...)`` and does not honour it
-    yet: the collection's vector index follows its ``configuration``, and every metadata
-    key is indexed."""
+    ``create_collection(schema=...)`` sends it to the core, which reconciles it with the
+    configuration, stores it with the keys that writes introduce, and refuses filters on
+    the indexes it disables; ``collection.schema`` reads the stored one back."""
 
     def __init__(self) -> None:
         self.defaults = ValueTypes()

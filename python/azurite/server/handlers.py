@@ -212,6 +212,7 @@ def count_collections(call: Call) -> Any:
 def create_collection(call: Call) -> Any:
     body = call.payload("CreateCollectionPayload")
     configuration = wire.configuration(body, "configuration", update=False)
+    schema = wire.schema(body)
     metadata = body.metadata("metadata", allow_null_values=False)
     try:
         model = call.database.create_collection(
@@ -221,6 +222,7 @@ def create_collection(call: Call) -> Any:
             json.dumps(configuration) if configuration is not None else None,
             metadata,
             body.boolean("get_or_create"),
+            json.dumps(schema) if schema is not None else None,
         )
     except errors.InvalidArgumentError as error:
         raise _with_metadata_problem(error, metadata) from None

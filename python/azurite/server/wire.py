@@ -18,7 +18,6 @@ import numpy as np
 import orjson
 from starlette.responses import Response
 
-from azurite import _core
 from azurite.api.engine import CollectionModel
 from azurite.server.errors import HttpError, invalid_argument, unprocessable
 
@@ -413,6 +412,39 @@ def configuration(body: Body, key: str, *, update: bool) -> dict[str, Any] | Non
     return value
 
 
+#: Chroma's Schema type and its two parts, as serde expects them: a struct (read from an
+#: array too, hence its field count) or a map.
+_SCHEMA_SHAPES: dict[str, tuple[str, int | None]] = {
+    "schema": ("struct Schema", 4),
+    "schema.defaults": ("struct ValueTypes", 6),
+    "schema.keys": ("a map", None),
+}
+
+
+def _schema_part(where: str, value: Any) -> None:
+    expected, fields = _SCHEMA_SHAPES[where]
+    if isinstance(value, list) and fields is not None:
+        raise unprocessable(
+            f"{where}: invalid length {len(value)}, expected {expected} with {fields} elements"
+        )
+    if not isinstance(value, dict):
+        raise invalid_type(where, value, expected)
+
+
+def schema(body: Body) -> dict[str, Any] | None:
+    """A collection schema with the shape of Chroma's Schema type; the engine reconciles
+    it with the configuration and checks the rest."""
+    value = body.raw("schema")
+    if value is None:
+        return None
+    _schema_part("schema", value)
+    checked: dict[str, Any] = value
+    for part in ("defaults", "keys"):
+        if part in checked:
+            _schema_part(f"schema.{part}", checked[part])
+    return checked
+
+
 # ---- embeddings
 
 
@@ -496,74 +528,13 @@ def embeddings(body: Body, key: str, *, required: bool, allow_base64: bool = Tru
 # ---- responses
 
 
-#: HNSW settings a Chroma schema always lists; those the configuration leaves out show
-#: what the engine gives a collection with no configuration.
-_SCHEMA_HNSW_KEYS = (
-    "ef_construction",
-    "max_neighbors",
-    "ef_search",
-    "num_threads",
-    "batch_size",
-    "sync_threshold",
-    "resize_factor",
-)
-
-
-def _enabled(on: bool, config: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"enabled": on, "config": config if config is not None else {}}
-
-
-def schema(configuration: dict[str, Any]) -> dict[str, Any]:
-    """The collection schema Chroma's clients read (they need it, for instance, to change
-    a configuration): the vector index described by the configuration, inverted indexes
-    on every metadata type and full-text search on documents, which is what Azurite
-    indexes."""
-    hnsw = configuration.get("hnsw") or {}
-    defaults = _core.hnsw_defaults()
-    vector_index: dict[str, Any] = {"space": hnsw.get("space", defaults["space"])}
-    if configuration.get("embedding_function") is not None:
-        vector_index["embedding_function"] = configuration["embedding_function"]
-    vector_index["hnsw"] = {key: hnsw.get(key, defaults[key]) for key in _SCHEMA_HNSW_KEYS}
-    return {
-        "defaults": {
-            "string": {
-                "fts_index": _enabled(False),
-                "string_inverted_index": _enabled(True),
-            },
-            "float_list": {"vector_index": _enabled(False, vector_index)},
-            "sparse_vector": {
-                "sparse_vector_index": _enabled(
-                    False, {"embedding_function": {"type": "unknown"}, "bm25": False}
-                )
-            },
-            "int": {"int_inverted_index": _enabled(True)},
-            "float": {"float_inverted_index": _enabled(True)},
-            "bool": {"bool_inverted_index": _enabled(True)},
-        },
-        "keys": {
-            "#embedding": {
-                "float_list": {
-                    "vector_index": _enabled(True, {**vector_index, "source_key": "#document"})
-                }
-            },
-            "#document": {
-                "string": {
-                    "fts_index": _enabled(True),
-                    "string_inverted_index": _enabled(False),
-                }
-            },
-        },
-    }
-
-
 def collection(model: CollectionModel) -> dict[str, Any]:
     """The engine's collection record in the form Chroma's clients read."""
-    configuration = json.loads(model["configuration_json"])
     return {
         "id": model["id"],
         "name": model["name"],
-        "configuration_json": configuration,
-        "schema": schema(configuration),
+        "configuration_json": json.loads(model["configuration_json"]),
+        "schema": json.loads(model["schema_json"]),
         "metadata": model["metadata"],
         "dimension": model["dimension"],
         "tenant": model["tenant"],

@@ -48,7 +48,7 @@ impl Default for HnswConfiguration {
 
 impl HnswConfiguration {
     /// What a collection created with no configuration (and no legacy `hnsw:*` metadata)
-    /// is given, for clients that show the defaults (the server's collection schema).
+    /// is given, for clients that show the defaults.
     pub fn for_unconfigured_collection() -> Self {
         CollectionConfiguration::resolve(None, None)
             .expect("no configuration resolves to the defaults")
@@ -193,7 +193,7 @@ fn at_least_two(n: usize) -> Result<usize> {
 const MAX_NEIGHBORS_LIMIT: usize = 1_024;
 
 impl HnswConfiguration {
-    fn check(self) -> Result<Self> {
+    pub(crate) fn check(self) -> Result<Self> {
         if !(1..=MAX_NEIGHBORS_LIMIT).contains(&self.max_neighbors) {
             return Err(Error::invalid(format!(
                 "max_neighbors must be between 1 and {MAX_NEIGHBORS_LIMIT}, got {}",

@@ -41,6 +41,7 @@ fn collection(db: &Database) -> String {
         "crashes",
         Some(&configuration),
         None,
+        None,
         false,
     )
     .unwrap()
@@ -304,4 +305,26 @@ fn rotated_log_segments_are_in_sqlites_main_file_so_losing_its_wal_file_loses_no
     let reopened = open(copy.path());
     assert_holds(&reopened, &id, 0..400);
     db.close();
+}
+
+#[test]
+fn a_replayed_write_discovers_its_metadata_keys_as_the_write_would_have() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(dir.path());
+    let id = collection(&db);
+    let mut tagged = batch(0..2);
+    let metadata = crate::metadata::MetadataUpdate::from([(
+        "colour".to_string(),
+        Some(crate::metadata::MetadataValue::Str("red".into())),
+    )]);
+    tagged.metadatas = Some(vec![Some(metadata.clone()), Some(metadata)]);
+    crash(db, "logged, not applied", |db| {
+        let _ = db.write(&id, WriteKind::Add, &tagged);
+    });
+    let db = open(dir.path());
+    let info = db
+        .get_collection(DEFAULT_TENANT, DEFAULT_DATABASE, "crashes")
+        .unwrap();
+    let colour = &info.schema["keys"]["colour"]["string"]["string_inverted_index"];
+    assert_eq!(colour["enabled"], true);
 }

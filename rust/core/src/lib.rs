@@ -21,6 +21,7 @@ mod index;
 mod metadata;
 mod names;
 mod repair;
+mod schema;
 mod segment;
 mod store;
 mod threads;

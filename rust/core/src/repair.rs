@@ -423,7 +423,7 @@ fn repair_log(dir: &Path, store_damaged: bool, report: &mut RepairReport) -> Res
             // Its collection is gone from the store, which lost committed data.
             report.lost_writes.push(*seq);
         }
-        store.apply(*seq, batch)?;
+        store.replay(*seq, batch)?;
         last = *seq;
         replayed += 1;
     }

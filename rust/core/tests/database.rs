@@ -19,6 +19,7 @@ fn create(db: &Database, name: &str, space: &str) -> String {
         name,
         Some(&json!({"hnsw": {"space": space}})),
         None,
+        None,
         false,
     )
     .unwrap()
@@ -463,6 +464,7 @@ fn creating_what_exists_is_its_own_error_kind() {
         "things",
         None,
         None,
+        None,
         false,
     );
     assert!(
@@ -476,4 +478,67 @@ fn creating_what_exists_is_its_own_error_kind() {
         db.create_database(DEFAULT_DATABASE, DEFAULT_TENANT),
         Err(Error::AlreadyExists(_))
     ));
+}
+
+#[test]
+fn the_schema_with_its_discovered_keys_and_disabled_indexes_survives_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    // Strings of `tag` are not indexed; its integers, discovered by the write, are.
+    let disabled = json!({"string_inverted_index": {"enabled": false, "config": {}}});
+    let schema = json!({"keys": {"tag": {"string": disabled}}});
+    let refused =
+        "Cannot filter using metadata key 'tag' with type 'Str' because indexing is disabled";
+    let stored = {
+        let db = open(dir.path());
+        let id = db
+            .create_collection(
+                DEFAULT_TENANT,
+                DEFAULT_DATABASE,
+                "schemas",
+                None,
+                Some(&schema),
+                None,
+                false,
+            )
+            .unwrap()
+            .id
+            .to_string();
+        db.write(
+            &id,
+            WriteKind::Add,
+            &batch(&["a", "b"], &[[1.0, 0.0], [0.0, 1.0]], &[Some(1), None]),
+        )
+        .unwrap();
+        let info = db
+            .get_collection(DEFAULT_TENANT, DEFAULT_DATABASE, "schemas")
+            .unwrap();
+        assert_eq!(info.schema["keys"]["tag"]["string"], disabled);
+        assert_eq!(
+            info.schema["keys"]["tag"]["int"]["int_inverted_index"]["enabled"],
+            true
+        );
+        info.schema
+    };
+    let db = open(dir.path());
+    let info = db
+        .get_collection(DEFAULT_TENANT, DEFAULT_DATABASE, "schemas")
+        .unwrap();
+    assert_eq!(info.schema, stored);
+    let id = info.id.to_string();
+    let by_int = parse_where(&json!({"tag": 1})).unwrap();
+    assert_eq!(ids_where(&db, &id, &by_int), ["a"]);
+    let by_string = parse_where(&json!({"tag": "x"})).unwrap();
+    let err = db
+        .get(&id, None, Some(&by_string), None, 0, Include::default())
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidArgument(m) if m == refused),
+        "{err}"
+    );
+}
+
+fn ids_where(db: &Database, id: &str, filter: &azurite_core::filter::Filter) -> Vec<String> {
+    db.get(id, None, Some(filter), None, 0, Include::default())
+        .unwrap()
+        .ids
 }

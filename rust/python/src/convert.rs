@@ -284,6 +284,7 @@ pub fn collection_to_py<'py>(
         optional_metadata_to_py(py, info.metadata.as_ref())?,
     )?;
     dict.set_item("configuration_json", info.configuration.to_string())?;
+    dict.set_item("schema_json", info.schema.to_string())?;
     dict.set_item("dimension", info.dimension)?;
     Ok(dict)
 }

@@ -160,7 +160,8 @@ impl Database {
         guarded_without_gil(py, || self.inner.delete_database(&name, &tenant))
     }
 
-    #[pyo3(signature = (tenant, database, name, configuration_json=None, metadata=None, get_or_create=false))]
+    #[pyo3(signature = (tenant, database, name, configuration_json=None, metadata=None, get_or_create=false, schema_json=None))]
+    #[allow(clippy::too_many_arguments)] // The Python signature, one argument each.
     fn create_collection<'py>(
         &self,
         py: Python<'py>,
@@ -170,8 +171,10 @@ impl Database {
         configuration_json: Option<&str>,
         metadata: Option<&Bound<'py, PyDict>>,
         get_or_create: bool,
+        schema_json: Option<&str>,
     ) -> PyResult<Bound<'py, PyDict>> {
         let configuration = parse_json(py, configuration_json)?;
+        let schema = parse_json(py, schema_json)?;
         let metadata = metadata
             .map(|m| convert::metadata(m, "metadata"))
             .transpose()?;
@@ -181,6 +184,7 @@ impl Database {
                 &database,
                 &name,
                 configuration.as_ref(),
+                schema.as_ref(),
                 metadata.as_ref(),
                 get_or_create,
             )

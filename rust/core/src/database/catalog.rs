@@ -13,8 +13,9 @@ use crate::error::{Error, Result};
 use crate::index::HnswParameters;
 use crate::metadata::{Metadata, check_key};
 use crate::names::{check_collection_name, check_database_name, check_tenant_name};
+use crate::schema::{self, CollectionSchema};
 use crate::segment::Segment;
-use crate::store::{DatabaseRecord, Store};
+use crate::store::{CollectionRecord, DatabaseRecord, Store};
 
 fn check_collection_metadata(metadata: Option<&Metadata>, field: &str) -> Result<()> {
     let Some(metadata) = metadata else {
@@ -130,13 +131,19 @@ impl Database {
         database: &str,
         name: &str,
         configuration: Option<&Value>,
+        schema: Option<&Value>,
         metadata: Option<&Metadata>,
         get_or_create: bool,
     ) -> Result<CollectionInfo> {
-        // Chroma resolves the configuration before it checks the name.
+        // Chroma reads the configuration and the schema before it checks the name, and
+        // reconciles them after.
         let configuration = CollectionConfiguration::resolve(configuration, metadata)?;
+        if let Some(schema) = schema {
+            schema::check_shape(schema)?;
+        }
         check_collection_name(name, "name")?;
         check_collection_metadata(metadata, "metadata")?;
+        let (configuration, schema) = schema::reconcile(schema, configuration)?;
         let mut storage = self.storage()?;
         let database_id = Self::database_id(&storage.store, tenant, database)?
             .ok_or_else(|| Error::invalid(format!("Database [{database}] does not exist")))?;
@@ -149,24 +156,35 @@ impl Database {
             )));
         }
         self.check_writable()?;
-        let (key, id) =
-            storage
-                .store
-                .insert_collection(&database_id, name, metadata, &configuration)?;
-        let segment = Segment::new(key, HnswParameters::from(&configuration.hnsw), None, 0);
-        self.collections.write().insert(
-            id,
-            Arc::new(CollectionHandle::new(&configuration, key, segment)),
-        );
-        Ok(CollectionInfo {
+        let (key, id) = storage.store.insert_collection(
+            &database_id,
+            name,
+            metadata,
+            &configuration,
+            &schema,
+        )?;
+        let record = CollectionRecord {
+            key,
             id,
             name: name.to_string(),
             tenant: tenant.to_string(),
             database: database.to_string(),
             metadata: metadata.cloned(),
-            configuration: configuration.to_public_json(),
+            configuration,
+            schema,
             dimension: None,
-        })
+            next_row: 0,
+        };
+        let segment = Segment::new(
+            key,
+            HnswParameters::from(&record.configuration.hnsw),
+            None,
+            0,
+        );
+        self.collections
+            .write()
+            .insert(id, Arc::new(CollectionHandle::new(&record, segment)));
+        Ok(CollectionInfo::from(&record))
     }
 
     pub fn get_collection(
@@ -262,6 +280,10 @@ impl Database {
             check_collection_name(name, "new_name")?;
         }
         check_collection_metadata(new_metadata, "new_metadata")?;
+        let handle = self.collections.read().get(id).cloned();
+        // Writers discover keys into the schema under this lock: held, the schema written
+        // back below is the current one.
+        let _writer = handle.as_ref().map(|handle| handle.writer.lock());
         let mut storage = self.storage()?;
         let mut record = storage
             .store
@@ -269,8 +291,13 @@ impl Database {
             .into_iter()
             .find(|record| record.id == *id)
             .ok_or_else(|| Self::missing_collection(id))?;
+        let mut schema = handle.as_ref().map_or_else(
+            || CollectionSchema::new(record.schema.clone()),
+            |handle| handle.schema.read().clone(),
+        );
         if let Some(update) = new_configuration {
             record.configuration.update(update)?;
+            schema.follow_configuration(&record.configuration);
         }
         if let Some(name) = new_name
             && name != record.name
@@ -300,13 +327,16 @@ impl Database {
             &record.name,
             record.metadata.as_ref(),
             &record.configuration,
+            schema.json(),
         )?;
-        if let Some(handle) = self.collections.read().get(id) {
+        record.schema = schema.json().clone();
+        if let Some(handle) = &handle {
             let hnsw = &record.configuration.hnsw;
             handle
                 .segment
                 .write()
                 .set_search_parameters(hnsw.ef_search, hnsw.num_threads);
+            *handle.schema.write() = schema;
         }
         Ok(CollectionInfo::from(&record))
     }

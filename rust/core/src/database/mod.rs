@@ -21,9 +21,10 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::batch::ResolvedBatch;
-use crate::config::CollectionConfiguration;
 use crate::error::{Error, Result};
+use crate::filter::Filter;
 use crate::metadata::Metadata;
+use crate::schema::CollectionSchema;
 use crate::segment::Segment;
 use crate::store::{CollectionRecord, Store};
 use crate::wal::Log;
@@ -59,6 +60,7 @@ pub struct CollectionInfo {
     pub database: String,
     pub metadata: Option<Metadata>,
     pub configuration: Value,
+    pub schema: Value,
     pub dimension: Option<u32>,
 }
 
@@ -71,6 +73,7 @@ impl From<&CollectionRecord> for CollectionInfo {
             database: record.database.clone(),
             metadata: record.metadata.clone(),
             configuration: record.configuration.to_public_json(),
+            schema: record.schema.clone(),
             dimension: record.dimension,
         }
     }
@@ -113,6 +116,8 @@ struct CollectionHandle {
     /// it will be applied to; readers only wait for the short publish step.
     writer: Mutex<()>,
     segment: RwLock<Segment>,
+    /// Changed only under `writer`, as the store's copy is.
+    schema: RwLock<CollectionSchema>,
 }
 
 struct Storage {
@@ -131,21 +136,27 @@ fn record_collection_id(id: &str) -> Result<Uuid> {
 }
 
 impl CollectionHandle {
-    fn new(configuration: &CollectionConfiguration, key: i64, segment: Segment) -> Self {
+    fn new(record: &CollectionRecord, segment: Segment) -> Self {
         CollectionHandle {
-            key,
+            key: record.key,
             changes_since_checkpoint: AtomicUsize::new(0),
-            sync_threshold: configuration.hnsw.sync_threshold,
+            sync_threshold: record.configuration.hnsw.sync_threshold,
             writer: Mutex::new(()),
             segment: RwLock::new(segment),
+            schema: RwLock::new(CollectionSchema::new(record.schema.clone())),
         }
+    }
+
+    /// Refuses a filter that needs an index the collection's schema disables.
+    fn check_filter(&self, filter: Option<&Filter>) -> Result<()> {
+        filter.map_or(Ok(()), |filter| self.schema.read().check_filter(filter))
     }
 }
 
 impl Storage {
     /// Makes a resolved batch durable: logged first, then applied to the record store. If
     /// the store refuses it, the log entry is withdrawn so the failed write never reappears.
-    fn commit(&mut self, batch: &ResolvedBatch) -> Result<()> {
+    fn commit(&mut self, batch: &ResolvedBatch, schema: Option<&Value>) -> Result<()> {
         let seq = self.last_seq + 1;
         match &mut self.log {
             Some(log) => {
@@ -153,7 +164,7 @@ impl Storage {
                 let seq = log.append(batch)?;
                 #[cfg(test)]
                 crate::failpoint::crash_point("logged, not applied");
-                if let Err(e) = self.store.apply(seq, batch) {
+                if let Err(e) = self.store.apply(seq, batch, schema) {
                     log.withdraw_last(seq, log_len);
                     return Err(e);
                 }
@@ -164,7 +175,7 @@ impl Storage {
                     log.rotate(in_main_file)?;
                 }
             }
-            None => self.store.apply(seq, batch)?,
+            None => self.store.apply(seq, batch, schema)?,
         }
         self.last_seq = seq;
         Ok(())
@@ -291,7 +302,12 @@ impl Database {
         handle: &CollectionHandle,
         batch: ResolvedBatch,
     ) -> Result<()> {
-        self.storage()?.commit(&batch)?;
+        let discovered = handle.schema.read().discover(&batch);
+        self.storage()?
+            .commit(&batch, discovered.as_ref().map(CollectionSchema::json))?;
+        if let Some(schema) = discovered {
+            *handle.schema.write() = schema;
+        }
         let changes = batch.changes.len();
         handle.segment.write().apply(batch);
         self.checkpoint_if_due(collection, handle, changes);

@@ -57,6 +57,7 @@ impl Database {
         let collection = &record_collection_id(collection)?;
         self.check_writable()?;
         let handle = self.handle(collection)?;
+        handle.check_filter(filter)?;
         let _writer = handle.writer.lock();
         let (resolved, reported) = {
             let segment = handle.segment.read();
@@ -101,6 +102,7 @@ impl Database {
     ) -> Result<Records> {
         let collection = &record_collection_id(collection)?;
         let handle = self.handle(collection)?;
+        handle.check_filter(filter)?;
         let segment = handle.segment.read();
         let rows = segment.select(ids, filter);
         let rows: Vec<u32> = rows
@@ -125,6 +127,7 @@ impl Database {
     ) -> Result<Vec<QueryResult>> {
         let collection = &record_collection_id(collection)?;
         let handle = self.handle(collection)?;
+        handle.check_filter(filter)?;
         let segment = handle.segment.read();
         let empty = || {
             (0..queries.len())

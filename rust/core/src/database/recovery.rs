@@ -187,7 +187,7 @@ impl Database {
                             ),
                         });
                     }
-                    store.apply(*seq, batch)?;
+                    store.replay(*seq, batch)?;
                 }
                 remove_interrupted_checkpoints(dir);
                 (Some(lock), store, Some(recovered.log))
@@ -202,7 +202,7 @@ impl Database {
         }
         for record in store.all_collections()? {
             let (segment, stale) = load_segment(&store, &record, path)?;
-            let handle = CollectionHandle::new(&record.configuration, record.key, segment);
+            let handle = CollectionHandle::new(&record, segment);
             // Written again at the next checkpoint or close, so that the next open
             // restores it instead of rebuilding or catching up again.
             if !options.read_only {
@@ -243,6 +243,7 @@ mod tests {
                 crate::store::DEFAULT_TENANT,
                 crate::store::DEFAULT_DATABASE,
                 "crash",
+                None,
                 None,
                 None,
                 false,

@@ -2,6 +2,7 @@
 //! into SQLite's main file at once, as the log does not carry it.
 
 use rusqlite::{OptionalExtension, params};
+use serde_json::Value;
 use uuid::Uuid;
 
 use super::records::delete_records_of;
@@ -10,9 +11,10 @@ use crate::codec::{decode_metadata, encode_metadata};
 use crate::config::CollectionConfiguration;
 use crate::error::{Error, Result};
 use crate::metadata::Metadata;
+use crate::schema;
 
 const COLLECTION_COLUMNS: &str = "c.key, c.id, c.name, d.tenant, d.name, c.metadata, \
-    c.configuration, c.dimension, c.next_row FROM collections c JOIN databases d ON d.id = c.database_id";
+    c.configuration, c.dimension, c.next_row, c.schema FROM collections c JOIN databases d ON d.id = c.database_id";
 
 impl Store {
     pub fn has_collection(&self, key: i64) -> Result<bool> {
@@ -128,6 +130,13 @@ impl Store {
         let id: String = r.get(1)?;
         let metadata: Option<Vec<u8>> = r.get(5)?;
         let configuration: String = r.get(6)?;
+        let configuration: CollectionConfiguration = serde_json::from_str(&configuration)
+            .map_err(|e| self.corrupt(format!("configuration of collection {id}: {e}")))?;
+        let schema = match r.get::<_, Option<String>>(9)? {
+            Some(schema) => serde_json::from_str(&schema)
+                .map_err(|e| self.corrupt(format!("schema of collection {id}: {e}")))?,
+            None => schema::from_configuration(&configuration),
+        };
         Ok(CollectionRecord {
             key: r.get(0)?,
             id: Uuid::parse_str(&id)
@@ -139,8 +148,8 @@ impl Store {
                 .map(|m| decode_metadata(&m))
                 .transpose()
                 .map_err(|e| self.corrupt(format!("metadata of collection {id}: {e}")))?,
-            configuration: serde_json::from_str(&configuration)
-                .map_err(|e| self.corrupt(format!("configuration of collection {id}: {e}")))?,
+            configuration,
+            schema,
             dimension: r.get(7)?,
             next_row: r.get(8)?,
         })
@@ -164,6 +173,10 @@ impl Store {
 
     pub fn all_collections(&self) -> Result<Vec<CollectionRecord>> {
         self.query_collections("ORDER BY c.key", [])
+    }
+
+    pub fn collection_by_key(&self, key: i64) -> Result<Option<CollectionRecord>> {
+        Ok(self.query_collections("WHERE c.key = ?1", [key])?.pop())
     }
 
     pub fn collection_by_name(
@@ -220,19 +233,21 @@ impl Store {
         name: &str,
         metadata: Option<&Metadata>,
         configuration: &CollectionConfiguration,
+        schema: &Value,
     ) -> Result<(i64, Uuid)> {
         let id = Uuid::new_v4();
         let configuration = serde_json::to_string(configuration)
             .map_err(|e| Error::Internal(format!("cannot serialise configuration: {e}")))?;
         self.conn.execute(
-            "INSERT INTO collections (id, name, database_id, metadata, configuration) \
-             VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO collections (id, name, database_id, metadata, configuration, schema) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![
                 id.to_string(),
                 name,
                 database_id,
                 metadata.map(encode_metadata),
-                configuration
+                configuration,
+                schema.to_string()
             ],
         )?;
         let key = self.conn.last_insert_rowid();
@@ -246,12 +261,20 @@ impl Store {
         name: &str,
         metadata: Option<&Metadata>,
         configuration: &CollectionConfiguration,
+        schema: &Value,
     ) -> Result<()> {
         let configuration = serde_json::to_string(configuration)
             .map_err(|e| Error::Internal(format!("cannot serialise configuration: {e}")))?;
         self.conn.execute(
-            "UPDATE collections SET name = ?1, metadata = ?2, configuration = ?3 WHERE key = ?4",
-            params![name, metadata.map(encode_metadata), configuration, key],
+            "UPDATE collections SET name = ?1, metadata = ?2, configuration = ?3, schema = ?4 \
+             WHERE key = ?5",
+            params![
+                name,
+                metadata.map(encode_metadata),
+                configuration,
+                schema.to_string(),
+                key
+            ],
         )?;
         self.checkpoint_catalog()
     }
@@ -263,5 +286,49 @@ impl Store {
         tx.commit()?;
         self.reclaim_free_pages();
         self.checkpoint_catalog()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::super::MIGRATIONS;
+    use super::*;
+    use crate::schema;
+
+    #[test]
+    fn collections_of_a_store_from_before_schemas_get_the_schema_of_their_configuration() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.sqlite3");
+        let configuration =
+            CollectionConfiguration::resolve(Some(&json!({"hnsw": {"space": "ip"}})), None)
+                .unwrap();
+        {
+            let conn = rusqlite::Connection::open(&path).unwrap();
+            conn.execute_batch(MIGRATIONS[0]).unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+            conn.execute_batch(
+                "INSERT INTO tenants (name) VALUES ('t');
+                 INSERT INTO databases (id, name, tenant) VALUES ('d', 'db', 't');",
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO collections (id, name, database_id, configuration) \
+                 VALUES (?1, 'old', 'd', ?2)",
+                params![
+                    Uuid::new_v4().to_string(),
+                    serde_json::to_string(&configuration).unwrap()
+                ],
+            )
+            .unwrap();
+        }
+        let store = Store::open(Some(&path), false).unwrap();
+        let record = store.collection_by_name("d", "old").unwrap().unwrap();
+        assert_eq!(record.schema, schema::from_configuration(&configuration));
+        assert_eq!(
+            record.schema["keys"]["#embedding"]["float_list"]["vector_index"]["config"]["space"],
+            "ip"
+        );
     }
 }

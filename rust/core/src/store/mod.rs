@@ -13,6 +13,7 @@ mod records;
 use std::path::Path;
 
 use rusqlite::Connection;
+use serde_json::Value;
 use uuid::Uuid;
 
 use crate::config::CollectionConfiguration;
@@ -24,7 +25,8 @@ pub const DEFAULT_DATABASE: &str = "default_database";
 const DEFAULT_DATABASE_ID: &str = "00000000-0000-0000-0000-000000000000";
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
-const MIGRATIONS: &[&str] = &["
+const MIGRATIONS: &[&str] = &[
+    "
     CREATE TABLE settings (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
     INSERT INTO settings (key, value) VALUES ('applied_seq', 0);
     CREATE TABLE tenants (name TEXT PRIMARY KEY);
@@ -56,7 +58,13 @@ const MIGRATIONS: &[&str] = &["
         metadata BLOB,
         uri TEXT
     );
-"];
+",
+    "
+    -- A collection's schema in chromadb's JSON form; NULL for collections created before
+    -- schemas were stored, whose schema is the one their configuration describes.
+    ALTER TABLE collections ADD COLUMN schema TEXT;
+",
+];
 
 #[derive(Debug, Clone)]
 pub struct CollectionRecord {
@@ -67,6 +75,7 @@ pub struct CollectionRecord {
     pub database: String,
     pub metadata: Option<Metadata>,
     pub configuration: CollectionConfiguration,
+    pub schema: Value,
     pub dimension: Option<u32>,
     pub next_row: u32,
 }

@@ -2,11 +2,13 @@
 //! collection's records in row order, and finding records that do not decode (repair).
 
 use rusqlite::{OptionalExtension, Transaction, params};
+use serde_json::Value;
 
 use super::{Store, StoredRecord};
 use crate::batch::{Change, ResolvedBatch};
 use crate::codec::{decode_metadata, encode_metadata};
 use crate::error::Result;
+use crate::schema::CollectionSchema;
 
 fn record_key(collection: i64, row: u32) -> i64 {
     (collection << 32) | i64::from(row)
@@ -31,9 +33,18 @@ fn blob_to_f32s(blob: &[u8]) -> Option<Vec<f32>> {
 
 impl Store {
     /// Applies a resolved batch and records `seq` as applied, atomically.
-    pub fn apply(&mut self, seq: u64, batch: &ResolvedBatch) -> Result<()> {
+    /// `schema` is the collection's schema with the metadata keys the batch introduces,
+    /// stored in the same transaction so that the keys are listed exactly when their
+    /// records exist.
+    pub fn apply(&mut self, seq: u64, batch: &ResolvedBatch, schema: Option<&Value>) -> Result<()> {
         let tx = self.conn.transaction()?;
         apply_in(&tx, batch)?;
+        if let Some(schema) = schema {
+            tx.execute(
+                "UPDATE collections SET schema = ?1 WHERE key = ?2",
+                params![schema.to_string(), batch.collection],
+            )?;
+        }
         tx.execute(
             "UPDATE settings SET value = ?1 WHERE key = 'applied_seq'",
             [seq as i64],
@@ -47,6 +58,15 @@ impl Store {
             self.reclaim_free_pages();
         }
         Ok(())
+    }
+
+    /// Applies a batch read back from the log, discovering the keys it introduces against
+    /// the schema stored for its collection, as the write that logged it would have.
+    pub fn replay(&mut self, seq: u64, batch: &ResolvedBatch) -> Result<()> {
+        let discovered = self
+            .collection_by_key(batch.collection)?
+            .and_then(|record| CollectionSchema::new(record.schema).discover(batch));
+        self.apply(seq, batch, discovered.as_ref().map(CollectionSchema::json))
     }
 
     /// Records that cannot be loaded as written (a vector of the wrong length, metadata
