@@ -32,8 +32,8 @@ demo: install
 lint: install-test
 	cargo fmt --all --check
 	cargo clippy --release --locked --all-targets -- -D warnings
-	$(VENV)/bin/ruff check python tests benches examples
-	$(VENV)/bin/ruff format --check python tests benches examples
+	$(VENV)/bin/ruff check python tests benches examples clients
+	$(VENV)/bin/ruff format --check python tests benches examples clients
 	$(VENV)/bin/mypy
 	$(PYTHON) -m mypy.stubtest azurite._core
 

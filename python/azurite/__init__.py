@@ -12,7 +12,7 @@ collection = client.get_or_create_collection("docs")
 from typing import Any, Optional
 
 from azurite import utils
-from azurite._core import __version__ as __azurite_version__
+from azurite._version import __version__ as __azurite_version__
 from azurite.api import AdminAPI, AsyncClientAPI, ClientAPI
 from azurite.api.client import (
     DEFAULT_DATABASE,

@@ -23,8 +23,16 @@ DEFAULT_TENANT = "default_tenant"
 DEFAULT_DATABASE = "default_database"
 #: The chromadb release whose API Azurite implements: what ``azurite.__version__`` and an
 #: embedded client's ``get_version()`` report, as chromadb's do, so code that checks
-#: chromadb's version keeps working. Azurite's own version is ``_core.__version__``.
+#: chromadb's version keeps working. Azurite's own version is ``azurite._version``'s.
 CHROMA_API_VERSION = "1.5.9"
+
+# The thin HTTP-only client package (``azurite-client``, built from this source without
+# the compiled engine and the server) adds the module ``azurite.is_thin_client``, as
+# chromadb-client adds ``chromadb.is_thin_client``.
+try:
+    from azurite.is_thin_client import is_thin_client as is_thin_client  # type: ignore[import-not-found,unused-ignore]
+except ImportError:
+    is_thin_client = False
 
 
 class APIVersion(str, Enum):
@@ -44,6 +52,9 @@ class RoutingMode(Enum):
 EMBEDDED_API_IMPLS = ("chromadb.api.rust.RustBindingsAPI", "chromadb.api.segment.SegmentAPI")
 HTTP_API_IMPL = "chromadb.api.fastapi.FastAPI"
 ASYNC_HTTP_API_IMPL = "chromadb.api.async_fastapi.AsyncFastAPI"
+#: chromadb-client's refusal of any other ``chroma_api_impl`` (a local database), word for
+#: word: the run of spaces comes from a line continuation inside chromadb's literal.
+HTTP_ONLY_CLIENT_ERROR = "Chroma is running in http-only client mode, and can only be run with 'chromadb.api.fastapi.FastAPI' or 'chromadb.api.async_fastapi.AsyncFastAPI' as the chroma_api_impl.             see https://docs.trychroma.com/guides#using-the-python-http-only-client for more information."
 
 _TRUE = {"1", "true", "yes", "on", "t", "y"}
 _FALSE = {"0", "false", "no", "off", "f", "n"}

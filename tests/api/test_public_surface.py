@@ -112,7 +112,6 @@ GAPS: dict[str, dict[str, str]] = {
         "get_fqn": _SYSTEM,
         "C": _SYSTEM,
         "T": _SYSTEM,
-        "is_thin_client": "whether chromadb is the thin chromadb-client package",
         "logger": "chromadb's module logger",
     },
     "chromadb.types": {

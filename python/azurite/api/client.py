@@ -41,7 +41,9 @@ from azurite.config import (
     DEFAULT_TENANT,
     EMBEDDED_API_IMPLS,
     HTTP_API_IMPL,
+    HTTP_ONLY_CLIENT_ERROR,
     Settings,
+    is_thin_client,
 )
 from azurite.errors import ChromaError
 
@@ -454,6 +456,8 @@ def settings_connection(settings: Settings) -> Connection:
     choose their server: Chroma's HTTP client reaches the server of
     ``chroma_server_host`` / ``chroma_server_http_port``, never a local database."""
     impl = settings.chroma_api_impl
+    if is_thin_client and impl not in (HTTP_API_IMPL, ASYNC_HTTP_API_IMPL):
+        raise RuntimeError(HTTP_ONLY_CLIENT_ERROR)
     if impl in EMBEDDED_API_IMPLS:
         return embedded_connection(settings)
     if impl == HTTP_API_IMPL:

@@ -12,7 +12,6 @@ import os
 import threading
 import time
 
-from azurite import _core
 from azurite.api.engine import CLIENT_CLOSED, Connection, Engine, UserIdentity
 from azurite.config import CHROMA_API_VERSION, DEFAULT_DATABASE, DEFAULT_TENANT, Settings
 from azurite.errors import AuthorizationError, ChromaError
@@ -31,6 +30,10 @@ class System:
     def __init__(self, identifier: str, settings: Settings) -> None:
         self.identifier = identifier
         self.settings = settings
+        # Imported here, not with the module: the thin HTTP-only client ships this module
+        # without the compiled engine (and refuses local clients before reaching here).
+        from azurite import _core
+
         path = None if identifier == EPHEMERAL else identifier
         self.database: Engine = _core.Database(
             path, settings.azurite_durability, bool(settings.azurite_read_only)

@@ -23,7 +23,7 @@ import httpx
 import numpy as np
 import orjson
 
-from azurite._core import __version__
+from azurite._version import __version__
 from azurite.api.collection_core import GET_INCLUDE, QUERY_INCLUDE
 from azurite.api.engine import (
     CLIENT_CLOSED,

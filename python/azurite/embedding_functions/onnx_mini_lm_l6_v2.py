@@ -139,6 +139,10 @@ def shared_encoder(
     with _encoders_lock:
         encoder = _encoders.get(key)
         if encoder is None:
+            # Without onnxruntime (the thin client), chromadb's error before any attempt
+            # to obtain the model.
+            _import_runtime("onnxruntime")
+            _import_runtime("tokenizers")
             directory = _minilm_files.resolve_model_dir(model_dir)
             encoder = _encoders[key] = MiniLMEncoder(directory, providers)
         return encoder

@@ -1,0 +1,1 @@
+is_thin_client = True
