@@ -498,3 +498,25 @@ class Settings:
         duplicate = Settings.__new__(Settings)
         duplicate.__dict__["_values"] = copy.deepcopy(self._values)
         return duplicate
+
+
+def as_settings(settings: object | None) -> Settings:
+    """The settings a client is built with: ``settings`` itself, defaults for ``None``, or
+    the values of chromadb's own ``Settings`` object. Code running where both packages are
+    installed (every integration that depends on chromadb) builds chromadb's Settings and
+    hands them to whichever client it gets."""
+    if settings is None:
+        return Settings()
+    if isinstance(settings, Settings):
+        return settings
+    if hasattr(settings, "chroma_api_impl"):
+        # chromadb's enum members become their values, which Azurite's fields convert.
+        return Settings(
+            **{
+                name: value.value if isinstance(value, Enum) else value
+                for name in _FIELDS
+                if hasattr(settings, name)
+                for value in [getattr(settings, name)]
+            }
+        )
+    raise TypeError(f"settings must be a Settings, got {type(settings).__name__}")

@@ -290,3 +290,31 @@ def test_the_asynchronous_http_implementation_needs_the_asynchronous_client() ->
                 chroma_server_http_port=8000,
             )
         )
+
+
+def test_chromadb_settings_given_to_a_client_keep_their_values(tmp_path: Path) -> None:
+    # Integrations depend on chromadb, so its Settings class is what their code builds even
+    # when the client it reaches is Azurite's.
+    theirs = chromadb.config.Settings(
+        allow_reset=True,
+        anonymized_telemetry=False,
+        chroma_server_headers={"X-Team": "search"},
+        chroma_segment_directory_routing_mode=chromadb.config.RoutingMode.NODE,
+    )
+    ours = azurite.PersistentClient(str(tmp_path / "data"), settings=theirs).get_settings()
+    assert isinstance(ours, Settings)
+    for name in chromadb.config.Settings.model_fields:
+        if name not in ("is_persistent", "persist_directory"):
+            assert typed(getattr(ours, name)) == typed(getattr(theirs, name)), name
+    assert ours.is_persistent is True
+    assert ours.persist_directory == str(tmp_path / "data")
+    assert theirs.is_persistent is False, "the caller's settings are not changed"
+
+    client = azurite.Client(settings=theirs)
+    assert client.get_settings().allow_reset is True
+    assert client.reset() is True
+
+
+def test_a_client_refuses_settings_of_another_kind() -> None:
+    with pytest.raises(TypeError, match=r"^settings must be a Settings, got dict$"):
+        azurite.Client(settings={"allow_reset": True})  # type: ignore[arg-type]

@@ -158,3 +158,38 @@ def test_reopening_after_many_deletes_and_updates(tmp_path: Path) -> None:
         client.close()
         time.sleep(0)
     assert_records_and_index_agree(tmp_path, expected)
+
+
+EXITS = {
+    "return": "pass",
+    "exception": "raise RuntimeError('the script fails')",
+    "sys.exit": "sys.exit(3)",
+}
+
+
+@pytest.mark.parametrize("ending", sorted(EXITS))
+def test_a_script_that_ends_without_close_writes_its_checkpoint(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, ending: str
+) -> None:
+    collection_id, data = build(tmp_path)
+    checkpoint = checkpoint_file(tmp_path, collection_id)
+    before = checkpoint.read_bytes()
+    script = f"""
+        import sys
+        import numpy as np
+        import azurite
+
+        client = azurite.PersistentClient(sys.argv[1])
+        collection = client.get_collection("indexed")
+        collection.add(ids=[f"late{{i}}" for i in range(50)],
+                       embeddings=np.random.default_rng(3).normal(size=(50, 16)).astype(np.float32))
+        {EXITS[ending]}
+    """
+    subprocess.run([sys.executable, "-c", textwrap.dedent(script), str(tmp_path)], check=False)
+    # 50 changes are far below the checkpoint threshold: only closing at exit writes it.
+    assert checkpoint.read_bytes() != before
+    assert reopen_warnings(tmp_path, caplog) == []
+    expected = {str(i): v for i, v in enumerate(data)}
+    late = np.random.default_rng(3).normal(size=(50, 16)).astype(np.float32)
+    expected.update({f"late{i}": v for i, v in enumerate(late)})
+    assert_records_and_index_agree(tmp_path, expected)

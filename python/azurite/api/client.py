@@ -43,6 +43,7 @@ from azurite.config import (
     HTTP_API_IMPL,
     HTTP_ONLY_CLIENT_ERROR,
     Settings,
+    as_settings,
     is_thin_client,
 )
 from azurite.errors import ChromaError
@@ -482,7 +483,7 @@ class Client(ClientAPI):
         tenant: str = DEFAULT_TENANT,
         database: str = DEFAULT_DATABASE,
     ) -> None:
-        settings = settings if settings is not None else Settings()
+        settings = as_settings(settings)
         super().__init__(settings_connection(settings), settings, str(tenant), str(database))
 
 
@@ -490,7 +491,7 @@ class AdminClient(AdminAPI):
     """Manages tenants and databases (of a server when the settings name one)."""
 
     def __init__(self, settings: Settings | None = None) -> None:
-        settings = settings if settings is not None else Settings()
+        settings = as_settings(settings)
         super().__init__(settings_connection(settings), settings)
 
 
@@ -500,7 +501,7 @@ def EphemeralClient(
     database: str = DEFAULT_DATABASE,
 ) -> Client:
     """A client of an in-memory database shared by every ephemeral client of the process."""
-    settings = settings.copy() if settings is not None else Settings()
+    settings = as_settings(settings).copy()
     settings.is_persistent = False
     return Client(settings, tenant, database)
 
@@ -518,7 +519,7 @@ def PersistentClient(
             "PersistentClient needs the directory of its database: "
             "PersistentClient(path='./chroma'), or EphemeralClient() for one in memory"
         )
-    settings = settings.copy() if settings is not None else Settings()
+    settings = as_settings(settings).copy()
     settings.is_persistent = True
     settings.persist_directory = str(path)
     return Client(settings, tenant, database)

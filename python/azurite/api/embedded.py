@@ -8,6 +8,7 @@ so sharing is also what makes two clients on one path work at all).
 
 from __future__ import annotations
 
+import atexit
 import os
 import threading
 import time
@@ -95,6 +96,12 @@ def clear_systems() -> None:
         _systems.clear()
     for system in systems:
         system.database.close()
+
+
+# A script that ends without `close()` (as Chroma's documentation and most chromadb code
+# do) still closes its databases: their index checkpoints are written then, so the next
+# open restores the index instead of re-inserting what the last checkpoint lacked.
+atexit.register(clear_systems)
 
 
 class EmbeddedServer:

@@ -40,7 +40,7 @@ from azurite.api.engine import (
     QueryColumns,
     UserIdentity,
 )
-from azurite.config import DEFAULT_DATABASE, DEFAULT_TENANT, Settings
+from azurite.config import DEFAULT_DATABASE, DEFAULT_TENANT, Settings, as_settings
 from azurite.errors import (
     AlreadyExistsError,
     ChromaError,
@@ -984,7 +984,7 @@ def server_settings(
 ) -> Settings:
     """The settings an HTTP client keeps: the given ones (not changed) with the server
     filled in, as chromadb's ``HttpClient`` fills them in."""
-    settings = settings.copy() if settings is not None else Settings()
+    settings = as_settings(settings).copy()
     if settings.chroma_server_host and settings.chroma_server_host != host:
         raise ValueError(
             f"Chroma server host provided in settings[{settings.chroma_server_host}] is "
