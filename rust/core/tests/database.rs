@@ -435,8 +435,6 @@ fn collection_ids_that_are_not_uuids_are_invalid_and_unknown_ones_are_not_found(
             db.query(id, &query, 1, None, None, ALL).map(drop),
             db.count(id).map(drop),
             db.index_stats(id).map(drop),
-            db.modify_collection(id, Some("renamed"), None, None)
-                .map(drop),
         ]
     };
     for result in record_calls("not-a-uuid") {
@@ -445,13 +443,50 @@ fn collection_ids_that_are_not_uuids_are_invalid_and_unknown_ones_are_not_found(
             "Collection ID is not a valid UUIDv4"
         );
     }
+    let rename = |id: &str| {
+        db.modify_collection(id, Some("renamed"), None, None)
+            .map(drop)
+    };
+    assert_eq!(
+        invalid_argument(rename("not-a-uuid")),
+        "Collection ID is not a valid UUIDv4"
+    );
+    // Chroma's messages: with a period for the record calls, without one for modify.
     for result in record_calls(&unknown) {
         assert!(
-            matches!(&result, Err(Error::NotFound(m)) if m == &format!("Collection [{unknown}] does not exist")),
+            matches!(&result, Err(Error::NotFound(m)) if m == &format!("Collection [{unknown}] does not exist.")),
             "{result:?}"
         );
     }
+    assert!(matches!(
+        rename(&unknown),
+        Err(Error::NotFound(m)) if m == format!("Collection [{unknown}] does not exist")
+    ));
     assert_eq!(ids(&db, &c), ["a"]);
+}
+
+#[test]
+fn modified_metadata_replaces_the_old_without_its_nulls_and_all_nulls_clear_it() {
+    let db = Database::open(None, DatabaseOptions::default()).unwrap();
+    let c = create(&db, "things", "l2");
+    let update = |pairs: &[(&str, Option<i64>)]| -> MetadataUpdate {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.map(MetadataValue::Int)))
+            .collect()
+    };
+    let metadata_after = |pairs: &[(&str, Option<i64>)]| {
+        db.modify_collection(&c, None, Some(&update(pairs)), None)
+            .unwrap()
+            .metadata
+    };
+    let one: azurite_core::Metadata = [("a".to_string(), MetadataValue::Int(1))].into();
+    assert_eq!(metadata_after(&[("a", Some(1)), ("b", None)]), Some(one));
+    assert_eq!(metadata_after(&[("b", None)]), None);
+    assert_eq!(
+        invalid_argument(db.modify_collection(&c, None, Some(&update(&[])), None)),
+        "Validation error: new_metadata: Metadata cannot be empty"
+    );
 }
 
 #[test]

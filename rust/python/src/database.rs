@@ -261,15 +261,9 @@ impl Database {
         new_metadata: Option<&Bound<'py, PyDict>>,
         new_configuration_json: Option<&str>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        // Collection metadata given to modify may carry None values; they are dropped.
         let new_metadata = new_metadata
             .map(|m| convert::metadata_update(m, "metadata"))
-            .transpose()?
-            .map(|m| {
-                m.into_iter()
-                    .filter_map(|(k, v)| v.map(|v| (k, v)))
-                    .collect()
-            });
+            .transpose()?;
         let configuration = parse_json(py, new_configuration_json)?;
         let info = guarded_without_gil(py, || {
             self.inner.modify_collection(

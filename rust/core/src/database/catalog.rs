@@ -11,7 +11,7 @@ use super::{CollectionHandle, CollectionInfo, Database, record_collection_id};
 use crate::config::CollectionConfiguration;
 use crate::error::{Error, Result};
 use crate::index::HnswParameters;
-use crate::metadata::{Metadata, check_key};
+use crate::metadata::{Metadata, MetadataUpdate, check_key};
 use crate::names::{check_collection_name, check_database_name, check_tenant_name};
 use crate::schema::{self, CollectionSchema};
 use crate::segment::Segment;
@@ -267,11 +267,13 @@ impl Database {
     }
 
     /// Renames a collection, replaces its metadata, or updates its mutable configuration.
+    /// The new metadata replaces the old without its null values, as in Chroma: when every
+    /// value given is null, the collection is left without metadata.
     pub fn modify_collection(
         &self,
         id: &str,
         new_name: Option<&str>,
-        new_metadata: Option<&Metadata>,
+        new_metadata: Option<&MetadataUpdate>,
         new_configuration: Option<&Value>,
     ) -> Result<CollectionInfo> {
         let id = &record_collection_id(id)?;
@@ -279,7 +281,20 @@ impl Database {
         if let Some(name) = new_name {
             check_collection_name(name, "new_name")?;
         }
-        check_collection_metadata(new_metadata, "new_metadata")?;
+        if new_metadata.is_some_and(MetadataUpdate::is_empty) {
+            return Err(Error::invalid(
+                "Validation error: new_metadata: Metadata cannot be empty",
+            ));
+        }
+        let new_metadata: Option<Metadata> = new_metadata.map(|update| {
+            update
+                .iter()
+                .filter_map(|(key, value)| Some((key.clone(), value.clone()?)))
+                .collect()
+        });
+        if let Some(metadata) = new_metadata.as_ref().filter(|m| !m.is_empty()) {
+            check_collection_metadata(Some(metadata), "new_metadata")?;
+        }
         let handle = self.collections.read().get(id).cloned();
         // Writers discover keys into the schema under this lock: held, the schema written
         // back below is the current one.
@@ -320,7 +335,7 @@ impl Database {
             record.name = name.to_string();
         }
         if let Some(metadata) = new_metadata {
-            record.metadata = Some(metadata.clone());
+            record.metadata = (!metadata.is_empty()).then_some(metadata);
         }
         storage.store.update_collection(
             record.key,

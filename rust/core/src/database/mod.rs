@@ -289,7 +289,9 @@ impl Database {
             .read()
             .get(collection)
             .cloned()
-            .ok_or_else(|| Self::missing_collection(collection))
+            // The record calls name their collection by id, and Chroma ends the message
+            // with a period there (its lookups of a collection itself have none).
+            .ok_or_else(|| Error::NotFound(format!("Collection [{collection}] does not exist.")))
     }
 
     /// The write sequence every record write ends with: `batch` is made durable (log, then
