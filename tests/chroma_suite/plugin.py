@@ -43,8 +43,14 @@ SHORT_STATEFUL_STEPS = 10
 
 
 def _run_settings(base: hypothesis.settings) -> hypothesis.settings:
-    # The same examples on every run and against both servers, so that outcomes compare.
-    fixed = hypothesis.settings(base, derandomize=True, database=None)
+    # The same examples on every run and against both servers, so that outcomes compare; a
+    # failure is not shrunk (minutes per failing test), the outcome is all that is kept.
+    fixed = hypothesis.settings(
+        base,
+        derandomize=True,
+        database=None,
+        phases=[hypothesis.Phase.explicit, hypothesis.Phase.reuse, hypothesis.Phase.generate],
+    )
     if FORM == "full":
         return fixed
     return hypothesis.settings(
@@ -126,6 +132,8 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 
 def _summary(report: pytest.TestReport) -> str:
+    if report.longrepr is None:  # an unexpected pass: the reason it was expected to fail
+        return str(getattr(report, "wasxfail", ""))
     if isinstance(report.longrepr, tuple):  # a skip: (file, line, reason)
         return report.longrepr[2]
     crash = getattr(report.longrepr, "reprcrash", None)

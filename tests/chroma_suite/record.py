@@ -52,7 +52,9 @@ def table(form: str, chroma: Outcomes, azurite: Outcomes) -> str:
 
 
 def update_known_failures(form: str, chroma: Outcomes, azurite: Outcomes) -> None:
-    known: dict[str, dict[str, str]] = json.loads(KNOWN_FAILURES.read_text())
+    known: dict[str, dict[str, str]] = (
+        json.loads(KNOWN_FAILURES.read_text()) if KNOWN_FAILURES.exists() else {}
+    )
     previous = known.get(form, {})
     failing = sorted(passes_on(chroma) - passes_on(azurite))
     known[form] = {
