@@ -55,7 +55,8 @@ test: lint rust-test python-test fuzz-short
 
 # chromadb's own test suite (tests/chroma_suite): runs it against `chroma run` and
 # `azurite run` and rewrites the reference outcomes and the known failures (their written
-# reasons kept). RECORD_ARGS narrows it, e.g. RECORD_ARGS="--form short --server azurite".
+# reasons kept). The short form by default; e.g. RECORD_ARGS="--server azurite" keeps
+# chroma run's reference, RECORD_ARGS="--form full" records the whole selection.
 chroma-suite-record: install-test
 	cd tests && $(abspath $(PYTHON)) -m chroma_suite.record $(RECORD_ARGS)
 
