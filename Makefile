@@ -8,7 +8,7 @@ PIP := $(PYTHON) -m pip
 # and `cargo test --release` reuses its dependency artifacts.
 PYTEST_WORKERS ?= auto
 
-.PHONY: demo test lint rust-test python-test bench install install-test js-install
+.PHONY: demo test lint rust-test python-test bench install install-test js-install chroma-suite-record
 
 $(PYTHON):
 	python3 -m venv $(VENV)
@@ -52,6 +52,13 @@ python-test: install-test js-install
 	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 test: lint rust-test python-test fuzz-short
+
+# chromadb's own test suite (tests/chroma_suite): runs it against `chroma run` and
+# `azurite run` and rewrites the reference outcomes and the known failures (their written
+# reasons kept). The short form by default; e.g. RECORD_ARGS="--server azurite" keeps
+# chroma run's reference, RECORD_ARGS="--form full" records the whole selection.
+chroma-suite-record: install-test
+	cd tests && $(abspath $(PYTHON)) -m chroma_suite.record $(RECORD_ARGS)
 
 bench: install-test
 	$(PYTHON) benches/bench_index.py
