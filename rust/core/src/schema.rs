@@ -637,18 +637,10 @@ impl CollectionSchema {
             else {
                 continue;
             };
-            if let Some(hnsw) = config.get_mut("hnsw").and_then(Value::as_object_mut) {
-                let new = hnsw_json(&configuration.hnsw);
-                for field in [
-                    "ef_search",
-                    "max_neighbors",
-                    "num_threads",
-                    "resize_factor",
-                    "sync_threshold",
-                    "batch_size",
-                ] {
-                    hnsw.insert(field.into(), new[field].clone());
-                }
+            // The fields `modify` cannot change (ef_construction) are the same in the
+            // configuration, so the whole block follows it.
+            if let Some(hnsw) = config.get_mut("hnsw").filter(|hnsw| hnsw.is_object()) {
+                *hnsw = hnsw_json(&configuration.hnsw);
             }
             if let Some(ef) = &configuration.embedding_function {
                 config.insert("embedding_function".into(), ef.clone());
