@@ -7,11 +7,9 @@ engine error for failures.
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,23 +83,6 @@ class Call:
     def collection_id(self) -> str:
         """The collection id of a record route, as sent: the engine checks it."""
         return self.path["collection_id"]
-
-
-def _by_id(handler: Callable[[Call], Any]) -> Callable[[Call], Any]:
-    """A handler of a route that names its collection by id. Chroma's server ends the
-    message of a missing collection with a period on these routes (and on no others)."""
-
-    @functools.wraps(handler)
-    def serve(call: Call) -> Any:
-        try:
-            return handler(call)
-        except errors.NotFoundError as error:
-            message = error.message()
-            if not message.endswith("."):
-                raise HttpError(404, "NotFoundError", f"{message}.") from None
-            raise
-
-    return serve
 
 
 # ---- system
@@ -253,7 +234,6 @@ def get_collection_by_id(call: Call) -> Any:
     return wire.collection(model)
 
 
-@_by_id
 def modify_collection(call: Call) -> Any:
     body = call.payload("UpdateCollectionPayload")
     collection_id = call.collection_id
@@ -263,12 +243,17 @@ def modify_collection(call: Call) -> Any:
     new_configuration = wire.configuration(body, "new_configuration", update=True)
     # Ids are global, but the database in the path is still checked, as Chroma does.
     call.database_name()
-    call.database.modify_collection(
-        collection_id,
-        body.string("new_name"),
-        new_metadata,
-        json.dumps(new_configuration) if new_configuration is not None else None,
-    )
+    try:
+        call.database.modify_collection(
+            collection_id,
+            body.string("new_name"),
+            new_metadata,
+            json.dumps(new_configuration) if new_configuration is not None else None,
+        )
+    except errors.NotFoundError as error:
+        # The engine words it as embedded chromadb's modify does; Chroma's server ends it
+        # with a period, as on its record routes.
+        raise HttpError(404, "NotFoundError", f"{error.message()}.") from None
     return EMPTY
 
 
@@ -298,7 +283,6 @@ def _write(
     method(call.collection_id, ids, matrix, metadatas, documents, uris)
 
 
-@_by_id
 def add(call: Call) -> Any:
     _write(
         call,
@@ -310,7 +294,6 @@ def add(call: Call) -> Any:
     return EMPTY
 
 
-@_by_id
 def update(call: Call) -> Any:
     _write(
         call,
@@ -322,7 +305,6 @@ def update(call: Call) -> Any:
     return EMPTY
 
 
-@_by_id
 def upsert(call: Call) -> Any:
     _write(
         call,
@@ -334,7 +316,6 @@ def upsert(call: Call) -> Any:
     return EMPTY
 
 
-@_by_id
 def get(call: Call) -> Any:
     body = call.payload("GetRequestPayload")
     include = body.include(wire.GET_INCLUDE)
@@ -351,7 +332,6 @@ def get(call: Call) -> Any:
     return wire.get_result(columns, include)
 
 
-@_by_id
 def query(call: Call) -> Any:
     body = call.payload("QueryRequestPayload")
     include = body.include(wire.QUERY_INCLUDE)
@@ -373,7 +353,6 @@ def query(call: Call) -> Any:
     return wire.query_result(results, include)
 
 
-@_by_id
 def delete(call: Call) -> Any:
     body = call.payload("DeleteCollectionRecordsPayload")
     try:
@@ -391,7 +370,6 @@ def delete(call: Call) -> Any:
     return {"deleted": deleted}
 
 
-@_by_id
 def count(call: Call) -> Any:
     read_level = call.query.get("read_level", READ_LEVELS[0])
     if read_level not in READ_LEVELS:
@@ -403,7 +381,6 @@ def count(call: Call) -> Any:
     return call.database.count(call.collection_id)
 
 
-@_by_id
 def index_stats(call: Call) -> Any:
     return call.database.index_stats(call.collection_id)
 
