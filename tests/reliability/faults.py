@@ -45,11 +45,11 @@ WRITER = """
         documents=["changed", "extra"],
     )
     collection.delete(ids=[f"r1-{i}" for i in range(100)])
-    # A checkpoint write that a crash interrupted leaves its temporary file.
+    # A snapshot write that a crash interrupted leaves its temporary file.
     index = os.path.join(sys.argv[1], "index")
-    (checkpoint,) = os.listdir(index)
-    with open(os.path.join(index, checkpoint[:-5] + ".tmp"), "wb") as tmp:
-        tmp.write(b"AZGRAPH1 half of a checkpoint")
+    (snapshot,) = [name for name in os.listdir(index) if name.endswith(".seg")]
+    with open(os.path.join(index, snapshot[: -len(".seg")] + ".tmp"), "wb") as tmp:
+        tmp.write(b"AZSEG half of a snapshot")
     print("written", flush=True)
     time.sleep(120)
 """
@@ -90,8 +90,8 @@ REOPEN = """
 
 
 def make_database(path: Path) -> None:
-    """A database whose writer was killed: the SQLite -wal and -shm files, the log, an
-    index checkpoint and the temporary file of an interrupted checkpoint are all there."""
+    """A database whose writer was killed: the SQLite -wal and -shm files, the log, a
+    segment snapshot and the temporary file of an interrupted snapshot are all there."""
     with subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(WRITER), str(path)],
         stdout=subprocess.PIPE,

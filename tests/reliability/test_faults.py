@@ -23,7 +23,14 @@ DAMAGE = ["truncate", "truncate-empty", "corrupt", "garbage", "delete"]
 #: reopen repairs by itself). Outcomes: "intact" (opens with every record); "repaired" (a
 #: clear error, then `azurite repair` brings every record back); "repaired-with-losses"
 #: (a clear error, then the repair says what was lost and the database opens with what is
-#: left); "refused" (a clear error; the repair refuses to guess and says how to go on).
+#: left); "refused" (a clear error; the repair refuses to guess and says how to go on);
+#: "served" (damage the open does not read: every record is served from the segment
+#: snapshots, and `azurite repair` then finds and repairs the damage, losing nothing).
+#: A damaged journal frame fails its checksum and is ignored with the frames after it; the
+#: writes they covered are replayed from the log, graph and all (no warning: it is what a
+#: crash in the middle of an append leaves, and a deleted journal is no different).
+JOURNAL_OUTCOMES = dict.fromkeys(DAMAGE, "intact")
+
 FILES: dict[str, tuple[str, dict[str, str], str | None]] = {
     # SQLite's main file. Damaged records are salvaged and the log, which here holds the
     # whole history, brings back the rest; without a readable catalog nothing can be done.
@@ -32,7 +39,7 @@ FILES: dict[str, tuple[str, dict[str, str], str | None]] = {
         {
             "truncate": "repaired",
             "truncate-empty": "repaired-with-losses",
-            "corrupt": "repaired",
+            "corrupt": "served",
             "garbage": "refused",
             "delete": "repaired-with-losses",
         },
@@ -44,10 +51,12 @@ FILES: dict[str, tuple[str, dict[str, str], str | None]] = {
     "store-shm": ("azurite.sqlite3-shm", dict.fromkeys(DAMAGE, "intact"), None),
     # Azurite's log: every entry is in the store already; a damaged tail is cut.
     "log": ("wal/*.log", dict.fromkeys(DAMAGE, "intact"), "cutting"),
-    # Index checkpoints: rebuilt from the records.
-    "checkpoint": ("index/*.hnsw", dict.fromkeys(DAMAGE, "intact"), "index"),
-    # A checkpoint write that a crash interrupted: removed.
-    "checkpoint-tmp": ("index/*.tmp", dict.fromkeys(DAMAGE, "intact"), None),
+    # Segment snapshots: the collection is loaded from the record store instead.
+    "snapshot": ("index/*.seg", dict.fromkeys(DAMAGE, "intact"), "segment snapshot"),
+    # The graph journal: the collection is loaded from the record store instead.
+    "journal": ("index/*.graph", JOURNAL_OUTCOMES, None),
+    # A snapshot write that a crash interrupted: removed.
+    "snapshot-tmp": ("index/*.tmp", dict.fromkeys(DAMAGE, "intact"), None),
     # The lock file only carries the holder's pid.
     "lock": ("azurite.lock", dict.fromkeys(DAMAGE, "intact"), None),
 }
@@ -91,6 +100,15 @@ def test_a_damaged_file_is_repaired_or_reported(
     outcome = reopen(path)
     expected = outcomes[how]
 
+    if expected == "served":
+        assert outcome["outcome"] == "ok", outcome.get("message")
+        assert outcome["records"] == records
+        repaired = run_repair(path)
+        assert repaired.returncode == 0, repaired.stdout + repaired.stderr
+        assert "Repaired: nothing was lost." in repaired.stdout, repaired.stdout
+        assert reopen(path)["records"] == records
+        return
+
     if expected == "intact":
         assert outcome["outcome"] == "ok", outcome.get("message")
         assert outcome["records"] == records
@@ -101,7 +119,7 @@ def test_a_damaged_file_is_repaired_or_reported(
             name = "azurite.sqlite3" if kind == "store-wal" else file.name
             warned = [w for w in outcome["warnings"] if warning in w and name in w]
             assert warned, outcome["warnings"]
-        if kind == "checkpoint-tmp":
+        if kind == "snapshot-tmp":
             assert not file.exists()
         return
 

@@ -32,7 +32,7 @@ fn open(dir: &Path) -> Database {
     Database::open(Some(dir), DatabaseOptions::default()).unwrap()
 }
 
-/// A collection whose index is checkpointed after every few writes.
+/// A collection whose segment snapshot is written after every few writes.
 fn collection(db: &Database) -> String {
     let configuration = serde_json::json!({"hnsw": {"sync_threshold": 2}});
     db.create_collection(
@@ -142,19 +142,20 @@ fn a_crash_during_a_log_append_leaves_no_trace_of_the_write() {
 }
 
 #[test]
-fn a_crash_while_a_checkpoint_is_half_written_keeps_the_previous_one() {
+fn a_crash_while_a_snapshot_is_half_written_keeps_the_previous_one() {
     let dir = tempfile::tempdir().unwrap();
     let db = open(dir.path());
     let id = collection(&db);
     db.write(&id, WriteKind::Add, &batch(0..40)).unwrap();
-    assert_eq!(index_files(dir.path(), "hnsw"), 1);
-    // This write is acknowledged in the store; its checkpoint crashes half way.
-    crash(db, "checkpoint half written", |db| {
+    assert_eq!(index_files(dir.path(), "seg"), 1);
+    // This write is acknowledged in the store; its snapshot crashes half way.
+    crash(db, "snapshot half written", |db| {
         let _ = db.write(&id, WriteKind::Add, &batch(40..80));
     });
     assert_eq!(index_files(dir.path(), "tmp"), 1);
     let db = open(dir.path());
-    // The old checkpoint was restored and caught up; the half-written file is gone.
+    // The old snapshot was opened and brought up to date from the log; the half-written
+    // file is gone.
     assert_eq!(index_files(dir.path(), "tmp"), 0);
     assert_holds(&db, &id, 0..80);
     db.close();
@@ -163,17 +164,17 @@ fn a_crash_while_a_checkpoint_is_half_written_keeps_the_previous_one() {
 }
 
 #[test]
-fn a_crash_before_a_written_checkpoint_is_renamed_keeps_the_previous_one() {
+fn a_crash_before_a_written_snapshot_is_renamed_keeps_the_previous_one() {
     let dir = tempfile::tempdir().unwrap();
     let db = open(dir.path());
     let id = collection(&db);
     db.write(&id, WriteKind::Add, &batch(0..40)).unwrap();
-    let before = std::fs::read(dir.path().join(INDEX_DIR).join(format!("{id}.hnsw"))).unwrap();
-    crash(db, "checkpoint written, not renamed", |db| {
+    let before = std::fs::read(dir.path().join(INDEX_DIR).join(format!("{id}.seg"))).unwrap();
+    crash(db, "snapshot written, not renamed", |db| {
         let _ = db.delete(&id, Some(&["id3".to_string()]), None, None);
         let _ = db.write(&id, WriteKind::Add, &batch(40..80));
     });
-    let after = std::fs::read(dir.path().join(INDEX_DIR).join(format!("{id}.hnsw"))).unwrap();
+    let after = std::fs::read(dir.path().join(INDEX_DIR).join(format!("{id}.seg"))).unwrap();
     assert_eq!(before, after);
     let db = open(dir.path());
     let mut ids: Vec<usize> = (0..80).collect();
@@ -327,4 +328,119 @@ fn a_replayed_write_discovers_its_metadata_keys_as_the_write_would_have() {
         .unwrap();
     let colour = &info.schema["keys"]["colour"]["string"]["string_inverted_index"];
     assert_eq!(colour["enabled"], true);
+}
+
+/// A collection that is written rarely, beside a busy one: its snapshot must not hold the
+/// whole log, and a stale copy of it must never be brought "up to date" from a log that
+/// no longer holds the writes after it.
+#[test]
+fn a_stale_snapshot_is_used_only_while_the_log_holds_every_write_after_it() {
+    failpoint::set_segment_bytes(4 << 10);
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(dir.path());
+    let quiet = collection(&db);
+    let busy = db
+        .create_collection(
+            DEFAULT_TENANT,
+            DEFAULT_DATABASE,
+            "busy",
+            None,
+            None,
+            None,
+            false,
+        )
+        .unwrap()
+        .id
+        .to_string();
+    db.write(&quiet, WriteKind::Add, &batch(0..10)).unwrap();
+    db.close();
+    let snapshot = dir.path().join(INDEX_DIR).join(format!("{quiet}.seg"));
+    let old_snapshot = std::fs::read(&snapshot).unwrap();
+
+    // The quiet collection takes one write below its threshold, which the log must keep
+    // for its snapshot; then the busy one rotates the log many times.
+    let db = open(dir.path());
+    db.write(&quiet, WriteKind::Add, &batch(10..11)).unwrap();
+    for i in 0..60 {
+        db.write(&busy, WriteKind::Add, &batch(100 + i * 10..110 + i * 10))
+            .unwrap();
+    }
+    let log_dir = dir.path().join(crate::database::LOG_DIR);
+    let segments = std::fs::read_dir(&log_dir).unwrap().count();
+    assert!(segments <= 4, "the quiet snapshot held {segments} segments");
+    // Its snapshot was written anew to let them go.
+    assert_ne!(std::fs::read(&snapshot).unwrap(), old_snapshot);
+    drop(db);
+    let db = open(dir.path());
+    assert_holds(&db, &quiet, 0..11);
+    db.close();
+
+    // A stale copy of the first snapshot, whose later write the log no longer holds: the
+    // collection is loaded from the record store instead.
+    std::fs::write(&snapshot, &old_snapshot).unwrap();
+    let db = open(dir.path());
+    assert_holds(&db, &quiet, 0..11);
+    assert_eq!(db.count(&busy).unwrap(), 600);
+}
+
+/// Between snapshots, the graph's changes go to its journal every `sync_threshold`
+/// changes; a crash then reopens the snapshot, replays the log's rows and the journal's
+/// graph, and holds every write.
+#[test]
+fn a_crash_between_snapshots_reopens_from_the_snapshot_and_the_graph_journal() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(dir.path());
+    let id = collection(&db);
+    db.write(&id, WriteKind::Add, &batch(0..400)).unwrap();
+    let snapshot = dir.path().join(INDEX_DIR).join(format!("{id}.seg"));
+    let journal = dir.path().join(INDEX_DIR).join(format!("{id}.graph"));
+    let written = std::fs::read(&snapshot).unwrap();
+    // Fewer changes than a quarter of the collection: no snapshot, journal frames only.
+    db.write(&id, WriteKind::Add, &batch(400..430)).unwrap();
+    db.delete(
+        &id,
+        Some(&["id5".to_string(), "id6".to_string()]),
+        None,
+        None,
+    )
+    .unwrap();
+    db.write(&id, WriteKind::Add, &batch(430..460)).unwrap();
+    db.write(&id, WriteKind::Add, &batch(460..461)).unwrap();
+    assert_eq!(std::fs::read(&snapshot).unwrap(), written);
+    assert!(std::fs::metadata(&journal).unwrap().len() > 0);
+    let stats = db.index_stats(&id).unwrap().1;
+    drop(db);
+
+    let db = open(dir.path());
+    let mut expected: Vec<String> = (0..461).map(|i| format!("id{i}")).collect();
+    expected.retain(|i| i != "id5" && i != "id6");
+    let records = db
+        .get(&id, None, None, None, 0, Include::default())
+        .unwrap();
+    assert_eq!(records.ids, expected);
+    // The journal's graph is the one the crashed process had (the last write, after its
+    // last frame, is inserted again).
+    let reopened = db.index_stats(&id).unwrap().1;
+    assert_eq!(
+        (reopened.points, reopened.tombstones),
+        (stats.points, stats.tombstones)
+    );
+    for i in [0usize, 200, 399, 410, 450, 460] {
+        let hits = db
+            .query(
+                &id,
+                &Embeddings::new(vector(i), DIMENSION).unwrap(),
+                1,
+                None,
+                None,
+                Include::default(),
+            )
+            .unwrap();
+        assert_eq!(hits[0].records.ids, [format!("id{i}")]);
+    }
+    db.close();
+    // The close wrote a snapshot holding everything, and no journal is left.
+    assert!(!journal.exists());
+    let db = open(dir.path());
+    assert_eq!(db.count(&id).unwrap(), 459);
 }

@@ -1,18 +1,18 @@
 //! `azurite repair --path DIR`: brings a damaged database directory back to a state that
 //! opens, and says what it did and what was lost.
 //!
-//! 1. Leftover temporary files of interrupted checkpoint writes are removed.
+//! 1. Leftover temporary files of interrupted snapshot writes are removed.
 //! 2. The record store (SQLite) is checked with `PRAGMA integrity_check`; a damaged one is
 //!    copied into a fresh file with `VACUUM INTO` when SQLite can still read it, the damaged
 //!    files kept beside it. A store that cannot be read is not guessed at: the error says
-//!    so, and the files stay as they are. A missing store with a log or checkpoints beside
+//!    so, and the files stay as they are. A missing store with a log or snapshots beside
 //!    it leaves those moved aside (they cannot rebuild the records).
 //! 3. The write-ahead log is read up to its first damage: the writes there that the store
 //!    lacks are applied, the writes after the damage (which cannot be applied in order) are
 //!    reported as lost, and the log is started afresh.
-//! 4. The database is opened (index checkpoints that fail their checks are rebuilt from
-//!    the records, with a warning), every index checkpoint is written anew, and checkpoints
-//!    of collections that no longer exist are removed.
+//! 4. The segment snapshots are removed (the store they copied may have changed), the
+//!    database is opened, loading every collection from the store, and every snapshot is
+//!    written anew.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -26,6 +26,7 @@ use crate::database::{
     refuse_chroma_directory,
 };
 use crate::error::{Error, Result};
+use crate::segment::SNAPSHOT_EXTENSION;
 use crate::store::Store;
 use crate::wal;
 
@@ -99,7 +100,7 @@ fn repair_store(dir: &Path, report: &mut RepairReport) -> Result<bool> {
             }
             report.actions.push(format!(
                 "the record store {} is missing; moved what was left beside it (the log and \
-                 index checkpoints, which cannot rebuild it) to {}; the database starts empty",
+                 segment snapshots, which cannot rebuild it) to {}; the database starts empty",
                 store.display(),
                 aside.display()
             ));
@@ -492,7 +493,7 @@ pub fn repair(dir: &Path) -> Result<RepairReport> {
         for temporary in files_with_extension(&dir.join(INDEX_DIR), "tmp") {
             fs::remove_file(&temporary).map_err(|e| Error::io(&temporary, e))?;
             report.actions.push(format!(
-                "removed {}, left by an interrupted checkpoint write",
+                "removed {}, left by an interrupted snapshot write",
                 temporary.display()
             ));
         }
@@ -511,27 +512,17 @@ pub fn repair(dir: &Path) -> Result<RepairReport> {
             report.losses.extend(unreadable);
         }
     }
-    let database = Database::open(Some(dir), DatabaseOptions::default())?;
-    let known = database.collection_ids();
-    for checkpoint in files_with_extension(&dir.join(INDEX_DIR), "hnsw") {
-        let belongs = checkpoint
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .and_then(|s| uuid::Uuid::parse_str(s).ok())
-            .is_some_and(|id| known.contains(&id));
-        if !belongs {
-            fs::remove_file(&checkpoint).map_err(|e| Error::io(&checkpoint, e))?;
-            report.actions.push(format!(
-                "removed {}, which belongs to no collection",
-                checkpoint.display()
-            ));
-        }
+    // Snapshots are copies of what the store and the log held; the store may have changed
+    // above, so each collection is loaded from it again and its snapshot written anew.
+    for snapshot in files_with_extension(&dir.join(INDEX_DIR), SNAPSHOT_EXTENSION) {
+        fs::remove_file(&snapshot).map_err(|e| Error::io(&snapshot, e))?;
     }
-    database.write_all_checkpoints();
+    let database = Database::open(Some(dir), DatabaseOptions::default())?;
+    database.write_all_snapshots();
     let (collections, records) = database.totals();
     database.close();
     report.actions.push(format!(
-        "the database opens: {collections} collections, {records} records; index checkpoints \
+        "the database opens: {collections} collections, {records} records; segment snapshots \
          rewritten"
     ));
     Ok(report)

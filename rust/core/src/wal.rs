@@ -4,7 +4,8 @@
 //! flag u8 + u32][next row u32][change count u32][changes]` (see `encode_batch`). Segment
 //! files are named by their first sequence number; a full segment (64 MiB) is closed and a
 //! new one started, and closed segments are deleted once SQLite's main file holds their
-//! entries.
+//! entries and every segment snapshot that needs them has been written anew (the log is
+//! how an open brings a snapshot up to date: see `database/recovery.rs`).
 //!
 //! On open, damage that a crash explains is cut off with a warning: a torn frame at the end
 //! of the newest segment, damage followed only by frames the store already holds, and a
@@ -187,32 +188,44 @@ pub(crate) fn list_segments(dir: &Path) -> Result<Vec<(u64, PathBuf)>> {
 
 pub struct Log {
     dir: PathBuf,
-    /// Older segments, oldest first.
-    closed: Vec<PathBuf>,
+    /// Older segments with their first sequence numbers, oldest first.
+    closed: Vec<(u64, PathBuf)>,
     active: File,
+    active_first: u64,
     active_path: PathBuf,
     active_len: u64,
     next_seq: u64,
     sync_every_append: bool,
 }
 
-/// What opening a log found: the entries newer than what the store has applied.
+/// What opening a log found.
 pub struct Recovered {
     pub log: Log,
+    /// The entries newer than what the store has applied.
     pub pending: Vec<(u64, ResolvedBatch)>,
+    /// Entries the store has applied, newer than the `retained_after` asked for.
+    pub applied: Vec<(u64, ResolvedBatch)>,
+    /// The oldest entry the log can still hold: every later one is in it.
+    pub oldest_seq: u64,
 }
 
 impl Log {
     /// Opens (or creates) the log in `dir`. `applied_seq` is the newest entry the record
-    /// store already holds; older entries are not returned.
+    /// store already holds; of those, only entries after `retained_after` are returned.
     ///
     /// Damage that a crash explains (a torn frame at the end of the newest segment) is cut
     /// off with a warning, and so is damage in a segment whose entries the store provably
     /// holds already. Anything else could hide a write the store lacks: it is corruption.
-    pub fn open(dir: &Path, applied_seq: u64, sync_every_append: bool) -> Result<Recovered> {
+    pub fn open(
+        dir: &Path,
+        applied_seq: u64,
+        retained_after: u64,
+        sync_every_append: bool,
+    ) -> Result<Recovered> {
         fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         let mut segments = list_segments(dir)?;
         let mut pending: Vec<(u64, ResolvedBatch)> = Vec::new();
+        let mut applied: Vec<(u64, ResolvedBatch)> = Vec::new();
         let mut last_seq = applied_seq;
         let mut i = 0;
         while i < segments.len() {
@@ -290,17 +303,17 @@ impl Log {
                     }
                     last_seq = seq;
                     pending.push((seq, batch));
+                } else if seq > retained_after {
+                    applied.push((seq, batch));
                 }
             }
             i += 1;
         }
         let next_seq = last_seq + 1;
-        let (closed, active_path) = match segments.split_last() {
-            Some(((_, active), closed)) => (
-                closed.iter().map(|(_, p)| p.clone()).collect(),
-                active.clone(),
-            ),
-            None => (Vec::new(), segment_path(dir, next_seq)),
+        let oldest_seq = segments.first().map_or(next_seq, |(first, _)| *first);
+        let (closed, active_first, active_path) = match segments.split_last() {
+            Some(((first, active), closed)) => (closed.to_vec(), *first, active.clone()),
+            None => (Vec::new(), next_seq, segment_path(dir, next_seq)),
         };
         let active = OpenOptions::new()
             .create(true)
@@ -316,12 +329,15 @@ impl Log {
                 dir: dir.to_path_buf(),
                 closed,
                 active,
+                active_first,
                 active_path,
                 active_len,
                 next_seq,
                 sync_every_append,
             },
             pending,
+            applied,
+            oldest_seq,
         })
     }
 
@@ -390,10 +406,8 @@ impl Log {
         self.active_len >= SEGMENT_BYTES
     }
 
-    /// Starts a new segment. The older segments are deleted when `drop_older`: the caller
-    /// guarantees that the record store's main file holds all their entries; otherwise
-    /// they are kept until a later rotation can drop them.
-    pub fn rotate(&mut self, drop_older: bool) -> Result<()> {
+    /// Starts a new segment; the older ones stay until [`Log::release`] drops them.
+    pub fn rotate(&mut self) -> Result<()> {
         let path = segment_path(&self.dir, self.next_seq);
         let file = OpenOptions::new()
             .create(true)
@@ -401,13 +415,33 @@ impl Log {
             .open(&path)
             .map_err(|e| Error::io(&path, e))?;
         let previous = std::mem::replace(&mut self.active_path, path);
+        let previous_first = std::mem::replace(&mut self.active_first, self.next_seq);
         self.active = file;
         self.active_len = 0;
-        self.closed.push(previous);
-        if drop_older {
-            for old in self.closed.drain(..) {
-                fs::remove_file(&old).map_err(|e| Error::io(&old, e))?;
-            }
+        self.closed.push((previous_first, previous));
+        Ok(())
+    }
+
+    /// The closed segments, oldest first, each with the last sequence number it holds.
+    pub fn closed_segments(&self) -> impl Iterator<Item = u64> + '_ {
+        (0..self.closed.len()).map(|i| {
+            let next_first = self
+                .closed
+                .get(i + 1)
+                .map_or(self.active_first, |(f, _)| *f);
+            next_first - 1
+        })
+    }
+
+    /// Deletes the closed segments holding only entries up to `covered`: the caller
+    /// guarantees that nothing needs them any more.
+    pub fn release(&mut self, covered: u64) -> Result<()> {
+        let releasable = self
+            .closed_segments()
+            .take_while(|&last| last <= covered)
+            .count();
+        for (_, old) in self.closed.drain(..releasable) {
+            fs::remove_file(&old).map_err(|e| Error::io(&old, e))?;
         }
         Ok(())
     }
@@ -449,13 +483,13 @@ mod tests {
     #[test]
     fn replays_unapplied_entries_and_cuts_a_torn_tail() {
         let dir = tempfile::tempdir().unwrap();
-        let mut log = Log::open(dir.path(), 0, false).unwrap().log;
+        let mut log = Log::open(dir.path(), 0, 0, false).unwrap().log;
         for row in 0..3 {
             assert_eq!(log.append(&batch(row)).unwrap(), u64::from(row) + 1);
         }
         let path = log.active_path.clone();
         drop(log);
-        let recovered = Log::open(dir.path(), 1, false).unwrap();
+        let recovered = Log::open(dir.path(), 1, 1, false).unwrap();
         let seqs: Vec<u64> = recovered.pending.iter().map(|(s, _)| *s).collect();
         assert_eq!(seqs, [2, 3]);
         drop(recovered);
@@ -463,17 +497,17 @@ mod tests {
         // A crash in the middle of an append leaves part of a frame behind.
         let full = fs::read(&path).unwrap();
         fs::write(&path, &full[..full.len() - 3]).unwrap();
-        let mut recovered = Log::open(dir.path(), 0, false).unwrap();
+        let mut recovered = Log::open(dir.path(), 0, 0, false).unwrap();
         assert_eq!(recovered.pending.len(), 2);
         assert_eq!(recovered.log.append(&batch(9)).unwrap(), 3);
         drop(recovered);
-        assert_eq!(Log::open(dir.path(), 0, false).unwrap().pending.len(), 3);
+        assert_eq!(Log::open(dir.path(), 0, 0, false).unwrap().pending.len(), 3);
     }
 
     #[test]
     fn damage_before_the_newest_segment_is_corruption() {
         let dir = tempfile::tempdir().unwrap();
-        let mut log = Log::open(dir.path(), 0, false).unwrap().log;
+        let mut log = Log::open(dir.path(), 0, 0, false).unwrap().log;
         log.append(&batch(0)).unwrap();
         let first = log.active_path.clone();
         drop(log);
@@ -482,7 +516,7 @@ mod tests {
         bytes[last] ^= 0xff;
         fs::write(&first, &bytes).unwrap();
         fs::write(segment_path(dir.path(), 2), b"").unwrap();
-        match Log::open(dir.path(), 0, false) {
+        match Log::open(dir.path(), 0, 0, false) {
             Err(Error::Corrupt { path, .. }) => assert_eq!(path, first),
             other => panic!("expected corruption, got {:?}", other.err()),
         }
@@ -491,13 +525,13 @@ mod tests {
     #[test]
     fn withdrawn_entries_are_not_replayed() {
         let dir = tempfile::tempdir().unwrap();
-        let mut log = Log::open(dir.path(), 0, false).unwrap().log;
+        let mut log = Log::open(dir.path(), 0, 0, false).unwrap().log;
         log.append(&batch(0)).unwrap();
         let before = log.active_len();
         let seq = log.append(&batch(1)).unwrap();
         log.withdraw_last(seq, before);
         drop(log);
-        let recovered = Log::open(dir.path(), 0, false).unwrap();
+        let recovered = Log::open(dir.path(), 0, 0, false).unwrap();
         assert_eq!(recovered.pending.len(), 1);
     }
 }

@@ -45,7 +45,7 @@ impl Database {
         let mut collections = self.collections.write();
         storage.store.reset()?;
         for id in collections.keys() {
-            self.remove_checkpoint(id);
+            self.remove_snapshot(id);
         }
         collections.clear();
         Ok(())
@@ -111,7 +111,7 @@ impl Database {
             .collect();
         for id in removed {
             collections.remove(&id);
-            self.remove_checkpoint(&id);
+            self.remove_snapshot(&id);
         }
         Ok(())
     }
@@ -174,6 +174,7 @@ impl Database {
             schema,
             dimension: None,
             next_row: 0,
+            last_write: 0,
         };
         let segment = Segment::new(
             key,
@@ -181,9 +182,10 @@ impl Database {
             None,
             0,
         );
-        self.collections
-            .write()
-            .insert(id, Arc::new(CollectionHandle::new(&record, segment)));
+        self.collections.write().insert(
+            id,
+            Arc::new(CollectionHandle::new(&record, segment, storage.last_seq, 0)),
+        );
         Ok(CollectionInfo::from(&record))
     }
 
@@ -262,7 +264,7 @@ impl Database {
             .ok_or_else(|| Self::missing_collection(name))?;
         storage.store.delete_collection(record.key)?;
         self.collections.write().remove(&record.id);
-        self.remove_checkpoint(&record.id);
+        self.remove_snapshot(&record.id);
         Ok(())
     }
 

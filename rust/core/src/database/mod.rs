@@ -14,7 +14,7 @@ mod recovery;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use parking_lot::{Mutex, RwLock};
 use serde_json::Value;
@@ -29,7 +29,7 @@ use crate::segment::Segment;
 use crate::store::{CollectionRecord, Store};
 use crate::wal::Log;
 pub use directory::{CHROMA_STORE_FILE, INDEX_DIR, LOCK_FILE, LOG_DIR, STORE_FILE};
-use directory::{checkpoint_path, write_atomically};
+use directory::{append_journal_frame, journal_file, snapshot_file};
 pub(crate) use directory::{lock_directory, refuse_chroma_directory};
 
 /// How far a write is carried before the call returns.
@@ -105,13 +105,24 @@ pub struct QueryResult {
     pub distances: Vec<f32>,
 }
 
+/// Closed log segments that may pile up behind a snapshot before it is written anew, so
+/// that a collection written rarely does not keep the log of busier ones growing.
+const SEGMENTS_KEPT_FOR_SNAPSHOTS: usize = 2;
+
 struct CollectionHandle {
     /// The collection's key in the record store.
     key: i64,
-    /// Record changes applied since the index checkpoint was last written.
+    /// Record changes applied since the segment snapshot was last written.
     changes_since_checkpoint: AtomicUsize,
-    /// How many changes the collection's `sync_threshold` lets pass between checkpoints.
+    /// Record changes applied since the graph journal's last frame (or the snapshot).
+    changes_since_journal: AtomicUsize,
+    /// How many changes the collection's `sync_threshold` lets pass between snapshots.
     sync_threshold: usize,
+    /// The last write published to the segment (a sequence number of the log).
+    applied_seq: AtomicU64,
+    /// The write the snapshot on disk holds, if the next open is to use it: the log keeps
+    /// every later write until the snapshot is written anew. 0: no such snapshot.
+    snapshot_seq: AtomicU64,
     /// Serialises writers of this collection so that a batch is resolved against the state
     /// it will be applied to; readers only wait for the short publish step.
     writer: Mutex<()>,
@@ -127,6 +138,8 @@ struct Storage {
     /// `None` for an in-memory database, which needs no recovery.
     log: Option<Log>,
     last_seq: u64,
+    /// Every write up to this one is in SQLite's main file (not only in its -wal file).
+    main_file_seq: u64,
 }
 
 /// A collection id as the record calls (and `modify_collection`) take it, checked with
@@ -136,15 +149,30 @@ fn record_collection_id(id: &str) -> Result<Uuid> {
 }
 
 impl CollectionHandle {
-    fn new(record: &CollectionRecord, segment: Segment) -> Self {
+    fn new(
+        record: &CollectionRecord,
+        segment: Segment,
+        applied_seq: u64,
+        snapshot_seq: u64,
+    ) -> Self {
         CollectionHandle {
             key: record.key,
             changes_since_checkpoint: AtomicUsize::new(0),
+            changes_since_journal: AtomicUsize::new(0),
             sync_threshold: record.configuration.hnsw.sync_threshold,
+            applied_seq: AtomicU64::new(applied_seq),
+            snapshot_seq: AtomicU64::new(snapshot_seq),
             writer: Mutex::new(()),
             segment: RwLock::new(segment),
             schema: RwLock::new(CollectionSchema::new(record.schema.clone())),
         }
+    }
+
+    /// The oldest write the log must keep for this collection's snapshot, if it needs any.
+    fn needs_log_after(&self) -> Option<u64> {
+        let snapshot = self.snapshot_seq.load(Ordering::Acquire);
+        (snapshot > 0 && self.changes_since_checkpoint.load(Ordering::Acquire) > 0)
+            .then_some(snapshot)
     }
 
     /// Refuses a filter that needs an index the collection's schema disables.
@@ -156,7 +184,8 @@ impl CollectionHandle {
 impl Storage {
     /// Makes a resolved batch durable: logged first, then applied to the record store. If
     /// the store refuses it, the log entry is withdrawn so the failed write never reappears.
-    fn commit(&mut self, batch: &ResolvedBatch, schema: Option<&Value>) -> Result<()> {
+    /// Returns the write's sequence number.
+    fn commit(&mut self, batch: &ResolvedBatch, schema: Option<&Value>) -> Result<u64> {
         let seq = self.last_seq + 1;
         match &mut self.log {
             Some(log) => {
@@ -171,19 +200,23 @@ impl Storage {
                 if log.is_full() {
                     // Segments are dropped only once SQLite's main file holds their
                     // entries, so that even the loss of its -wal file loses no write.
-                    let in_main_file = self.store.checkpoint()?;
-                    log.rotate(in_main_file)?;
+                    if self.store.checkpoint()? {
+                        self.main_file_seq = seq;
+                    }
+                    log.rotate()?;
                 }
             }
             None => self.store.apply(seq, batch, schema)?,
         }
         self.last_seq = seq;
-        Ok(())
+        Ok(seq)
     }
 }
 
 pub struct Database {
     read_only: bool,
+    /// `durability="full"`: journal frames are synced like log appends.
+    sync_every_commit: bool,
     path: Option<PathBuf>,
     /// `None` once the database is closed.
     storage: Mutex<Option<Storage>>,
@@ -194,13 +227,13 @@ pub struct Database {
 }
 
 impl Database {
-    /// Writes pending index checkpoints, then releases the files and the directory lock.
-    /// Later calls fail with a clear error.
+    /// Writes the segment snapshots that lag behind, then releases the files and the
+    /// directory lock. Later calls fail with a clear error.
     pub fn close(&self) {
         for (id, handle) in self.open_handles() {
             let _writer = handle.writer.lock();
             if handle.changes_since_checkpoint.load(Ordering::Relaxed) > 0 {
-                self.write_checkpoint(&id, &handle);
+                self.write_snapshot(&id, &handle);
             }
         }
         let mut storage = self.storage.lock();
@@ -215,7 +248,7 @@ impl Database {
         self.storage().expect("open").store.synchronous()
     }
 
-    /// The open collections, taken out of the map so that a checkpoint written for each
+    /// The open collections, taken out of the map so that a snapshot written for each
     /// does not hold the map's lock.
     fn open_handles(&self) -> Vec<(Uuid, Arc<CollectionHandle>)> {
         self.collections
@@ -237,11 +270,11 @@ impl Database {
         (collections.len(), records)
     }
 
-    /// Writes every collection's index checkpoint now (used by repair).
-    pub fn write_all_checkpoints(&self) {
+    /// Writes every collection's segment snapshot now (used by repair).
+    pub fn write_all_snapshots(&self) {
         for (id, handle) in self.open_handles() {
             let _writer = handle.writer.lock();
-            self.write_checkpoint(&id, &handle);
+            self.write_snapshot(&id, &handle);
         }
     }
 
@@ -295,7 +328,7 @@ impl Database {
     }
 
     /// The write sequence every record write ends with: `batch` is made durable (log, then
-    /// record store), published to memory, and the collection's index checkpoint written
+    /// record store), published to memory, and the collection's segment snapshot written
     /// if enough changes have gathered. The caller holds the collection's writer lock and
     /// resolved `batch` against the segment's current state.
     fn commit_and_publish(
@@ -305,62 +338,161 @@ impl Database {
         batch: ResolvedBatch,
     ) -> Result<()> {
         let discovered = handle.schema.read().discover(&batch);
-        self.storage()?
-            .commit(&batch, discovered.as_ref().map(CollectionSchema::json))?;
+        let (seq, log_segments_closed) = {
+            let mut storage = self.storage()?;
+            let seq = storage.commit(&batch, discovered.as_ref().map(CollectionSchema::json))?;
+            let closed = storage
+                .log
+                .as_ref()
+                .map_or(0, |log| log.closed_segments().count());
+            (seq, closed)
+        };
         if let Some(schema) = discovered {
             *handle.schema.write() = schema;
         }
         let changes = batch.changes.len();
         handle.segment.write().apply(batch);
+        handle.applied_seq.store(seq, Ordering::Release);
         self.checkpoint_if_due(collection, handle, changes);
+        if log_segments_closed > 0 {
+            self.release_log(collection, handle, log_segments_closed);
+        }
         Ok(())
     }
 
-    /// Counts `changes` just published and writes the index checkpoint when enough have
-    /// gathered: at least `sync_threshold`, and a quarter of the collection, so that a
-    /// large collection is not written out for every small batch.
+    /// Deletes the closed log segments that nothing needs any more: SQLite's main file holds
+    /// them and every snapshot that is behind was written after them. When segments pile
+    /// up behind snapshots, those snapshots are written anew first (the caller's own, whose
+    /// writer lock it holds, and any other whose writer is not busy).
+    fn release_log(&self, writing: &Uuid, writing_handle: &CollectionHandle, closed: usize) {
+        let handles = self.open_handles();
+        if closed > SEGMENTS_KEPT_FOR_SNAPSHOTS {
+            for (id, handle) in &handles {
+                if handle.needs_log_after().is_none() {
+                    continue;
+                }
+                if id == writing {
+                    self.write_snapshot(id, writing_handle);
+                } else if let Some(_writer) = handle.writer.try_lock() {
+                    self.write_snapshot(id, handle);
+                }
+            }
+        }
+        let needed_after = handles
+            .iter()
+            .filter_map(|(_, handle)| handle.needs_log_after())
+            .min()
+            .unwrap_or(u64::MAX);
+        let Ok(mut storage) = self.storage() else {
+            return;
+        };
+        let covered = storage.main_file_seq.min(needed_after);
+        if let Some(log) = storage.log.as_mut()
+            && let Err(e) = log.release(covered)
+        {
+            log::error!("could not delete a log segment: {e}");
+        }
+    }
+
+    /// Counts `changes` just published and persists the index when enough have gathered:
+    /// the whole segment snapshot after at least `sync_threshold` changes and a quarter of
+    /// the collection (so that a large collection is not written out for every small
+    /// batch), and in between a graph journal frame every `sync_threshold` changes, so
+    /// that the index on disk never lags further behind.
     fn checkpoint_if_due(&self, collection: &Uuid, handle: &CollectionHandle, changes: usize) {
         if self.path.is_none() {
             return;
         }
         let pending = handle
             .changes_since_checkpoint
-            .fetch_add(changes, Ordering::Relaxed)
+            .fetch_add(changes, Ordering::AcqRel)
+            + changes;
+        let unjournaled = handle
+            .changes_since_journal
+            .fetch_add(changes, Ordering::AcqRel)
             + changes;
         let live = handle.segment.read().count() as usize;
         if pending >= handle.sync_threshold.max(live / 4) {
-            self.write_checkpoint(collection, handle);
+            self.write_snapshot(collection, handle);
+        } else if unjournaled >= handle.sync_threshold {
+            self.write_journal_frame(collection, handle);
         }
     }
 
-    /// Writes a collection's index checkpoint. The caller holds the collection's writer
-    /// lock. A failure is logged, not returned: the checkpoint is a cache of what the
-    /// records hold, and the write it follows is already durable.
-    fn write_checkpoint(&self, collection: &Uuid, handle: &CollectionHandle) {
+    /// Appends the graph's changes since the last frame to the collection's journal; a
+    /// graph rebuilt since, or one without a snapshot to extend, gets a snapshot instead.
+    /// The caller holds the collection's writer lock.
+    fn write_journal_frame(&self, collection: &Uuid, handle: &CollectionHandle) {
         let Some(dir) = &self.path else { return };
-        let Some(bytes) = handle.segment.read().index_checkpoint() else {
+        let snapshot_seq = handle.snapshot_seq.load(Ordering::Acquire);
+        if snapshot_seq == 0 {
+            return self.write_snapshot(collection, handle);
+        }
+        let Some(frame) = handle.segment.write().index_journal_frame() else {
             return;
         };
-        let path = checkpoint_path(dir, collection);
-        match write_atomically(&path, &bytes) {
-            Ok(()) => handle.changes_since_checkpoint.store(0, Ordering::Relaxed),
+        let Some(payload) = frame else {
+            return self.write_snapshot(collection, handle);
+        };
+        let path = journal_file(dir, collection);
+        let seq = handle.applied_seq.load(Ordering::Acquire);
+        match append_journal_frame(&path, snapshot_seq, seq, &payload, self.sync_every_commit) {
+            Ok(()) => handle.changes_since_journal.store(0, Ordering::Release),
+            // The frame's changes are forgotten by the graph: only a snapshot records
+            // them now.
+            Err(e) => {
+                log::error!(
+                    "could not append to the graph journal {}: {e}",
+                    path.display()
+                );
+                self.write_snapshot(collection, handle);
+            }
+        }
+    }
+
+    /// Writes a collection's segment snapshot. The caller holds the collection's writer
+    /// lock, so the segment holds exactly the writes up to its `applied_seq`. A failure is
+    /// logged, not returned: the snapshot is a copy of what the store and the log hold,
+    /// and the write it follows is already durable.
+    fn write_snapshot(&self, collection: &Uuid, handle: &CollectionHandle) {
+        let Some(dir) = &self.path else { return };
+        let path = snapshot_file(dir, collection);
+        let seq = handle.applied_seq.load(Ordering::Acquire);
+        let written = handle.segment.read().write_snapshot(&path, seq);
+        match written {
+            Ok(written) => {
+                // The journal extends the snapshot it follows: the new one needs none.
+                handle.segment.write().index_persisted();
+                let journal = journal_file(dir, collection);
+                if let Err(e) = std::fs::remove_file(&journal)
+                    && e.kind() != std::io::ErrorKind::NotFound
+                {
+                    log::error!("could not remove {}: {e}", journal.display());
+                }
+                handle.changes_since_journal.store(0, Ordering::Release);
+                handle.changes_since_checkpoint.store(0, Ordering::Release);
+                handle
+                    .snapshot_seq
+                    .store(if written { seq } else { 0 }, Ordering::Release);
+            }
             Err(e) => log::error!(
-                "could not write the index checkpoint {}: {e}",
+                "could not write the segment snapshot {}: {e}",
                 path.display()
             ),
         }
     }
 
-    fn remove_checkpoint(&self, collection: &Uuid) {
+    fn remove_snapshot(&self, collection: &Uuid) {
         if let Some(dir) = &self.path {
-            let path = checkpoint_path(dir, collection);
-            if let Err(e) = std::fs::remove_file(&path)
-                && e.kind() != std::io::ErrorKind::NotFound
-            {
-                log::error!(
-                    "could not remove the index checkpoint {}: {e}",
-                    path.display()
-                );
+            for path in [
+                snapshot_file(dir, collection),
+                journal_file(dir, collection),
+            ] {
+                if let Err(e) = std::fs::remove_file(&path)
+                    && e.kind() != std::io::ErrorKind::NotFound
+                {
+                    log::error!("could not remove {}: {e}", path.display());
+                }
             }
         }
     }

@@ -180,7 +180,10 @@ impl Database {
 fn gather(segment: &Segment, rows: &[u32], include: Include) -> Records {
     let dimension = segment.dimension().unwrap_or(0);
     Records {
-        ids: rows.iter().map(|&r| segment.row(r).id.clone()).collect(),
+        ids: rows
+            .iter()
+            .map(|&r| segment.row(r).id.to_string())
+            .collect(),
         embeddings: include.embeddings.then(|| {
             let mut flat = Vec::with_capacity(rows.len() * dimension);
             rows.iter()
@@ -190,7 +193,7 @@ fn gather(segment: &Segment, rows: &[u32], include: Include) -> Records {
         dimension,
         documents: include.documents.then(|| {
             rows.iter()
-                .map(|&r| segment.row(r).document.clone())
+                .map(|&r| segment.row(r).document.map(str::to_string))
                 .collect()
         }),
         metadatas: include.metadatas.then(|| {
@@ -198,8 +201,10 @@ fn gather(segment: &Segment, rows: &[u32], include: Include) -> Records {
                 .map(|&r| segment.row(r).visible_metadata())
                 .collect()
         }),
-        uris: include
-            .uris
-            .then(|| rows.iter().map(|&r| segment.row(r).uri.clone()).collect()),
+        uris: include.uris.then(|| {
+            rows.iter()
+                .map(|&r| segment.row(r).uri.map(str::to_string))
+                .collect()
+        }),
     }
 }

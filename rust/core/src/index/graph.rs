@@ -121,6 +121,8 @@ pub struct Graph {
     /// links to them first.
     stale: Vec<bool>,
     entry: Option<u32>,
+    /// Labels changed since the last journal frame (`index/hnsw/journal.rs`).
+    dirty: roaring::RoaringBitmap,
 }
 
 /// Neighbours chosen for a new label, layer by layer from 0.
@@ -142,6 +144,7 @@ impl Graph {
             upper: HashMap::new(),
             stale: Vec::new(),
             entry: None,
+            dirty: roaring::RoaringBitmap::new(),
         }
     }
 
@@ -153,9 +156,84 @@ impl Graph {
         self.rows[label as usize]
     }
 
+    pub fn is_stale(&self, label: u32) -> bool {
+        self.stale[label as usize]
+    }
+
     /// `label`'s row no longer holds the vector `label` was linked by.
     pub fn mark_stale(&mut self, label: u32) {
         self.stale[label as usize] = true;
+        self.dirty.insert(label);
+    }
+
+    /// Notes that something the journal records of `label` changed outside the graph.
+    pub fn mark_dirty(&mut self, label: u32) {
+        self.dirty.insert(label);
+    }
+
+    /// The labels changed since the last call, which forgets them.
+    pub fn take_dirty(&mut self) -> roaring::RoaringBitmap {
+        std::mem::take(&mut self.dirty)
+    }
+
+    pub fn level(&self, label: u32) -> u8 {
+        self.levels[label as usize]
+    }
+
+    pub fn entry(&self) -> Option<u32> {
+        self.entry
+    }
+
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// Extends the graph to `len` labels, each without links until it is restored.
+    pub fn grow_to(&mut self, len: usize) {
+        while self.rows.len() < len {
+            self.rows.push(0);
+            self.levels.push(0);
+            self.base.resize(self.base.len() + self.base_capacity(), 0);
+            self.base_len.push(0);
+            self.in_degree.push(0);
+            self.stale.push(false);
+        }
+    }
+
+    /// Sets a label as a journal frame recorded it: its row, level, staleness and links
+    /// per layer. The caller grew the graph to hold every label the links point at.
+    pub fn restore_node(
+        &mut self,
+        label: u32,
+        row: u32,
+        level: u8,
+        stale: bool,
+        links: &[Vec<u32>],
+    ) {
+        let at = label as usize;
+        self.rows[at] = row;
+        self.stale[at] = stale;
+        if self.levels[at] != level {
+            self.levels[at] = level;
+            if level > 0 {
+                self.upper.insert(label, vec![Vec::new(); level as usize]);
+            } else {
+                self.upper.remove(&label);
+            }
+        }
+        for (layer, links) in links.iter().enumerate() {
+            self.set_links(label, layer, links);
+        }
+    }
+
+    /// Sets what a journal frame records of the graph as a whole.
+    pub fn restore_header(&mut self, entry: Option<u32>, seed: u64) {
+        self.entry = entry;
+        self.seed = seed;
+    }
+
+    pub fn link_capacity(&self, layer: usize) -> usize {
+        self.capacity(layer)
     }
 
     fn base_capacity(&self) -> usize {
@@ -170,7 +248,7 @@ impl Graph {
         }
     }
 
-    fn links(&self, label: u32, layer: usize) -> &[u32] {
+    pub fn links(&self, label: u32, layer: usize) -> &[u32] {
         if layer == 0 {
             let start = label as usize * self.base_capacity();
             &self.base[start..start + self.base_len[label as usize] as usize]
@@ -180,6 +258,7 @@ impl Graph {
     }
 
     fn set_links(&mut self, label: u32, layer: usize, links: &[u32]) {
+        self.dirty.insert(label);
         if layer == 0 {
             let start = label as usize * self.base_capacity();
             let old_len = self.base_len[label as usize] as usize;
@@ -461,6 +540,7 @@ impl Graph {
         if level > 0 {
             self.upper.insert(label, vec![Vec::new(); level as usize]);
         }
+        self.dirty.insert(label);
         label
     }
 

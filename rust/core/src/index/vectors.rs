@@ -1,12 +1,22 @@
 //! Every row's vector in one contiguous arena (row-major), so an exact scan streams through
 //! memory instead of chasing a pointer per record. The inverse norm of each row sits beside
 //! it for cosine.
+//!
+//! A store opened from a segment snapshot keeps the snapshot's rows where they are: a
+//! private mapping of the file, read from the page cache and copied page by page only
+//! when a write changes a row. Rows added after the snapshot go to an owned tail.
+
+use memmap2::MmapMut;
 
 use crate::distance::inverse_norm;
 
 pub struct VectorStore {
     dimension: usize,
-    data: Vec<f32>,
+    /// Rows `0..mapped_rows`, privately mapped from a snapshot file.
+    mapped: Option<MmapMut>,
+    mapped_rows: usize,
+    /// Rows from `mapped_rows` on.
+    tail: Vec<f32>,
     inverse_norms: Vec<f32>,
 }
 
@@ -14,8 +24,29 @@ impl VectorStore {
     pub fn new(dimension: usize) -> Self {
         VectorStore {
             dimension,
-            data: Vec::new(),
+            mapped: None,
+            mapped_rows: 0,
+            tail: Vec::new(),
             inverse_norms: Vec::new(),
+        }
+    }
+
+    /// A store whose first rows are the `rows * dimension` little-endian floats of
+    /// `mapped`, with their inverse norms.
+    pub fn with_mapped_rows(dimension: usize, mapped: MmapMut, inverse_norms: Vec<f32>) -> Self {
+        let rows = inverse_norms.len();
+        assert_eq!(mapped.len(), rows * dimension * 4, "one vector per norm");
+        assert_eq!(
+            mapped.as_ptr().align_offset(std::mem::align_of::<f32>()),
+            0,
+            "mappings are page aligned"
+        );
+        VectorStore {
+            dimension,
+            mapped: Some(mapped),
+            mapped_rows: rows,
+            tail: Vec::new(),
+            inverse_norms,
         }
     }
 
@@ -23,14 +54,32 @@ impl VectorStore {
         self.dimension
     }
 
+    /// Rows `0..rows()` have a place in the store.
+    pub fn rows(&self) -> usize {
+        self.inverse_norms.len()
+    }
+
+    fn mapped_floats(&self) -> &[f32] {
+        self.mapped.as_deref().map_or(&[], bytemuck::cast_slice)
+    }
+
     pub fn set(&mut self, row: u32, vector: &[f32]) {
         debug_assert_eq!(vector.len(), self.dimension);
         let row = row as usize;
-        if self.inverse_norms.len() <= row {
-            self.inverse_norms.resize(row + 1, 0.0);
-            self.data.resize((row + 1) * self.dimension, 0.0);
-        }
-        self.data[row * self.dimension..(row + 1) * self.dimension].copy_from_slice(vector);
+        self.cover_rows(row as u32 + 1);
+        let dimension = self.dimension;
+        let slot = if row < self.mapped_rows {
+            let floats: &mut [f32] = bytemuck::cast_slice_mut(
+                self.mapped
+                    .as_deref_mut()
+                    .expect("mapped rows have a mapping"),
+            );
+            &mut floats[row * dimension..(row + 1) * dimension]
+        } else {
+            let start = (row - self.mapped_rows) * dimension;
+            &mut self.tail[start..start + dimension]
+        };
+        slot.copy_from_slice(vector);
         self.inverse_norms[row] = inverse_norm(vector);
     }
 
@@ -41,7 +90,8 @@ impl VectorStore {
         let rows = rows as usize;
         if self.inverse_norms.len() < rows {
             self.inverse_norms.resize(rows, 0.0);
-            self.data.resize(rows * self.dimension, 0.0);
+            self.tail
+                .resize((rows - self.mapped_rows) * self.dimension, 0.0);
         }
     }
 
@@ -52,12 +102,11 @@ impl VectorStore {
         #[cfg(target_arch = "x86_64")]
         {
             use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-            let start = row as usize * self.dimension;
-            if let Some(first) = self.data.get(start..start + self.dimension) {
+            if (row as usize) < self.rows() {
                 // The first cache lines; the hardware prefetcher follows the stream after.
-                for line in first.chunks(16).take(4) {
+                for line in self.get(row).chunks(16).take(4) {
                     // SAFETY: prefetching is only a hint and reads nothing; the address
-                    // lies inside the arena.
+                    // lies inside the store.
                     unsafe { _mm_prefetch::<_MM_HINT_T0>(line.as_ptr().cast()) };
                 }
             }
@@ -66,12 +115,22 @@ impl VectorStore {
         let _ = row;
     }
 
+    #[inline]
     pub fn get(&self, row: u32) -> &[f32] {
-        let start = row as usize * self.dimension;
-        &self.data[start..start + self.dimension]
+        let row = row as usize;
+        if row < self.mapped_rows {
+            &self.mapped_floats()[row * self.dimension..(row + 1) * self.dimension]
+        } else {
+            let start = (row - self.mapped_rows) * self.dimension;
+            &self.tail[start..start + self.dimension]
+        }
     }
 
     pub fn inverse_norm(&self, row: u32) -> f32 {
         self.inverse_norms[row as usize]
+    }
+
+    pub fn inverse_norms(&self) -> &[f32] {
+        &self.inverse_norms
     }
 }

@@ -5,6 +5,8 @@
 
 mod metadata_index;
 mod resolve;
+mod rows;
+mod snapshot;
 mod text_index;
 
 use std::collections::HashMap;
@@ -15,13 +17,15 @@ use regex::Regex;
 use roaring::RoaringBitmap;
 
 use crate::batch::{Change, PutRecord, ResolvedBatch};
-use crate::codec::{decode_metadata, encode_metadata};
 use crate::distance::{PreparedQuery, Space};
 use crate::filter::{Filter, FilterSource, Scalar, evaluate};
 use crate::index::{Hit, HnswIndex, HnswParameters, IndexStats, VectorStore};
-use crate::metadata::{INTERNAL_KEY_PREFIX, Metadata, Number};
+use crate::metadata::{Metadata, Number};
 use crate::threads::Workers;
 use metadata_index::MetadataIndex;
+pub use rows::RowRef;
+use rows::{Row, RowTable};
+pub use snapshot::{SNAPSHOT_EXTENSION, Snapshot, snapshot_path};
 use text_index::TextIndex;
 
 /// Where a loaded segment's vector index came from.
@@ -29,66 +33,26 @@ use text_index::TextIndex;
 pub enum IndexOrigin {
     /// The collection has no vectors yet.
     Empty,
-    /// Restored from its checkpoint; `reinserted` rows changed after it was written.
-    Checkpoint { reinserted: usize },
-    /// Built from the records, because there was no checkpoint or it could not be used.
-    Built { unusable_checkpoint: Option<String> },
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct Row {
-    pub id: String,
-    pub document: Option<String>,
-    /// Kept encoded: a decoded map costs about ten times the bytes, filters read the
-    /// metadata index instead, and results decode only the rows they return.
-    metadata: Option<Box<[u8]>>,
-    pub uri: Option<String>,
-}
-
-impl Row {
-    fn new(put: PutRecord) -> Row {
-        Row {
-            id: put.id,
-            document: put.document,
-            metadata: put
-                .metadata
-                .as_ref()
-                .map(|m| encode_metadata(m).into_boxed_slice()),
-            uri: put.uri,
-        }
-    }
-
-    pub fn metadata(&self) -> Option<Metadata> {
-        self.metadata
-            .as_deref()
-            .map(|bytes| decode_metadata(bytes).expect("the segment decodes only what it encoded"))
-    }
-
-    /// Metadata as readers see it: internal `chroma:` keys hidden. Like Chroma, which keeps
-    /// the URI as an internal metadata key, a row with a URI (or only internal keys) shows
-    /// `{}` rather than no metadata.
-    pub fn visible_metadata(&self) -> Option<Metadata> {
-        if self.metadata.is_none() && self.uri.is_none() {
-            return None;
-        }
-        let mut visible = self.metadata().unwrap_or_default();
-        visible.retain(|key, _| !key.starts_with(INTERNAL_KEY_PREFIX));
-        Some(visible)
-    }
+    /// Built from the records.
+    Built,
 }
 
 pub struct Segment {
     collection: i64,
     space: Space,
-    rows: Vec<Option<Row>>,
-    row_of_id: HashMap<String, u32>,
+    rows: RowTable,
+    /// Built on first use for a segment opened from a snapshot (by a write, or a read by
+    /// id), then kept up to date.
+    row_of_id: OnceLock<HashMap<String, u32>>,
     live: RoaringBitmap,
     next_row: u32,
     vectors: Option<VectorStore>,
     index: HnswIndex,
     /// Threads for index construction, large scans and many-query searches.
     workers: Workers,
-    metadata_index: MetadataIndex,
+    /// Built on first use for a segment opened from a snapshot (by the first metadata
+    /// filter), then kept up to date.
+    metadata_index: OnceLock<MetadataIndex>,
     /// Built by the first `$contains` filter, then kept up to date: a collection that is
     /// never searched by text never pays for it (in memory, ingest or opening).
     text_index: OnceLock<TextIndex>,
@@ -104,14 +68,14 @@ impl Segment {
         Segment {
             collection,
             space: index.space,
-            rows: Vec::new(),
-            row_of_id: HashMap::new(),
+            rows: RowTable::default(),
+            row_of_id: OnceLock::from(HashMap::new()),
             live: RoaringBitmap::new(),
             next_row,
             vectors: dimension.map(VectorStore::new),
             index: HnswIndex::new(index),
             workers: Workers::new(index.num_threads),
-            metadata_index: MetadataIndex::default(),
+            metadata_index: OnceLock::from(MetadataIndex::default()),
             text_index: OnceLock::new(),
         }
     }
@@ -124,10 +88,8 @@ impl Segment {
         self.live.len()
     }
 
-    pub fn row(&self, row: u32) -> &Row {
-        self.rows[row as usize]
-            .as_ref()
-            .expect("only live rows are read")
+    pub fn row(&self, row: u32) -> RowRef<'_> {
+        self.rows.get(row).expect("only live rows are read")
     }
 
     pub fn vector(&self, row: u32) -> &[f32] {
@@ -138,19 +100,43 @@ impl Segment {
     }
 
     pub fn row_of(&self, id: &str) -> Option<u32> {
-        self.row_of_id.get(id).copied()
+        self.ids().get(id).copied()
     }
 
-    /// A segment loaded from stored records. Its vector index is restored from
-    /// `checkpoint` when that is usable (and brought up to date with the records), else
-    /// built from the records. The metadata index is built beside the vector index, on the
-    /// collection's threads: opening a large collection is dominated by the two.
+    fn ids(&self) -> &HashMap<String, u32> {
+        self.row_of_id.get_or_init(|| {
+            let mut ids = HashMap::with_capacity(self.live.len() as usize);
+            for row in &self.live {
+                ids.insert(self.row(row).id.to_string(), row);
+            }
+            ids
+        })
+    }
+
+    fn ids_mut(&mut self) -> &mut HashMap<String, u32> {
+        self.ids();
+        self.row_of_id.get_mut().expect("initialised just above")
+    }
+
+    fn metadata_index(&self) -> &MetadataIndex {
+        self.metadata_index.get_or_init(|| {
+            let mut index = MetadataIndex::default();
+            for row in &self.live {
+                if let Some(metadata) = self.row(row).metadata() {
+                    index.insert(row, &metadata);
+                }
+            }
+            index
+        })
+    }
+
+    /// A segment loaded from stored records, its vector index built from them. The
+    /// metadata index is built beside the vector index, on the collection's threads.
     pub fn load(
         collection: i64,
         index: HnswParameters,
         dimension: Option<usize>,
         records: ResolvedBatch,
-        checkpoint: Option<&[u8]>,
     ) -> (Segment, IndexOrigin) {
         let next_row = records.next_row;
         let mut segment = Segment::new(collection, index, dimension, next_row);
@@ -163,48 +149,75 @@ impl Segment {
             }
             metadata_index
         };
-        let (live, vectors) = (&segment.live, segment.vectors.as_mut());
-        let load_vector_index = || {
+        let vectors = segment.vectors.as_mut();
+        let build_vector_index = || {
             let vectors = vectors?;
             vectors.cover_rows(next_row);
-            let vectors = &*vectors;
-            Some(
-                match checkpoint
-                    .map(|bytes| HnswIndex::restore(index, bytes, vectors, live, &workers))
-                {
-                    Some(Ok((mut restored, reinserted))) => {
-                        // Tombstones left by the checkpoint may already call for a rebuild.
-                        restored.rebuild_if_sparse(vectors, live, &workers);
-                        (restored, IndexOrigin::Checkpoint { reinserted })
-                    }
-                    failed => {
-                        let mut built = HnswIndex::new(index);
-                        built.upsert(&written, vectors, &workers);
-                        let unusable_checkpoint = failed.and_then(|r| r.err()).map(|e| e.0);
-                        (
-                            built,
-                            IndexOrigin::Built {
-                                unusable_checkpoint,
-                            },
-                        )
-                    }
-                },
-            )
+            let mut built = HnswIndex::new(index);
+            built.upsert(&written, vectors, &workers);
+            Some(built)
         };
         let (metadata_index, vector_index) = if workers.parallel() {
-            workers.run(|| rayon::join(build_metadata_index, load_vector_index))
+            workers.run(|| rayon::join(build_metadata_index, build_vector_index))
         } else {
-            (build_metadata_index(), load_vector_index())
+            (build_metadata_index(), build_vector_index())
         };
-        segment.metadata_index = metadata_index;
+        segment.metadata_index = OnceLock::from(metadata_index);
         let origin = match vector_index {
-            Some((vector_index, origin)) => {
+            Some(vector_index) => {
                 segment.index = vector_index;
-                origin
+                IndexOrigin::Built
             }
             None => IndexOrigin::Empty,
         };
         (segment, origin)
+    }
+
+    /// A segment opened from its snapshot: vectors and rows stay in the mapped file, the
+    /// graph is decoded, and the id map and metadata index wait for their first use. Also
+    /// returns how many live rows the snapshot's index lacked and had to be inserted.
+    pub fn open_snapshot(
+        snapshot: &Snapshot,
+        index: HnswParameters,
+    ) -> Result<(Segment, usize), String> {
+        let header = snapshot.header;
+        let dimension = header.dimension.ok_or("a snapshot without vectors")? as usize;
+        let mut segment = Segment::new(header.collection, index, Some(dimension), header.next_row);
+        segment.live = RoaringBitmap::deserialize_from(snapshot.bytes(snapshot::Kind::Live))
+            .map_err(|e| format!("live rows: {e}"))?;
+        if segment.live.max().is_some_and(|max| max >= header.next_row) {
+            return Err("a live row beyond the next row".into());
+        }
+        let norms: Vec<f32> = bytemuck::try_cast_slice(snapshot.bytes(snapshot::Kind::Norms))
+            .map_err(|e| format!("norms: {e}"))?
+            .to_vec();
+        if norms.len() != header.next_row as usize {
+            return Err("one norm per row expected".into());
+        }
+        let expected_vector_bytes = norms.len() * dimension * 4;
+        segment.vectors = Some(
+            match snapshot.vectors().map_err(|e| format!("vectors: {e}"))? {
+                Some(mapped) if mapped.len() == expected_vector_bytes => {
+                    VectorStore::with_mapped_rows(dimension, mapped, norms)
+                }
+                None if expected_vector_bytes == 0 => VectorStore::new(dimension),
+                _ => return Err("one vector per row expected".into()),
+            },
+        );
+        segment.rows = RowTable::with_mapped(snapshot.rows(&segment.live)?);
+        segment.row_of_id = OnceLock::new();
+        segment.metadata_index = OnceLock::new();
+        let vectors = segment.vectors.as_ref().expect("set above");
+        let (decoded, inserted) = HnswIndex::decode_section(
+            index,
+            snapshot.bytes(snapshot::Kind::Index),
+            vectors,
+            &segment.live,
+            &segment.workers,
+        )
+        .map_err(|e| e.0)?;
+        segment.index = decoded;
+        Ok((segment, inserted))
     }
 
     /// Places loaded records in their rows, without the metadata and text indexes; returns
@@ -218,8 +231,8 @@ impl Segment {
         if let Some(vectors) = &mut self.vectors {
             vectors.cover_rows(records.next_row);
         }
-        self.rows.resize(records.next_row as usize, None);
-        self.row_of_id.reserve(records.changes.len());
+        self.rows.reserve(records.changes.len());
+        self.ids_mut().reserve(records.changes.len());
         let mut written = Vec::with_capacity(records.changes.len());
         let mut metadatas = Vec::with_capacity(records.changes.len());
         for change in records.changes {
@@ -232,20 +245,17 @@ impl Segment {
                     .set(put.row, embedding);
                 written.push(put.row);
             }
-            if self.rows.len() <= put.row as usize {
-                self.rows.resize(put.row as usize + 1, None);
-            }
-            self.row_of_id.insert(put.id.clone(), put.row);
+            self.ids_mut().insert(put.id.clone(), put.row);
             self.live.insert(put.row);
             self.next_row = self.next_row.max(put.row + 1);
             let row = put.row;
             let metadata = put.metadata.take();
             let mut placed = Row::new(put);
             if let Some(metadata) = metadata {
-                placed.metadata = Some(encode_metadata(&metadata).into_boxed_slice());
+                placed = placed.with_metadata(&metadata);
                 metadatas.push((row, metadata));
             }
-            self.rows[row as usize] = Some(placed);
+            self.rows.put(row, placed);
         }
         (written, metadatas)
     }
@@ -262,9 +272,30 @@ impl Segment {
         }
     }
 
-    /// The vector index as bytes to store, or `None` while the segment has no vectors.
-    pub fn index_checkpoint(&self) -> Option<Vec<u8>> {
-        self.vectors.as_ref().map(|v| self.index.checkpoint(v))
+    /// Publishes a batch whose effect on the vector index a graph journal frame already
+    /// holds (replaying the log after a snapshot, up to the journal's last frame).
+    pub fn apply_without_index(&mut self, batch: ResolvedBatch) {
+        self.apply_rows(batch);
+    }
+
+    /// The vector index's changes since the last frame or snapshot, as a journal frame:
+    /// `None` without vectors, `Some(None)` when only a snapshot can record them.
+    pub fn index_journal_frame(&mut self) -> Option<Option<Vec<u8>>> {
+        self.vectors.as_ref()?;
+        Some(self.index.journal_frame())
+    }
+
+    /// A snapshot now holds the vector index as it is.
+    pub fn index_persisted(&mut self) {
+        self.index.persisted();
+    }
+
+    /// Applies a graph journal frame to the vector index.
+    pub fn apply_index_journal(&mut self, payload: &[u8]) -> Result<(), String> {
+        let rows = self.vectors.as_ref().map_or(0, VectorStore::rows);
+        self.index
+            .apply_journal_frame(payload, rows)
+            .map_err(|e| e.0)
     }
 
     /// Applies a batch to the rows and their metadata and text indexes; returns the rows
@@ -321,35 +352,40 @@ impl Segment {
             vectors.set(put.row, embedding);
         }
         self.take_row(put.row);
-        if let Some(metadata) = &put.metadata {
-            self.metadata_index.insert(put.row, metadata);
+        if let (Some(metadata), Some(metadata_index)) =
+            (&put.metadata, self.metadata_index.get_mut())
+        {
+            metadata_index.insert(put.row, metadata);
         }
         if let (Some(document), Some(text_index)) = (&put.document, self.text_index.get_mut()) {
             text_index.insert(put.row, document);
         }
-        let slot = put.row as usize;
-        if self.rows.len() <= slot {
-            self.rows.resize(slot + 1, None);
-        }
-        self.row_of_id.insert(put.id.clone(), put.row);
-        self.live.insert(put.row);
-        self.next_row = self.next_row.max(put.row + 1);
-        self.rows[slot] = Some(Row::new(put));
+        let row = put.row;
+        self.ids_mut().insert(put.id.clone(), row);
+        self.live.insert(row);
+        self.next_row = self.next_row.max(row + 1);
+        self.rows.put(row, Row::new(put));
     }
 
     /// Removes a row from every index (its vector stays in the arena until the row is
     /// reused or the segment is rebuilt) and returns it.
     fn take_row(&mut self, row: u32) -> Option<Row> {
-        let taken = self.rows.get_mut(row as usize)?.take()?;
-        if let Some(metadata) = taken.metadata() {
-            self.metadata_index.remove(row, &metadata);
+        self.ids();
+        let taken = self.rows.take(row)?;
+        let taken_ref = taken.as_ref();
+        if let (Some(metadata_index), Some(metadata)) =
+            (self.metadata_index.get_mut(), taken_ref.metadata())
+        {
+            metadata_index.remove(row, &metadata);
         }
-        if let (Some(document), Some(text_index)) = (&taken.document, self.text_index.get_mut()) {
+        if let (Some(document), Some(text_index)) = (taken_ref.document, self.text_index.get_mut())
+        {
             text_index.remove(row, document);
         }
         self.live.remove(row);
-        if self.row_of_id.get(&taken.id) == Some(&row) {
-            self.row_of_id.remove(&taken.id);
+        let ids = self.row_of_id.get_mut().expect("initialised above");
+        if ids.get(taken_ref.id) == Some(&row) {
+            ids.remove(taken_ref.id);
         }
         Some(taken)
     }
@@ -386,7 +422,7 @@ impl FilterSource for Segment {
     }
 
     fn metadata_equal(&self, key: &str, value: &Scalar) -> RoaringBitmap {
-        self.metadata_index.equal(key, value)
+        self.metadata_index().equal(key, value)
     }
 
     fn metadata_range(
@@ -395,28 +431,25 @@ impl FilterSource for Segment {
         lower: Bound<Number>,
         upper: Bound<Number>,
     ) -> RoaringBitmap {
-        self.metadata_index.range(key, lower, upper)
+        self.metadata_index().range(key, lower, upper)
     }
 
     fn metadata_array_contains(&self, key: &str, value: &Scalar) -> RoaringBitmap {
-        self.metadata_index.array_contains(key, value)
+        self.metadata_index().array_contains(key, value)
     }
 
     fn document_contains(&self, text: &str) -> RoaringBitmap {
         let text_index = self.text_index.get_or_init(|| {
             let mut text_index = TextIndex::default();
             for row in &self.live {
-                if let Some(document) = &self.row(row).document {
+                if let Some(document) = self.row(row).document {
                     text_index.insert(row, document);
                 }
             }
             text_index
         });
         text_index.contains(text, &self.live, |row| {
-            self.rows
-                .get(row as usize)
-                .and_then(|r| r.as_ref())
-                .and_then(|r| r.document.as_deref())
+            self.rows.get(row).and_then(|r| r.document)
         })
     }
 
@@ -426,7 +459,6 @@ impl FilterSource for Segment {
             .filter(|&row| {
                 self.row(row)
                     .document
-                    .as_deref()
                     .is_some_and(|doc| regex.is_match(doc))
             })
             .collect()
@@ -478,7 +510,7 @@ mod tests {
             document(1, "blue jay"),
             document(2, "red fox"),
         ]);
-        let (mut segment, _) = Segment::load(1, parameters, Some(2), records, None);
+        let (mut segment, _) = Segment::load(1, parameters, Some(2), records);
         // Written before the index exists: seen once it is built.
         segment.apply(batch(vec![document(2, "blue fox")]));
         let rows = |s: &Segment, text: &str| s.document_contains(text).iter().collect::<Vec<_>>();
@@ -493,7 +525,7 @@ mod tests {
     }
 
     #[test]
-    fn a_restored_graph_keeps_tombstones_of_rows_deleted_before_the_load() {
+    fn a_snapshot_reopens_the_segment_as_it_was_and_takes_later_writes() {
         let parameters = HnswParameters {
             space: Space::L2,
             max_neighbors: 4,
@@ -510,16 +542,85 @@ mod tests {
         let mut segment = Segment::new(1, parameters, None, 0);
         segment.apply(batch((0..6).map(|r| put(r, [r as f32, 1.0])).collect()));
         segment.apply(batch(vec![Change::Delete { row: 5 }]));
-        let checkpoint = segment.index_checkpoint().unwrap();
+        segment.apply(batch(vec![Change::Put(PutRecord {
+            row: 2,
+            id: "id2".into(),
+            embedding: Some(vec![2.0, 1.0]),
+            document: Some("two".into()),
+            metadata: Some([("n".to_string(), crate::metadata::MetadataValue::Int(2))].into()),
+            uri: Some("u2".into()),
+        })]));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.seg");
+        assert!(segment.write_snapshot(&path, 9).unwrap());
 
-        // A restart loads rows 0..5 only; the checkpoint still holds row 5's tombstone.
-        let records = batch((0..5).map(|r| put(r, [r as f32, 1.0])).collect());
-        let (mut loaded, origin) =
-            Segment::load(1, parameters, Some(2), records, Some(&checkpoint));
-        assert_eq!(origin, IndexOrigin::Checkpoint { reinserted: 0 });
-        loaded.apply(batch(vec![put(0, [9.0, 9.0])]));
-        let everything = loaded.live.clone();
-        let hits = loaded.nearest(&[9.0, 9.0], 2, &everything);
-        assert_eq!(hits[0].row, 0);
+        let snapshot = Snapshot::open(&path).unwrap().unwrap();
+        assert_eq!(snapshot.header.seq, 9);
+        let (mut opened, inserted) = Segment::open_snapshot(&snapshot, parameters).unwrap();
+        assert_eq!(inserted, 0);
+        assert_eq!(opened.count(), 5);
+        assert_eq!(opened.row_of("id5"), None);
+        let two = opened.row(opened.row_of("id2").unwrap());
+        assert_eq!((two.document, two.uri), (Some("two"), Some("u2")));
+        assert_eq!(
+            two.metadata().unwrap()["n"],
+            crate::metadata::MetadataValue::Int(2)
+        );
+        assert_eq!(opened.index_stats(), segment.index_stats());
+        // A write over a mapped row and a new row; the deleted row 5's tombstone is kept.
+        opened.apply(ResolvedBatch {
+            next_row: 7,
+            ..batch(vec![put(0, [9.0, 9.0]), put(6, [6.0, 6.0])])
+        });
+        let everything = opened.live.clone();
+        assert_eq!(opened.nearest(&[9.0, 9.0], 1, &everything)[0].row, 0);
+        assert_eq!(opened.vector(0), [9.0, 9.0]);
+        assert_eq!(opened.vector(6), [6.0, 6.0]);
+        assert_eq!(opened.row(0).id, "id0");
+        // The mapped file itself is unchanged: a second open sees the snapshot's state.
+        let again = Snapshot::open(&path).unwrap().unwrap();
+        let (reopened, _) = Segment::open_snapshot(&again, parameters).unwrap();
+        assert_eq!(reopened.vector(0), [0.0, 1.0]);
+        assert_eq!(reopened.count(), 5);
+    }
+
+    #[test]
+    fn a_damaged_snapshot_is_refused() {
+        let parameters = HnswParameters {
+            space: Space::Cosine,
+            max_neighbors: 4,
+            ef_construction: 20,
+            ef_search: 20,
+            num_threads: 1,
+        };
+        let mut segment = Segment::new(1, parameters, None, 0);
+        segment.apply(ResolvedBatch {
+            collection: 1,
+            dimension: Some(2),
+            next_row: 50,
+            changes: (0..50).map(|r| put(r, [r as f32, 1.0])).collect(),
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.seg");
+        segment.write_snapshot(&path, 3).unwrap();
+        let good = std::fs::read(&path).unwrap();
+        let damaged = dir.path().join("d.seg");
+        for cut in [0, 100, 4096, good.len() / 2, good.len() - 1] {
+            std::fs::write(&damaged, &good[..cut]).unwrap();
+            assert!(Snapshot::open(&damaged).is_err(), "cut at {cut}");
+        }
+        // The header, the vectors (first section), the live rows (third) and the index
+        // (last); the padding between sections is not read.
+        for at in [20, 4096 + 8, 3 * 4096 + 2, good.len() - 2] {
+            let mut flipped = good.clone();
+            flipped[at] ^= 0x10;
+            std::fs::write(&damaged, &flipped).unwrap();
+            assert!(Snapshot::open(&damaged).is_err(), "flip at {at}");
+        }
+        assert!(
+            Snapshot::open(&dir.path().join("missing.seg"))
+                .unwrap()
+                .is_none()
+        );
     }
 }

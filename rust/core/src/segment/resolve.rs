@@ -44,9 +44,9 @@ impl Segment {
                         row,
                         id: id.clone(),
                         embedding: None,
-                        document: current.document.clone(),
+                        document: current.document.map(str::to_string),
                         metadata: current.metadata(),
-                        uri: current.uri.clone(),
+                        uri: current.uri.map(str::to_string),
                     }
                 }),
             };

@@ -14,7 +14,7 @@ use crate::metadata::Metadata;
 use crate::schema;
 
 const COLLECTION_COLUMNS: &str = "c.key, c.id, c.name, d.tenant, d.name, c.metadata, \
-    c.configuration, c.dimension, c.next_row, c.schema FROM collections c JOIN databases d ON d.id = c.database_id";
+    c.configuration, c.dimension, c.next_row, c.schema, c.last_write FROM collections c JOIN databases d ON d.id = c.database_id";
 
 impl Store {
     pub fn has_collection(&self, key: i64) -> Result<bool> {
@@ -152,6 +152,7 @@ impl Store {
             schema,
             dimension: r.get(7)?,
             next_row: r.get(8)?,
+            last_write: r.get::<_, i64>(10)? as u64,
         })
     }
 

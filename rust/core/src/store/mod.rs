@@ -24,6 +24,42 @@ pub const DEFAULT_TENANT: &str = "default_tenant";
 pub const DEFAULT_DATABASE: &str = "default_database";
 const DEFAULT_DATABASE_ID: &str = "00000000-0000-0000-0000-000000000000";
 
+/// Refuses a store file shorter than its own header says. Opening reads the records from
+/// the segment snapshots, not from the store, so a truncated store would otherwise go
+/// unnoticed until a write reached the missing pages.
+fn check_not_truncated(path: &Path) -> Result<()> {
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return Ok(());
+    };
+    let mut header = [0u8; 100];
+    if std::io::Read::read_exact(&mut file, &mut header).is_err() {
+        // Empty or shorter than a header: SQLite itself says what it makes of it.
+        return Ok(());
+    }
+    let be32 = |at: usize| u32::from_be_bytes(header[at..at + 4].try_into().expect("4"));
+    let page_size = match u16::from_be_bytes([header[16], header[17]]) {
+        1 => 65_536,
+        size => u64::from(size),
+    };
+    // The in-header page count is valid when written by the version that last changed
+    // the file (SQLite's file format, "in-header database size").
+    if &header[..16] != b"SQLite format 3\0" || be32(92) != be32(24) {
+        return Ok(());
+    }
+    let expected = u64::from(be32(28)) * page_size;
+    let actual = file.metadata().map_err(|e| Error::io(path, e))?.len();
+    if actual < expected {
+        return Err(Error::Corrupt {
+            path: path.to_path_buf(),
+            message: format!(
+                "the record store is truncated: {actual} bytes of the {expected} its header \
+                 records"
+            ),
+        });
+    }
+    Ok(())
+}
+
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
 const MIGRATIONS: &[&str] = &[
     "
@@ -64,6 +100,11 @@ const MIGRATIONS: &[&str] = &[
     -- schemas were stored, whose schema is the one their configuration describes.
     ALTER TABLE collections ADD COLUMN schema TEXT;
 ",
+    "
+    -- The last write (log sequence number) of each collection: a segment snapshot that
+    -- holds it is complete, and opens without reading the log.
+    ALTER TABLE collections ADD COLUMN last_write INTEGER NOT NULL DEFAULT 0;
+",
 ];
 
 #[derive(Debug, Clone)]
@@ -78,6 +119,9 @@ pub struct CollectionRecord {
     pub schema: Value,
     pub dimension: Option<u32>,
     pub next_row: u32,
+    /// The sequence number of the collection's last write (0: none since it was created,
+    /// or since this column was added).
+    pub last_write: u64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -105,6 +149,9 @@ pub struct Store {
 impl Store {
     /// Opens the SQLite file at `path`, or an in-memory database for `None`.
     pub fn open(path: Option<&Path>, sync_every_commit: bool) -> Result<Store> {
+        if let Some(path) = path {
+            check_not_truncated(path)?;
+        }
         let (conn, file) = match path {
             Some(path) => (
                 Connection::open(path).map_err(|e| Error::Corrupt {

@@ -38,7 +38,7 @@ impl Store {
     /// records exist.
     pub fn apply(&mut self, seq: u64, batch: &ResolvedBatch, schema: Option<&Value>) -> Result<()> {
         let tx = self.conn.transaction()?;
-        apply_in(&tx, batch)?;
+        apply_in(&tx, seq, batch)?;
         if let Some(schema) = schema {
             tx.execute(
                 "UPDATE collections SET schema = ?1 WHERE key = ?2",
@@ -165,7 +165,7 @@ pub(super) fn delete_records_of(tx: &Transaction<'_>, collection: i64) -> Result
     Ok(())
 }
 
-fn apply_in(tx: &Transaction<'_>, batch: &ResolvedBatch) -> Result<()> {
+fn apply_in(tx: &Transaction<'_>, seq: u64, batch: &ResolvedBatch) -> Result<()> {
     let exists = tx
         .query_row(
             "SELECT 1 FROM collections WHERE key = ?1",
@@ -185,8 +185,8 @@ fn apply_in(tx: &Transaction<'_>, batch: &ResolvedBatch) -> Result<()> {
         )?;
     }
     tx.execute(
-        "UPDATE collections SET next_row = MAX(next_row, ?1) WHERE key = ?2",
-        params![batch.next_row, batch.collection],
+        "UPDATE collections SET next_row = MAX(next_row, ?1), last_write = ?3 WHERE key = ?2",
+        params![batch.next_row, batch.collection, seq as i64],
     )?;
     let mut put = tx.prepare_cached(
         "INSERT INTO records (key, id, embedding, document, metadata, uri) \

@@ -8,10 +8,11 @@
 //! The planner lives here too: a small allowed set is scanned exactly (recall 1, and faster
 //! than a graph walk that must skip most nodes); a larger one is searched on the graph with
 //! the filter applied during the walk, widening the beam until enough rows pass, and the
-//! exact scan answers when even a beam spanning the graph finds too few. The checkpoint
-//! format and its restore are in `checkpoint.rs`.
+//! exact scan answers when even a beam spanning the graph finds too few. How the index is
+//! stored in a segment snapshot, and restored, is in `checkpoint.rs`.
 
 mod checkpoint;
+mod journal;
 
 use roaring::RoaringBitmap;
 
@@ -76,6 +77,8 @@ pub struct HnswIndex {
     /// row → its current label, `NO_LABEL` when the row has none.
     label_of_row: Vec<u32>,
     tombstones: usize,
+    /// Rebuilt since the last journal frame or snapshot (see `journal.rs`).
+    rebuilt: bool,
 }
 
 fn new_graph(parameters: &HnswParameters) -> Graph {
@@ -93,6 +96,7 @@ impl HnswIndex {
             graph: new_graph(&parameters),
             label_of_row: Vec::new(),
             tombstones: 0,
+            rebuilt: false,
         }
     }
 
@@ -125,7 +129,9 @@ impl HnswIndex {
             return None;
         }
         self.tombstones += 1;
-        Some(std::mem::replace(slot, NO_LABEL))
+        let label = std::mem::replace(slot, NO_LABEL);
+        self.graph.mark_dirty(label);
+        Some(label)
     }
 
     fn is_current(&self, label: u32) -> bool {
@@ -225,6 +231,7 @@ impl HnswIndex {
         let rows: Vec<u32> = live.iter().collect();
         *self = HnswIndex::new(self.parameters);
         self.insert_rows(&rows, vectors, workers);
+        self.rebuilt = true;
     }
 
     /// Up to `k` rows of `allowed` nearest to `query`, ascending by distance, ties by row.
@@ -248,11 +255,6 @@ impl HnswIndex {
             .unwrap_or_else(|| exact_search(vectors, query, k, allowed, workers))
     }
 
-    /// The index as bytes to store, restorable by [`HnswIndex::restore`].
-    pub fn checkpoint(&self, vectors: &VectorStore) -> Vec<u8> {
-        self.encode_checkpoint(vectors)
-    }
-
     /// Changes the search beam width; it takes effect with the next search.
     pub fn set_ef_search(&mut self, ef_search: usize) {
         self.parameters.ef_search = ef_search;
@@ -273,64 +275,69 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_checkpoint_restores_the_graph_and_catches_up_with_later_changes() {
+    fn the_index_section_restores_the_graph_and_inserts_rows_it_lacks() {
         let mut vectors = random_vectors(3_000, 8, 5);
         let rows: Vec<u32> = (0..3_000).collect();
-        let index = index(Space::Cosine, &vectors, &rows);
-        let bytes = index.checkpoint(&vectors);
-        let all: RoaringBitmap = rows.iter().copied().collect();
+        let mut index = index(Space::Cosine, &vectors, &rows);
+        index.remove(&[7, 8]);
+        let bytes = index.encode_section();
+        let live: RoaringBitmap = rows
+            .iter()
+            .copied()
+            .filter(|r| ![7, 8].contains(r))
+            .collect();
 
         let (restored, inserted) =
-            HnswIndex::restore(index.parameters, &bytes, &vectors, &all, &workers()).unwrap();
+            HnswIndex::decode_section(index.parameters, &bytes, &vectors, &live, &workers())
+                .unwrap();
         assert_eq!(inserted, 0);
         let points = |i: &HnswIndex| (i.stats().points, i.stats().tombstones);
         assert_eq!(points(&restored), points(&index));
         for q in [0u32, 77, 2_999] {
             let query = PreparedQuery::new(Space::Cosine, vectors.get(q));
             assert_eq!(
-                restored.search(&vectors, &query, 5, &all, &workers()),
-                index.search(&vectors, &query, 5, &all, &workers())
+                restored.search(&vectors, &query, 5, &live, &workers()),
+                index.search(&vectors, &query, 5, &live, &workers())
             );
         }
 
-        // After the checkpoint: rows 0..100 deleted, rows 100..150 given new vectors,
-        // rows 3000..3010 added. The restored index must reflect all of it.
-        let fresh = random_vectors(60, 8, 6);
-        for (i, row) in (100..150).chain(3_000..3_010).enumerate() {
+        // Live rows the section has no label for (written after it) are inserted.
+        let fresh = random_vectors(10, 8, 6);
+        for (i, row) in (3_000..3_010).enumerate() {
             vectors.set(row, fresh.get(i as u32));
         }
-        let live: RoaringBitmap = (100..3_010).collect();
+        let mut more = live.clone();
+        more.insert_range(3_000..3_010);
         let (restored, inserted) =
-            HnswIndex::restore(index.parameters, &bytes, &vectors, &live, &workers()).unwrap();
-        assert_eq!(inserted, 60);
-        assert_eq!(restored.stats().points - restored.stats().tombstones, 2_910);
-        for row in [100u32, 149, 3_005] {
-            let query = PreparedQuery::new(Space::Cosine, vectors.get(row));
-            assert_eq!(
-                restored.search(&vectors, &query, 1, &live, &workers())[0].row,
-                row
-            );
-        }
+            HnswIndex::decode_section(index.parameters, &bytes, &vectors, &more, &workers())
+                .unwrap();
+        assert_eq!(inserted, 10);
+        let query = PreparedQuery::new(Space::Cosine, vectors.get(3_005));
+        assert_eq!(
+            restored.search(&vectors, &query, 1, &more, &workers())[0].row,
+            3_005
+        );
     }
 
     #[test]
-    fn damaged_checkpoints_are_refused() {
+    fn damaged_index_sections_are_refused() {
         let vectors = random_vectors(500, 4, 7);
         let rows: Vec<u32> = (0..500).collect();
         let all: RoaringBitmap = rows.iter().copied().collect();
         let index = index(Space::L2, &vectors, &rows);
-        let bytes = index.checkpoint(&vectors);
+        let bytes = index.encode_section();
+        let decode = |bytes: &[u8], live: &RoaringBitmap| {
+            HnswIndex::decode_section(index.parameters, bytes, &vectors, live, &workers())
+        };
         for cut in [0, 3, 10, bytes.len() / 2, bytes.len() - 1] {
-            assert!(
-                HnswIndex::restore(index.parameters, &bytes[..cut], &vectors, &all, &workers())
-                    .is_err()
-            );
+            assert!(decode(&bytes[..cut], &all).is_err());
         }
-        let mut flipped = bytes.clone();
-        flipped[bytes.len() / 3] ^= 0x40;
-        assert!(
-            HnswIndex::restore(index.parameters, &flipped, &vectors, &all, &workers()).is_err()
-        );
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert!(decode(&longer, &all).is_err());
+        // A current label of a row that is not live.
+        let fewer: RoaringBitmap = (1..500).collect();
+        assert!(decode(&bytes, &fewer).is_err());
     }
 
     /// Unit vectors in gaussian clusters around 100 random centres, like embeddings of
@@ -454,22 +461,19 @@ mod tests {
             .filter(|r| r % 8 >= 2 && r % 8 <= 5)
             .collect();
         index.remove(&deleted);
-        let bytes = index.checkpoint(&vectors);
+        let bytes = index.encode_section();
 
-        // A restart: deleted rows' vectors are not loaded, so every tombstone is stale,
-        // and the walk must still get past them.
-        let mut reloaded = VectorStore::new(dim);
-        reloaded.cover_rows(n);
+        // A restart: the snapshot keeps deleted rows' vectors, and the replaced rows' old
+        // labels stay stale: walks must still get past them.
         let live: RoaringBitmap = rows
             .iter()
             .copied()
             .filter(|r| !(2..=5).contains(&(r % 8)))
             .collect();
-        for row in &live {
-            reloaded.set(row, vectors.get(row));
-        }
+        let reloaded = vectors;
         let (restored, _) =
-            HnswIndex::restore(index.parameters, &bytes, &reloaded, &live, &workers()).unwrap();
+            HnswIndex::decode_section(index.parameters, &bytes, &reloaded, &live, &workers())
+                .unwrap();
         assert_eq!(restored.stats().tombstones, 12_500);
         let mut found = 0;
         let queries = random_vectors(40, dim, 34);

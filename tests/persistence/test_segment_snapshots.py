@@ -1,5 +1,6 @@
-"""Index checkpoints: written atomically, used on reopen, and never trusted blindly: a
-missing, damaged or stale checkpoint is rebuilt or caught up from the records."""
+"""Segment snapshots: written atomically, opened in place on reopen and brought up to date
+from the log after an exit without close, and never trusted blindly: a missing or damaged
+snapshot is replaced by loading the collection from the record store, with a warning."""
 
 from __future__ import annotations
 
@@ -55,8 +56,8 @@ def assert_records_and_index_agree(path: Path, expected: dict[str, np.ndarray]) 
         client.close()
 
 
-def checkpoint_file(path: Path, collection_id: str) -> Path:
-    return path / "index" / f"{collection_id}.hnsw"
+def snapshot_file(path: Path, collection_id: str) -> Path:
+    return path / "index" / f"{collection_id}.seg"
 
 
 def reopen_warnings(path: Path, caplog: pytest.LogCaptureFixture) -> list[str]:
@@ -66,11 +67,11 @@ def reopen_warnings(path: Path, caplog: pytest.LogCaptureFixture) -> list[str]:
     return [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
 
 
-def test_a_checkpoint_is_written_on_close_and_used_on_reopen(
+def test_a_snapshot_is_written_on_close_and_used_on_reopen(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     collection_id, data = build(tmp_path)
-    assert checkpoint_file(tmp_path, collection_id).stat().st_size > 0
+    assert snapshot_file(tmp_path, collection_id).stat().st_size > 0
     assert reopen_warnings(tmp_path, caplog) == []
     assert_records_and_index_agree(tmp_path, {str(i): v for i, v in enumerate(data)})
 
@@ -78,28 +79,30 @@ def test_a_checkpoint_is_written_on_close_and_used_on_reopen(
 @pytest.mark.parametrize(
     ("damage", "warning"),
     [
-        ("delete", "no index checkpoint"),
+        ("delete", "no segment snapshot"),
         ("truncate", "could not be used"),
         ("corrupt", "could not be used"),
         ("garbage", "could not be used"),
     ],
 )
-def test_a_missing_or_damaged_checkpoint_is_rebuilt_with_a_warning(
+def test_a_missing_or_damaged_snapshot_is_loaded_from_the_store_with_a_warning(
     tmp_path: Path, caplog: pytest.LogCaptureFixture, damage: str, warning: str
 ) -> None:
     collection_id, data = build(tmp_path)
-    checkpoint = checkpoint_file(tmp_path, collection_id)
-    content = checkpoint.read_bytes()
+    snapshot = snapshot_file(tmp_path, collection_id)
+    content = snapshot.read_bytes()
     if damage == "delete":
-        checkpoint.unlink()
+        snapshot.unlink()
     elif damage == "truncate":
-        checkpoint.write_bytes(content[: len(content) // 2])
+        snapshot.write_bytes(content[: len(content) // 2])
     elif damage == "corrupt":
-        checkpoint.write_bytes(content[:100] + bytes([content[100] ^ 0xFF]) + content[101:])
+        # A byte of the vectors, the first section after the 4 KiB header.
+        at = 4096 + 100
+        snapshot.write_bytes(content[:at] + bytes([content[at] ^ 0xFF]) + content[at + 1 :])
     else:
-        checkpoint.write_bytes(b"\x00" * 64)
+        snapshot.write_bytes(b"\x00" * 64)
     warnings = reopen_warnings(tmp_path, caplog)
-    assert any(warning in w and checkpoint.name in w for w in warnings), warnings
+    assert any(warning in w and snapshot.name in w for w in warnings), warnings
     assert_records_and_index_agree(tmp_path, {str(i): v for i, v in enumerate(data)})
 
 
@@ -122,8 +125,11 @@ WRITER = """
 """
 
 
-def test_writes_after_the_checkpoint_are_caught_up_after_a_kill(tmp_path: Path) -> None:
-    build(tmp_path)
+def test_writes_after_the_snapshot_are_replayed_from_the_log_after_a_kill(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    collection_id, _ = build(tmp_path)
+    snapshot = snapshot_file(tmp_path, collection_id).read_bytes()
     with subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(WRITER), str(tmp_path)],
         stdout=subprocess.PIPE,
@@ -137,7 +143,58 @@ def test_writes_after_the_checkpoint_are_caught_up_after_a_kill(tmp_path: Path) 
         expected[str(i)] = v
     for i, v in enumerate(rng.normal(size=(50, 16)).astype(np.float32)):
         expected[f"new{i}"] = v
+    # 1,150 changes of 3,000 records pass the threshold once: the killed process wrote a
+    # newer snapshot, and the writes after it come from the log, without a warning.
+    assert snapshot_file(tmp_path, collection_id).read_bytes() != snapshot
+    assert reopen_warnings(tmp_path, caplog) == []
     assert_records_and_index_agree(tmp_path, expected)
+
+
+KILLED_BELOW_THRESHOLD = """
+    import sys
+    import numpy as np
+    import azurite
+
+    client = azurite.PersistentClient(sys.argv[1])
+    collection = client.get_collection("indexed")
+    rng = np.random.default_rng(4)
+    for start in range(0, 500, 100):
+        collection.add(ids=[f"k{i}" for i in range(start, start + 100)],
+                       embeddings=rng.normal(size=(100, 16)).astype(np.float32))
+    collection.delete(ids=["5", "6"])
+    print("written", flush=True)
+    import time
+    time.sleep(60)
+"""
+
+
+def test_a_kill_below_the_snapshot_threshold_opens_the_old_snapshot_and_the_log(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    collection_id, data = build(tmp_path)
+    snapshot = snapshot_file(tmp_path, collection_id)
+    before = snapshot.read_bytes()
+    with subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(KILLED_BELOW_THRESHOLD), str(tmp_path)],
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as writer:
+        assert writer.stdout is not None and writer.stdout.readline().strip() == "written"
+        writer.send_signal(signal.SIGKILL)
+    # 502 changes, fewer than a quarter of the collection: no snapshot was written since
+    # close, so reopening maps the old one and applies the logged writes after it.
+    assert snapshot.read_bytes() == before
+    expected = {str(i): v for i, v in enumerate(data) if i not in (5, 6)}
+    rng = np.random.default_rng(4)
+    for start in range(0, 500, 100):
+        batch = rng.normal(size=(100, 16)).astype(np.float32)
+        expected.update({f"k{i}": v for i, v in zip(range(start, start + 100), batch)})
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        assert_records_and_index_agree(tmp_path, expected)
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+    # That open closed cleanly: the snapshot now holds everything.
+    assert snapshot.read_bytes() != before
 
 
 def test_reopening_after_many_deletes_and_updates(tmp_path: Path) -> None:
@@ -168,12 +225,12 @@ EXITS = {
 
 
 @pytest.mark.parametrize("ending", sorted(EXITS))
-def test_a_script_that_ends_without_close_writes_its_checkpoint(
+def test_a_script_that_ends_without_close_writes_its_snapshot(
     tmp_path: Path, caplog: pytest.LogCaptureFixture, ending: str
 ) -> None:
     collection_id, data = build(tmp_path)
-    checkpoint = checkpoint_file(tmp_path, collection_id)
-    before = checkpoint.read_bytes()
+    snapshot = snapshot_file(tmp_path, collection_id)
+    before = snapshot.read_bytes()
     script = f"""
         import sys
         import numpy as np
@@ -186,8 +243,8 @@ def test_a_script_that_ends_without_close_writes_its_checkpoint(
         {EXITS[ending]}
     """
     subprocess.run([sys.executable, "-c", textwrap.dedent(script), str(tmp_path)], check=False)
-    # 50 changes are far below the checkpoint threshold: only closing at exit writes it.
-    assert checkpoint.read_bytes() != before
+    # 50 changes are far below the snapshot threshold: only closing at exit writes it.
+    assert snapshot.read_bytes() != before
     assert reopen_warnings(tmp_path, caplog) == []
     expected = {str(i): v for i, v in enumerate(data)}
     late = np.random.default_rng(3).normal(size=(50, 16)).astype(np.float32)
