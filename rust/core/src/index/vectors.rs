@@ -1,13 +1,15 @@
 //! Every row's vector in one contiguous arena (row-major), so an exact scan streams through
 //! memory instead of chasing a pointer per record. The inverse norm of each row sits beside
-//! it for cosine.
+//! it for cosine, and an int8 copy of every vector beside the store, for screening scans.
 
+use super::quantized::QuantizedStore;
 use crate::distance::inverse_norm;
 
 pub struct VectorStore {
     dimension: usize,
     data: Vec<f32>,
     inverse_norms: Vec<f32>,
+    quantized: QuantizedStore,
 }
 
 impl VectorStore {
@@ -16,6 +18,7 @@ impl VectorStore {
             dimension,
             data: Vec::new(),
             inverse_norms: Vec::new(),
+            quantized: QuantizedStore::new(dimension),
         }
     }
 
@@ -32,6 +35,7 @@ impl VectorStore {
         }
         self.data[row * self.dimension..(row + 1) * self.dimension].copy_from_slice(vector);
         self.inverse_norms[row] = inverse_norm(vector);
+        self.quantized.set(row as u32, vector);
     }
 
     /// Makes room for rows `0..rows`; new rows are zero vectors. A loaded segment covers
@@ -43,6 +47,7 @@ impl VectorStore {
             self.inverse_norms.resize(rows, 0.0);
             self.data.resize(rows * self.dimension, 0.0);
         }
+        self.quantized.cover_rows(rows as u32);
     }
 
     /// Asks the CPU to start loading a row's vector, so that a graph walk can measure one
@@ -73,5 +78,15 @@ impl VectorStore {
 
     pub fn inverse_norm(&self, row: u32) -> f32 {
         self.inverse_norms[row as usize]
+    }
+
+    /// The int8 copy, kept in step with every `set` and `cover_rows`.
+    pub fn quantized(&self) -> &QuantizedStore {
+        &self.quantized
+    }
+
+    /// Bytes held per vector in f32: its values and its inverse norm.
+    pub fn f32_bytes_per_vector(&self) -> usize {
+        (self.dimension + 1) * std::mem::size_of::<f32>()
     }
 }

@@ -68,6 +68,19 @@ pub struct IndexStats {
     pub tombstones: usize,
     /// Memory held by the index itself (the vectors belong to the segment's store).
     pub bytes: usize,
+    /// Memory the segment's store holds per vector: its f32 values and inverse norm, and
+    /// its int8 copy with the copy's scaling. Zero before the first vector arrives.
+    pub f32_bytes_per_vector: usize,
+    pub int8_bytes_per_vector: usize,
+}
+
+impl IndexStats {
+    /// All the memory a vector costs: both copies and its share of the index.
+    pub fn bytes_per_vector(&self) -> usize {
+        self.f32_bytes_per_vector
+            + self.int8_bytes_per_vector
+            + self.bytes.checked_div(self.points).unwrap_or(0)
+    }
 }
 
 pub struct HnswIndex {
@@ -259,11 +272,14 @@ impl HnswIndex {
     }
 
     pub fn stats(&self) -> IndexStats {
+        let (f32_bytes_per_vector, int8_bytes_per_vector) = self.graph.store_bytes_per_vector();
         IndexStats {
             kind: "hnsw",
             points: self.points(),
             tombstones: self.tombstones,
             bytes: self.graph.memory_bytes() + self.label_of_row.len() * 4,
+            f32_bytes_per_vector,
+            int8_bytes_per_vector,
         }
     }
 }
