@@ -171,8 +171,8 @@ def test_index_stats_of_a_collection(any_client: Any, request: pytest.FixtureReq
         "points": 3,
         "tombstones": 1,
         "f32_bytes_per_vector": 12,
-        "int8_bytes_per_vector": 14,
-        "bytes_per_vector": 12 + 14 + index_bytes // 3,
+        "int8_bytes_per_vector": 18,
+        "bytes_per_vector": 12 + 18 + index_bytes // 3,
     }
 
 

@@ -423,10 +423,10 @@ def test_index_stats(http: httpx.Client) -> None:
     stats = reply.json()
     index_bytes = stats.pop("index_bytes")
     assert index_bytes > 0
-    # Two float32 values and an inverse norm; two int8 codes and their 12-byte scaling.
+    # Two float32 values and an inverse norm; two int8 codes and their 16-byte scaling.
     assert stats.pop("f32_bytes_per_vector") == 12
-    assert stats.pop("int8_bytes_per_vector") == 14
-    assert stats.pop("bytes_per_vector") == 12 + 14 + index_bytes // 2
+    assert stats.pop("int8_bytes_per_vector") == 18
+    assert stats.pop("bytes_per_vector") == 12 + 18 + index_bytes // 2
     # The deleted record's vector stays in the index, as a tombstone, until a rebuild.
     assert stats == {"live": 1, "index": "hnsw", "points": 2, "tombstones": 1}
     missing = str(uuid.uuid4())

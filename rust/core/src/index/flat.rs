@@ -11,7 +11,7 @@ use std::collections::BinaryHeap;
 use rayon::prelude::*;
 use roaring::RoaringBitmap;
 
-use super::quantized::{QuantizedQuery, Screened};
+use super::quantized::{QuantizedQuery, Screened, may_place};
 use super::vectors::VectorStore;
 use crate::distance::PreparedQuery;
 use crate::threads::Workers;
@@ -150,27 +150,28 @@ fn screened_search(
     workers: &Workers,
 ) -> Vec<Hit> {
     let codes = vectors.quantized();
-    let inverse_norm = |row| vectors.inverse_norm(row);
     let work = rows.len() * vectors.dimension();
     let screened = if work < PARALLEL_SCREEN_MIN_WORK || !workers.parallel() {
-        quantized.screen(codes, inverse_norm, rows, k)
+        quantized.screen(codes, rows, k)
     } else {
         let chunk = rows.len().div_ceil(workers.threads() * 4);
         workers.run(|| {
             rows.par_chunks(chunk)
-                .map(|part| quantized.screen(codes, inverse_norm, part, k))
+                .map(|part| quantized.screen(codes, part, k))
                 .reduce(|| Screened::new(k), Screened::merge)
         })
     };
     let threshold = screened.threshold();
     let mut candidates = screened.candidates;
-    candidates.retain(|&(lower, _)| !(lower > threshold));
+    candidates.retain(|&(lower, _)| may_place(lower, threshold));
     candidates.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
     let mut top = TopK::new(k);
     for (lower, row) in candidates {
-        // Every later row is at least this far: none can beat the k-th best any more (a
-        // NaN worst never stops the loop).
-        if top.worst().is_some_and(|worst| lower > worst as f64) {
+        // Every later row is at least this far: once none can beat the k-th best, stop.
+        if top
+            .worst()
+            .is_some_and(|worst| !may_place(lower, worst as f64))
+        {
             break;
         }
         let distance = query.distance(vectors.get(row), vectors.inverse_norm(row));

@@ -20,7 +20,7 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-use crate::distance::{PreparedQuery, Space};
+use crate::distance::{PreparedQuery, Space, inverse_norm};
 
 const LARGEST_CODE: f32 = 127.0;
 /// Integer products sum into i32 lanes and the codes' squares into a u32: with codes in
@@ -46,6 +46,9 @@ struct Scaling {
     residual: f32,
     /// `Σ codes²`, exact.
     code_square_sum: u32,
+    /// The f32 store's inverse norm of the same vector, which cosine distances are scaled
+    /// by: kept here too, so that a screened row is read from one place.
+    inverse_norm: f32,
 }
 
 impl Scaling {
@@ -53,6 +56,7 @@ impl Scaling {
         scale: 0.0,
         residual: f32::INFINITY,
         code_square_sum: 0,
+        inverse_norm: 0.0,
     };
 
     fn is_screened(self) -> bool {
@@ -72,8 +76,7 @@ fn quantize(vector: &[f32], codes: &mut [i8]) -> Scaling {
         .map(|&x| x as f64 * x as f64)
         .sum::<f64>()
         .sqrt();
-    // NaN fails this comparison too.
-    if !(norm <= LARGEST_SCREENED_NORM) {
+    if !norm.is_finite() || norm > LARGEST_SCREENED_NORM {
         codes.fill(0);
         return Scaling::UNSCREENED;
     }
@@ -97,6 +100,7 @@ fn quantize(vector: &[f32], codes: &mut [i8]) -> Scaling {
         scale,
         residual: ((residual_square.sqrt() * (1.0 + F64_SLACK)) as f32).next_up(),
         code_square_sum,
+        inverse_norm: inverse_norm(vector),
     }
 }
 
@@ -121,7 +125,7 @@ impl QuantizedStore {
         self.dimension <= MAX_DIMENSION
     }
 
-    /// Bytes held per vector: its codes and its scaling.
+    /// Bytes held per vector: its codes and its scaling (16 bytes).
     pub fn bytes_per_vector(&self) -> usize {
         if self.enabled() {
             self.dimension + std::mem::size_of::<Scaling>()
@@ -144,6 +148,7 @@ impl QuantizedStore {
     pub fn cover_rows(&mut self, rows: u32) {
         let rows = rows as usize;
         if self.enabled() && self.scalings.len() < rows {
+            // Zeros, the f32 store's inverse norm of such a row included.
             self.scalings.resize(rows, Scaling::default());
             self.codes.resize(rows * self.dimension, 0);
         }
@@ -154,18 +159,24 @@ impl QuantizedStore {
         &self.codes[start..start + self.dimension]
     }
 
+    /// Asks the CPU to start loading a row's codes and scaling: the allowed rows of a scan
+    /// are scattered, which the hardware prefetcher cannot follow.
     #[inline]
     fn prefetch(&self, row: u32) {
         #[cfg(target_arch = "x86_64")]
         {
             use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
             let start = row as usize * self.dimension;
-            if let Some(codes) = self.codes.get(start..start + self.dimension) {
+            if let (Some(codes), Some(scaling)) = (
+                self.codes.get(start..start + self.dimension),
+                self.scalings.get(row as usize),
+            ) {
+                // SAFETY (both): prefetching is only a hint and reads nothing; the
+                // addresses lie inside the store.
                 for line in codes.chunks(64) {
-                    // SAFETY: prefetching is only a hint and reads nothing; the address
-                    // lies inside the codes.
                     unsafe { _mm_prefetch::<_MM_HINT_T0>(line.as_ptr()) };
                 }
+                unsafe { _mm_prefetch::<_MM_HINT_T0>((scaling as *const Scaling).cast()) };
             }
         }
         #[cfg(not(target_arch = "x86_64"))]
@@ -232,6 +243,12 @@ fn code_dot_avx2(query: &[i16], codes: &[i8]) -> i64 {
         .map(|(&q, &c)| q as i64 * c as i64)
         .sum();
     lanes.iter().map(|&x| x as i64).sum::<i64>() + tail
+}
+
+/// A row whose lower bound is `lower` may still be among the nearest when `threshold` is
+/// the k-th distance or a bound on it: ties and NaN must be measured too.
+pub fn may_place(lower: f64, threshold: f64) -> bool {
+    lower.partial_cmp(&threshold) != Some(Ordering::Greater)
 }
 
 /// f64 ordered totally, for the heap of upper bounds.
@@ -337,7 +354,7 @@ impl QuantizedQuery {
     /// Bounds on the f32 distance from the query to a stored row, from the integer dot
     /// product of their codes.
     #[inline(always)]
-    fn bounds(&self, product: i64, row: Scaling, inverse_norm: f32) -> (f64, f64) {
+    fn bounds(&self, product: i64, row: Scaling) -> (f64, f64) {
         if !row.is_screened() {
             return (f64::NEG_INFINITY, f64::INFINITY);
         }
@@ -372,7 +389,7 @@ impl QuantizedQuery {
                 let scale = if self.space == Space::Ip {
                     1.0
                 } else {
-                    inverse_norm as f64
+                    row.inverse_norm as f64
                 };
                 let (low, high) = (
                     (approximate - spread) * scale,
@@ -385,41 +402,27 @@ impl QuantizedQuery {
         }
     }
 
-    /// Screens `rows` of `store` for the `k` nearest. `inverse_norm` gives a row's stored
-    /// inverse norm, which cosine distances are scaled by.
-    pub fn screen(
-        &self,
-        store: &QuantizedStore,
-        inverse_norm: impl Fn(u32) -> f32,
-        rows: &[u32],
-        k: usize,
-    ) -> Screened {
+    /// Screens `rows` of `store` for the `k` nearest.
+    pub fn screen(&self, store: &QuantizedStore, rows: &[u32], k: usize) -> Screened {
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU supports AVX2, checked just above.
-            return unsafe { self.screen_avx2(store, &inverse_norm, rows, k) };
+            return unsafe { self.screen_avx2(store, rows, k) };
         }
-        self.screen_with(store, &inverse_norm, rows, k, code_dot_lanes)
+        self.screen_with(store, rows, k, code_dot_lanes)
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    fn screen_avx2(
-        &self,
-        store: &QuantizedStore,
-        inverse_norm: &dyn Fn(u32) -> f32,
-        rows: &[u32],
-        k: usize,
-    ) -> Screened {
+    fn screen_avx2(&self, store: &QuantizedStore, rows: &[u32], k: usize) -> Screened {
         // A closure here inherits AVX2, so the kernel inlines into the loop.
-        self.screen_with(store, inverse_norm, rows, k, |q, c| code_dot_avx2(q, c))
+        self.screen_with(store, rows, k, |q, c| code_dot_avx2(q, c))
     }
 
     #[inline(always)]
     fn screen_with(
         &self,
         store: &QuantizedStore,
-        inverse_norm: &dyn Fn(u32) -> f32,
         rows: &[u32],
         k: usize,
         code_dot: impl Fn(&[i16], &[i8]) -> i64,
@@ -433,17 +436,8 @@ impl QuantizedQuery {
                 store.prefetch(ahead);
             }
             let product = code_dot(&self.codes, store.codes(row));
-            let (lower, upper) = self.bounds(
-                product,
-                store.scalings[row as usize],
-                if self.space == Space::Cosine {
-                    inverse_norm(row)
-                } else {
-                    1.0
-                },
-            );
-            // `!(a > b)` keeps NaN and ties: both must be measured.
-            if !(lower > screened.threshold()) {
+            let (lower, upper) = self.bounds(product, store.scalings[row as usize]);
+            if may_place(lower, screened.threshold()) {
                 screened.candidates.push((lower, row));
                 screened.add_upper(upper);
             }
@@ -455,7 +449,6 @@ impl QuantizedQuery {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::distance::inverse_norm;
 
     fn random(state: &mut u64) -> f32 {
         *state = state
@@ -543,10 +536,9 @@ mod tests {
                     let prepared = PreparedQuery::new(space, &query);
                     let quantized = QuantizedQuery::new(&prepared, &store).unwrap();
                     for (row, v) in vectors.iter().enumerate() {
-                        let inverse = inverse_norm(v);
-                        let exact = prepared.distance(v, inverse) as f64;
+                        let exact = prepared.distance(v, inverse_norm(v)) as f64;
                         let product = code_dot_lanes(&quantized.codes, store.codes(row as u32));
-                        let (low, high) = quantized.bounds(product, store.scalings[row], inverse);
+                        let (low, high) = quantized.bounds(product, store.scalings[row]);
                         assert!(
                             low <= exact && exact <= high,
                             "{space:?} dim {dimension} row {row}: {low} <= {exact} <= {high}"
