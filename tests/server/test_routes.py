@@ -221,7 +221,17 @@ EXCHANGES: dict[tuple[str, str], Exchange] = {
     ("GET", RECORDS + "/index_stats"): Exchange(
         200,
         lambda reply, seeded: (
-            set(reply) == {"live", "index", "points", "tombstones", "index_bytes"}
+            set(reply)
+            == {
+                "live",
+                "index",
+                "points",
+                "tombstones",
+                "index_bytes",
+                "f32_bytes_per_vector",
+                "int8_bytes_per_vector",
+                "bytes_per_vector",
+            }
             and (reply["live"], reply["points"], reply["tombstones"]) == (2, 2, 0)
         ),
     ),

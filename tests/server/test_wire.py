@@ -421,7 +421,12 @@ def test_index_stats(http: httpx.Client) -> None:
     reply = http.get(f"{url}/index_stats")
     assert reply.status_code == 200
     stats = reply.json()
-    assert stats.pop("index_bytes") > 0
+    index_bytes = stats.pop("index_bytes")
+    assert index_bytes > 0
+    # Two float32 values and an inverse norm; two int8 codes and their 16-byte scaling.
+    assert stats.pop("f32_bytes_per_vector") == 12
+    assert stats.pop("int8_bytes_per_vector") == 18
+    assert stats.pop("bytes_per_vector") == 12 + 18 + index_bytes // 2
     # The deleted record's vector stays in the index, as a tombstone, until a rebuild.
     assert stats == {"live": 1, "index": "hnsw", "points": 2, "tombstones": 1}
     missing = str(uuid.uuid4())

@@ -69,13 +69,19 @@ class QueryColumns(GetColumns):
 
 class IndexStats(TypedDict):
     """Live records, the index kind, vectors in the index, how many of them belong to
-    deleted or replaced records, and the memory the index holds beyond the vectors."""
+    deleted or replaced records, the memory the index holds beyond the vectors, the bytes
+    each vector takes in float32 (with its inverse norm) and in the int8 copy that exact
+    scans read first (with its scaling), and all the memory one vector costs: both copies
+    and its share of the index."""
 
     live: int
     index: str
     points: int
     tombstones: int
     index_bytes: int
+    f32_bytes_per_vector: int
+    int8_bytes_per_vector: int
+    bytes_per_vector: int
 
 
 @dataclass

@@ -136,6 +136,15 @@ impl PreparedQuery {
         PreparedQuery { space, vector }
     }
 
+    pub fn space(&self) -> Space {
+        self.space
+    }
+
+    /// The vector distances are measured from: the query itself, normalised for cosine.
+    pub fn vector(&self) -> &[f32] {
+        &self.vector
+    }
+
     /// Distance to a stored vector whose inverse norm the caller keeps beside it, so that
     /// cosine needs no second copy of every vector.
     #[inline]

@@ -339,9 +339,11 @@ impl Database {
         })
     }
 
-    /// `{"live", "index", "points", "tombstones", "index_bytes"}`: live records, the index
-    /// kind, vectors in the index, how many of them belong to deleted or replaced records,
-    /// and the memory the index holds beyond the vectors.
+    /// `{"live", "index", "points", "tombstones", "index_bytes", "f32_bytes_per_vector",
+    /// "int8_bytes_per_vector", "bytes_per_vector"}`: live records, the index kind, vectors
+    /// in the index, how many of them belong to deleted or replaced records, the memory the
+    /// index holds beyond the vectors, what each vector's f32 copy and int8 copy take, and
+    /// all a vector costs (both copies and its share of the index).
     fn index_stats<'py>(&self, py: Python<'py>, collection: &str) -> PyResult<Bound<'py, PyDict>> {
         let (live, stats) = guarded_without_gil(py, || self.inner.index_stats(collection))?;
         let dict = PyDict::new(py);
@@ -350,6 +352,9 @@ impl Database {
         dict.set_item("points", stats.points)?;
         dict.set_item("tombstones", stats.tombstones)?;
         dict.set_item("index_bytes", stats.bytes)?;
+        dict.set_item("f32_bytes_per_vector", stats.f32_bytes_per_vector)?;
+        dict.set_item("int8_bytes_per_vector", stats.int8_bytes_per_vector)?;
+        dict.set_item("bytes_per_vector", stats.bytes_per_vector())?;
         Ok(dict)
     }
 

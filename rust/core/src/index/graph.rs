@@ -123,6 +123,9 @@ pub struct Graph {
     entry: Option<u32>,
     /// Labels changed since the last journal frame (`index/hnsw/journal.rs`).
     dirty: roaring::RoaringBitmap,
+    /// Bytes the vector store holds per vector (f32, int8), as of the last insert: the
+    /// graph holds none of them, but its statistics report them beside its own.
+    store_bytes_per_vector: (usize, usize),
 }
 
 /// Neighbours chosen for a new label, layer by layer from 0.
@@ -145,6 +148,7 @@ impl Graph {
             stale: Vec::new(),
             entry: None,
             dirty: roaring::RoaringBitmap::new(),
+            store_bytes_per_vector: (0, 0),
         }
     }
 
@@ -544,8 +548,17 @@ impl Graph {
         label
     }
 
+    /// Records what the store holds per vector, for the statistics.
+    pub fn note_store(&mut self, vectors: &VectorStore) {
+        self.store_bytes_per_vector = (
+            vectors.f32_bytes_per_vector(),
+            vectors.quantized().bytes_per_vector(),
+        );
+    }
+
     /// Adds `rows` (their current vectors) under new labels, returned in order.
     pub fn insert(&mut self, rows: &[u32], vectors: &VectorStore, workers: &Workers) -> Vec<u32> {
+        self.note_store(vectors);
         let existing = self.len();
         let labels: Vec<u32> = rows.iter().map(|&row| self.allocate(row)).collect();
         let mut done = 0;
@@ -592,6 +605,11 @@ impl Graph {
         let mut found = self.search_layer(vectors, query, &[start], ef.max(k), 0, accept);
         found.truncate(k);
         found.into_iter().map(|s| s.label).collect()
+    }
+
+    /// Bytes per vector in the store's f32 and int8 copies.
+    pub fn store_bytes_per_vector(&self) -> (usize, usize) {
+        self.store_bytes_per_vector
     }
 
     /// Bytes held by links (vectors are the store's, not the graph's).

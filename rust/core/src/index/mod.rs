@@ -8,6 +8,7 @@
 mod flat;
 mod graph;
 mod hnsw;
+mod quantized;
 mod vectors;
 
 pub use flat::Hit;

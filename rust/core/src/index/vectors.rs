@@ -1,6 +1,6 @@
 //! Every row's vector in one contiguous arena (row-major), so an exact scan streams through
 //! memory instead of chasing a pointer per record. The inverse norm of each row sits beside
-//! it for cosine.
+//! it for cosine, and an int8 copy of every vector beside the store, for screening scans.
 //!
 //! A store opened from a segment snapshot keeps the snapshot's rows where they are: a
 //! private mapping of the file, read from the page cache and copied page by page only
@@ -8,6 +8,7 @@
 
 use memmap2::MmapMut;
 
+use super::quantized::QuantizedStore;
 use crate::distance::inverse_norm;
 
 pub struct VectorStore {
@@ -18,6 +19,7 @@ pub struct VectorStore {
     /// Rows from `mapped_rows` on.
     tail: Vec<f32>,
     inverse_norms: Vec<f32>,
+    quantized: QuantizedStore,
 }
 
 impl VectorStore {
@@ -28,6 +30,7 @@ impl VectorStore {
             mapped_rows: 0,
             tail: Vec::new(),
             inverse_norms: Vec::new(),
+            quantized: QuantizedStore::new(dimension),
         }
     }
 
@@ -41,12 +44,20 @@ impl VectorStore {
             0,
             "mappings are page aligned"
         );
+        // The int8 copy is derived, so it is computed here rather than stored.
+        let mut quantized = QuantizedStore::new(dimension);
+        quantized.cover_rows(rows as u32);
+        let floats: &[f32] = bytemuck::cast_slice(&mapped);
+        for (row, vector) in floats.chunks_exact(dimension.max(1)).enumerate() {
+            quantized.set(row as u32, vector);
+        }
         VectorStore {
             dimension,
             mapped: Some(mapped),
             mapped_rows: rows,
             tail: Vec::new(),
             inverse_norms,
+            quantized,
         }
     }
 
@@ -81,6 +92,7 @@ impl VectorStore {
         };
         slot.copy_from_slice(vector);
         self.inverse_norms[row] = inverse_norm(vector);
+        self.quantized.set(row as u32, vector);
     }
 
     /// Makes room for rows `0..rows`; new rows are zero vectors. A loaded segment covers
@@ -93,6 +105,7 @@ impl VectorStore {
             self.tail
                 .resize((rows - self.mapped_rows) * self.dimension, 0.0);
         }
+        self.quantized.cover_rows(rows as u32);
     }
 
     /// Asks the CPU to start loading a row's vector, so that a graph walk can measure one
@@ -132,5 +145,15 @@ impl VectorStore {
 
     pub fn inverse_norms(&self) -> &[f32] {
         &self.inverse_norms
+    }
+
+    /// The int8 copy, kept in step with every `set` and `cover_rows`.
+    pub fn quantized(&self) -> &QuantizedStore {
+        &self.quantized
+    }
+
+    /// Bytes held per vector in f32: its values and its inverse norm.
+    pub fn f32_bytes_per_vector(&self) -> usize {
+        (self.dimension + 1) * std::mem::size_of::<f32>()
     }
 }

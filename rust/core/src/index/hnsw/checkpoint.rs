@@ -69,6 +69,7 @@ impl HnswIndex {
             .filter(|&row| label_of_row.get(row as usize) == Some(&NO_LABEL))
             .collect();
         graph.take_dirty();
+        graph.note_store(vectors);
         let mut index = HnswIndex {
             parameters,
             graph,

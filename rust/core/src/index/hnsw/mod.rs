@@ -26,11 +26,15 @@ use crate::threads::Workers;
 /// Allowed sets up to this size are always scanned exactly.
 const EXACT_SCAN_MIN: u64 = 2_048;
 /// Allowed sets up to this share of the live rows are scanned exactly too. Measured at
-/// 100k x 384 with filters that select whole clusters (benches/bench_index.py, sweep): the
-/// exact scan takes 2.2 ms at 18% and grows linearly, the widened graph walk 3.5 ms at 22%,
-/// 3.1 ms at 26% (recall 0.93-0.96) and 2.2 ms at 30%, so the two cost the same near a
-/// quarter, and below it the scan is as fast and always exact.
-const EXACT_SCAN_SHARE: f64 = 0.25;
+/// 100k x 384 with filters that select whole clusters (the filters of
+/// benches/bench_index.py), one build forcing the exact scan up to 60% against one with the
+/// switch at 25%, in the same conditions: the scan, which screens with int8 codes, took
+/// 3.2 ms at 26% and 30% where the widened graph walk took 4.8 and 4.3 ms (recall
+/// 0.93), and 5.3 ms at 40% against the walk's 3.0 ms (a busy machine). On an idle one,
+/// with the switch here, the scan takes 1.5 ms at 30% (the walk took 2.9 ms) and the walk
+/// 1.5 ms at 40%. The two cost the same near a third, and below it the scan is as fast or
+/// faster and always exact. (With f32 scans the switch sat at a quarter.)
+const EXACT_SCAN_SHARE: f64 = 0.33;
 /// The graph is rebuilt when tombstones reach this share of its points.
 const REBUILD_TOMBSTONE_SHARE: f64 = 0.3;
 /// ... but not for small graphs, which the exact path serves anyway.
@@ -69,6 +73,19 @@ pub struct IndexStats {
     pub tombstones: usize,
     /// Memory held by the index itself (the vectors belong to the segment's store).
     pub bytes: usize,
+    /// Memory the segment's store holds per vector: its f32 values and inverse norm, and
+    /// its int8 copy with the copy's scaling. Zero before the first vector arrives.
+    pub f32_bytes_per_vector: usize,
+    pub int8_bytes_per_vector: usize,
+}
+
+impl IndexStats {
+    /// All the memory a vector costs: both copies and its share of the index.
+    pub fn bytes_per_vector(&self) -> usize {
+        self.f32_bytes_per_vector
+            + self.int8_bytes_per_vector
+            + self.bytes.checked_div(self.points).unwrap_or(0)
+    }
 }
 
 pub struct HnswIndex {
@@ -261,11 +278,14 @@ impl HnswIndex {
     }
 
     pub fn stats(&self) -> IndexStats {
+        let (f32_bytes_per_vector, int8_bytes_per_vector) = self.graph.store_bytes_per_vector();
         IndexStats {
             kind: "hnsw",
             points: self.points(),
             tombstones: self.tombstones,
             bytes: self.graph.memory_bytes() + self.label_of_row.len() * 4,
+            f32_bytes_per_vector,
+            int8_bytes_per_vector,
         }
     }
 }
