@@ -85,10 +85,11 @@ def _repair_parser(subcommands: argparse._SubParsersAction[argparse.ArgumentPars
         "repair",
         help="repair a damaged database directory",
         description="Repair the database in --path after a crash or damaged files: remove "
-        "leftovers of interrupted checkpoint writes, check the record store (SQLite "
+        "leftovers of interrupted snapshot writes, check the record store (SQLite "
         "integrity_check) and copy out a damaged one, apply the readable part of the "
         "write-ahead log and discard what follows damage in it (reporting each lost write), "
-        "rebuild unusable index checkpoints. No other process may have the directory open. "
+        "then load every collection from the store and write its segment snapshot anew. "
+        "No other process may have the directory open. "
         "Exit status 0 when the database opens afterwards, 1 when it could not be repaired.",
     )
     repair.add_argument("--path", required=True, help="database directory")

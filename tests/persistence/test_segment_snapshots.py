@@ -106,6 +106,17 @@ def test_a_missing_or_damaged_snapshot_is_loaded_from_the_store_with_a_warning(
     assert_records_and_index_agree(tmp_path, {str(i): v for i, v in enumerate(data)})
 
 
+def write_then_kill(script: str, path: Path) -> None:
+    """Runs `script` on `path` until it has written, then kills it with SIGKILL."""
+    with subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(script), str(path)],
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as writer:
+        assert writer.stdout is not None and writer.stdout.readline().strip() == "written"
+        writer.send_signal(signal.SIGKILL)
+
+
 WRITER = """
     import sys
     import numpy as np
@@ -130,13 +141,7 @@ def test_writes_after_the_snapshot_are_replayed_from_the_log_after_a_kill(
 ) -> None:
     collection_id, _ = build(tmp_path)
     snapshot = snapshot_file(tmp_path, collection_id).read_bytes()
-    with subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(WRITER), str(tmp_path)],
-        stdout=subprocess.PIPE,
-        text=True,
-    ) as writer:
-        assert writer.stdout is not None and writer.stdout.readline().strip() == "written"
-        writer.send_signal(signal.SIGKILL)
+    write_then_kill(WRITER, tmp_path)
     rng = np.random.default_rng(2)
     expected = {str(i): v for i, v in enumerate(vectors(3_000, 1)) if i % 3 != 0}
     for i, v in zip(range(1, 3_000, 30), rng.normal(size=(100, 16)).astype(np.float32)):
@@ -174,13 +179,7 @@ def test_a_kill_below_the_snapshot_threshold_opens_the_old_snapshot_and_the_log(
     collection_id, data = build(tmp_path)
     snapshot = snapshot_file(tmp_path, collection_id)
     before = snapshot.read_bytes()
-    with subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(KILLED_BELOW_THRESHOLD), str(tmp_path)],
-        stdout=subprocess.PIPE,
-        text=True,
-    ) as writer:
-        assert writer.stdout is not None and writer.stdout.readline().strip() == "written"
-        writer.send_signal(signal.SIGKILL)
+    write_then_kill(KILLED_BELOW_THRESHOLD, tmp_path)
     # 502 changes, fewer than a quarter of the collection: no snapshot was written since
     # close, so reopening maps the old one and applies the logged writes after it.
     assert snapshot.read_bytes() == before

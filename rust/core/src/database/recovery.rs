@@ -110,6 +110,15 @@ fn open_collection(
             unjournaled: changes_behind,
         })
     };
+    let unusable = |reason: String| {
+        log::warn!(
+            "the segment snapshot {} could not be used ({reason}); loaded collection {} from \
+             the record store",
+            file.display(),
+            record.name
+        );
+        from_store(store)
+    };
     let snapshot = match snapshot {
         None => {
             // A collection writes its first snapshot once it has taken `sync_threshold`
@@ -124,15 +133,7 @@ fn open_collection(
             }
             return Ok(opened);
         }
-        Some(Err(reason)) => {
-            log::warn!(
-                "the segment snapshot {} could not be used ({reason}); loaded collection {} \
-                 from the record store",
-                file.display(),
-                record.name
-            );
-            return from_store(store);
-        }
+        Some(Err(reason)) => return unusable(reason),
         Some(Ok(snapshot)) => snapshot,
     };
     let header = snapshot.header;
@@ -161,15 +162,7 @@ fn open_collection(
     };
     let (mut segment, inserted) = match opened {
         Ok(opened) => opened,
-        Err(reason) => {
-            log::warn!(
-                "the segment snapshot {} could not be used ({reason}); loaded collection {} \
-                 from the record store",
-                file.display(),
-                record.name
-            );
-            return from_store(store);
-        }
+        Err(reason) => return unusable(reason),
     };
     // The writes after the snapshot come from the log; the graph's part of those up to
     // the journal's last frame comes from the journal instead of being redone.
