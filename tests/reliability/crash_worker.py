@@ -22,8 +22,8 @@ import azurite
 
 #: name -> (records at the start, most records, largest call). The large collection is
 #: larger than the sets queries scan exactly, so queries walk its HNSW graph; the small
-#: one has its index checkpoint rewritten every few calls (when a quarter changed), so
-#: that kills land during checkpoint writes too.
+#: one has its segment snapshot rewritten every few calls (when a quarter changed), and a
+#: graph journal frame every two changes, so that kills land during those writes too.
 DIMENSION = 8
 COLLECTIONS = {"crash": (2_200, 2_800, 60), "small": (120, 300, 20)}
 CONFIGURATION = {"hnsw": {"sync_threshold": 2, "space": "l2"}}

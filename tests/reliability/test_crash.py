@@ -113,9 +113,9 @@ def assert_index_agrees(collection: Any, state: dict[str, Record]) -> int:
     """The index holds exactly the live records; each record's vector is found at
     distance 0 by a query restricted to its id; and an unrestricted query by it, which
     walks the HNSW graph (the collection is larger than the sets scanned exactly), finds
-    it. The graph is approximate, and its recall drops over many restarts (tombstones
-    restored from a checkpoint have lost their vectors, see docs/reliability.md), so the
-    walk may miss a few: returns how many, at most 5% (chromadb's own tests ask 95%)."""
+    it. The graph is approximate, and its recall drops over many restarts (stale
+    tombstones accumulate, see docs/reliability.md), so the walk may miss a few: returns
+    how many, at most 5% (chromadb's own tests ask 95%)."""
     assert collection.count() == len(state)
     stats = collection.index_stats()
     assert stats["live"] == len(state) == stats["points"] - stats["tombstones"]
@@ -192,7 +192,7 @@ def kill_and_check(
         returncode = child.wait(timeout=60)
     assert returncode == -9, f"the worker died by itself:\n{stderr.read_text()}"
     outcome.kills += 1
-    # A checkpoint's temporary file left behind: the kill landed while it was written.
+    # A snapshot's temporary file left behind: the kill landed while it was written.
     outcome.during_checkpoint += any(path.glob("index/*.tmp"))
 
     acked, in_flight = read_journal(journal)
@@ -254,7 +254,7 @@ def test_sigkill_loses_no_acknowledged_write(tmp_path: Path, durability: str, ki
         f"\n{durability}: {outcome.kills} kills survived, {outcome.acknowledged_calls} "
         f"acknowledged calls and {outcome.records_checked} records checked, call in flight "
         f"applied {outcome.in_flight_applied} / absent {outcome.in_flight_absent} times, "
-        f"0 lost; {outcome.during_checkpoint} kills during a checkpoint write, "
+        f"0 lost; {outcome.during_checkpoint} kills during a snapshot write, "
         f"{outcome.torn_tails} torn log tails cut, {outcome.replayed} reopens replayed a "
         f"logged write; the graph walk missed at most {outcome.graph_misses} records at a reopen"
     )

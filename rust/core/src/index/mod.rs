@@ -13,4 +13,5 @@ mod vectors;
 
 pub use flat::Hit;
 pub use hnsw::{HnswIndex, HnswParameters, IndexStats};
+pub use quantized::QuantizedStore;
 pub use vectors::VectorStore;

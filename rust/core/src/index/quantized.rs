@@ -40,6 +40,7 @@ const F64_SLACK: f64 = 1e-12;
 
 /// How a vector's codes map back to it.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[repr(C)]
 struct Scaling {
     scale: f32,
     /// An upper bound on `|x − scale·codes|`; infinite for a vector never screened.
@@ -50,6 +51,12 @@ struct Scaling {
     /// by: kept here too, so that a screened row is read from one place.
     inverse_norm: f32,
 }
+
+// SAFETY: four 4-byte fields in C layout, no padding; every bit pattern is a value (a
+// residual that is not finite marks a row never screened).
+unsafe impl bytemuck::Zeroable for Scaling {}
+// SAFETY: as above.
+unsafe impl bytemuck::Pod for Scaling {}
 
 impl Scaling {
     const UNSCREENED: Scaling = Scaling {
@@ -119,6 +126,39 @@ impl QuantizedStore {
             codes: Vec::new(),
             scalings: Vec::new(),
         }
+    }
+
+    /// The codes and the scalings as bytes, to store in a segment snapshot.
+    pub fn raw_parts(&self) -> (&[u8], &[u8]) {
+        (
+            bytemuck::cast_slice(&self.codes),
+            bytemuck::cast_slice(&self.scalings),
+        )
+    }
+
+    /// A store of `rows` rows read back from [`QuantizedStore::raw_parts`]; `None` when the
+    /// bytes do not hold exactly that many.
+    pub fn from_raw_parts(
+        dimension: usize,
+        rows: usize,
+        codes: &[u8],
+        scalings: &[u8],
+    ) -> Option<Self> {
+        let mut store = QuantizedStore::new(dimension);
+        if !store.enabled() {
+            return (codes.is_empty() && scalings.is_empty()).then_some(store);
+        }
+        if codes.len() != rows * dimension
+            || scalings.len() != rows * std::mem::size_of::<Scaling>()
+        {
+            return None;
+        }
+        store.codes = bytemuck::cast_slice(codes).to_vec();
+        store.scalings = scalings
+            .chunks_exact(std::mem::size_of::<Scaling>())
+            .map(bytemuck::pod_read_unaligned)
+            .collect();
+        Some(store)
     }
 
     fn enabled(&self) -> bool {

@@ -35,8 +35,13 @@ impl VectorStore {
     }
 
     /// A store whose first rows are the `rows * dimension` little-endian floats of
-    /// `mapped`, with their inverse norms.
-    pub fn with_mapped_rows(dimension: usize, mapped: MmapMut, inverse_norms: Vec<f32>) -> Self {
+    /// `mapped`, with their inverse norms and their int8 copy.
+    pub fn with_mapped_rows(
+        dimension: usize,
+        mapped: MmapMut,
+        inverse_norms: Vec<f32>,
+        quantized: QuantizedStore,
+    ) -> Self {
         let rows = inverse_norms.len();
         assert_eq!(mapped.len(), rows * dimension * 4, "one vector per norm");
         assert_eq!(
@@ -44,13 +49,6 @@ impl VectorStore {
             0,
             "mappings are page aligned"
         );
-        // The int8 copy is derived, so it is computed here rather than stored.
-        let mut quantized = QuantizedStore::new(dimension);
-        quantized.cover_rows(rows as u32);
-        let floats: &[f32] = bytemuck::cast_slice(&mapped);
-        for (row, vector) in floats.chunks_exact(dimension.max(1)).enumerate() {
-            quantized.set(row as u32, vector);
-        }
         VectorStore {
             dimension,
             mapped: Some(mapped),

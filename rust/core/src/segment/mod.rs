@@ -19,7 +19,7 @@ use roaring::RoaringBitmap;
 use crate::batch::{Change, PutRecord, ResolvedBatch};
 use crate::distance::{PreparedQuery, Space};
 use crate::filter::{Filter, FilterSource, Scalar, evaluate};
-use crate::index::{Hit, HnswIndex, HnswParameters, IndexStats, VectorStore};
+use crate::index::{Hit, HnswIndex, HnswParameters, IndexStats, QuantizedStore, VectorStore};
 use crate::metadata::{Metadata, Number};
 use crate::threads::Workers;
 use metadata_index::MetadataIndex;
@@ -195,10 +195,17 @@ impl Segment {
             return Err("one norm per row expected".into());
         }
         let expected_vector_bytes = norms.len() * dimension * 4;
+        let quantized = QuantizedStore::from_raw_parts(
+            dimension,
+            norms.len(),
+            snapshot.bytes(snapshot::Kind::Codes),
+            snapshot.bytes(snapshot::Kind::Scalings),
+        )
+        .ok_or("int8 codes of the wrong size")?;
         segment.vectors = Some(
             match snapshot.vectors().map_err(|e| format!("vectors: {e}"))? {
                 Some(mapped) if mapped.len() == expected_vector_bytes => {
-                    VectorStore::with_mapped_rows(dimension, mapped, norms)
+                    VectorStore::with_mapped_rows(dimension, mapped, norms, quantized)
                 }
                 None if expected_vector_bytes == 0 => VectorStore::new(dimension),
                 _ => return Err("one vector per row expected".into()),
@@ -567,6 +574,11 @@ mod tests {
             crate::metadata::MetadataValue::Int(2)
         );
         assert_eq!(opened.index_stats(), segment.index_stats());
+        let codes = |s: &Segment| {
+            let (codes, scalings) = s.vectors.as_ref().unwrap().quantized().raw_parts();
+            (codes.to_vec(), scalings.to_vec())
+        };
+        assert_eq!(codes(&opened), codes(&segment));
         // A write over a mapped row and a new row; the deleted row 5's tombstone is kept.
         opened.apply(ResolvedBatch {
             next_row: 7,

@@ -15,6 +15,9 @@
 //! row data        each row as `segment/rows.rs` encodes it; a row not live has no bytes
 //! row offsets     next_row + 1 u64 offsets into the row data
 //! index           the vector index (`index/hnsw/checkpoint.rs`)
+//! codes           the int8 copy of the vectors, next_row * dimension i8 (`index/quantized.rs`)
+//! scalings        per row: scale f32, residual bound f32, sum of squared codes u32,
+//!                 inverse norm f32
 //! ```
 //!
 //! A snapshot is written whole to a temporary name, synced, renamed over the previous one
@@ -50,15 +53,19 @@ pub(super) enum Kind {
     RowData = 4,
     RowOffsets = 5,
     Index = 6,
+    Codes = 7,
+    Scalings = 8,
 }
 
-const KINDS: [Kind; 6] = [
+const KINDS: [Kind; 8] = [
     Kind::Vectors,
     Kind::Norms,
     Kind::Live,
     Kind::RowData,
     Kind::RowOffsets,
     Kind::Index,
+    Kind::Codes,
+    Kind::Scalings,
 ];
 
 #[derive(Debug, Clone, Copy)]
@@ -276,6 +283,20 @@ impl Segment {
         writer.end();
         writer.section(Kind::RowOffsets, bytemuck::cast_slice(&offsets))?;
         writer.section(Kind::Index, &self.index.encode_section())?;
+        let (codes, scalings) = vectors.quantized().raw_parts();
+        let (code_bytes, scaling_bytes) = (
+            codes.len() / vectors.rows().max(1),
+            scalings.len() / vectors.rows().max(1),
+        );
+        for (kind, bytes, per_row) in [
+            (Kind::Codes, codes, code_bytes),
+            (Kind::Scalings, scalings, scaling_bytes),
+        ] {
+            writer.begin(kind)?;
+            writer.write(&bytes[..stored as usize * per_row])?;
+            writer.write(&vec![0; (next_row - stored) as usize * per_row])?;
+            writer.end();
+        }
 
         let header = Header {
             collection: self.collection,
