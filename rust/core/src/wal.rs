@@ -111,6 +111,16 @@ pub fn decode_batch(payload: &[u8]) -> Result<(u64, ResolvedBatch), DecodeError>
 /// Splits a segment's bytes into decoded entries. Returns the entries and the length of the
 /// valid prefix; `Err` carries that length too when a frame is damaged.
 pub(crate) fn read_frames(data: &[u8]) -> (Vec<(u64, ResolvedBatch)>, usize, Option<String>) {
+    read_frames_after(data, 0)
+}
+
+/// [`read_frames`], leaving out the entries up to `skip_through`: their frames are still
+/// checked against their checksums, but not decoded (an open needs only the later ones,
+/// and decoding a segment's worth of vectors to drop them was most of an open's time).
+fn read_frames_after(
+    data: &[u8],
+    skip_through: u64,
+) -> (Vec<(u64, ResolvedBatch)>, usize, Option<String>) {
     let mut entries = Vec::new();
     let mut pos = 0;
     while pos < data.len() {
@@ -125,9 +135,14 @@ pub(crate) fn read_frames(data: &[u8]) -> (Vec<(u64, ResolvedBatch)>, usize, Opt
         if crc32fast::hash(payload) != crc {
             return (entries, pos, Some("checksum mismatch".to_string()));
         }
-        match decode_batch(payload) {
-            Ok(entry) => entries.push(entry),
-            Err(e) => return (entries, pos, Some(e.0)),
+        let seq = payload
+            .get(..8)
+            .map(|bytes| u64::from_le_bytes(bytes.try_into().expect("8 bytes")));
+        if seq.is_none_or(|seq| seq > skip_through) {
+            match decode_batch(payload) {
+                Ok(entry) => entries.push(entry),
+                Err(e) => return (entries, pos, Some(e.0)),
+            }
         }
         pos += FRAME_HEADER + length;
     }
@@ -231,7 +246,8 @@ impl Log {
         while i < segments.len() {
             let path = segments[i].1.clone();
             let data = fs::read(&path).map_err(|e| Error::io(&path, e))?;
-            let (entries, valid_len, damage) = read_frames(&data);
+            let (entries, valid_len, damage) =
+                read_frames_after(&data, retained_after.min(applied_seq));
             if let Some(damage) = damage {
                 let corrupt = |message: String| Error::Corrupt {
                     path: path.clone(),
@@ -492,6 +508,14 @@ mod tests {
         let recovered = Log::open(dir.path(), 1, 1, false).unwrap();
         let seqs: Vec<u64> = recovered.pending.iter().map(|(s, _)| *s).collect();
         assert_eq!(seqs, [2, 3]);
+        assert!(recovered.applied.is_empty());
+        drop(recovered);
+        // Applied entries are returned from the one after `retained_after` on.
+        let recovered = Log::open(dir.path(), 2, 0, false).unwrap();
+        let applied: Vec<u64> = recovered.applied.iter().map(|(s, _)| *s).collect();
+        assert_eq!(applied, [1, 2]);
+        assert_eq!(recovered.pending.len(), 1);
+        assert_eq!(recovered.oldest_seq, 1);
         drop(recovered);
 
         // A crash in the middle of an append leaves part of a frame behind.
