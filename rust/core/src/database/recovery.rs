@@ -57,7 +57,7 @@ fn load_from_store(store: &Store, record: &CollectionRecord) -> Result<Segment> 
         next_row: record.next_row,
         changes,
     };
-    let (segment, _) = Segment::load(
+    let segment = Segment::load(
         record.key,
         HnswParameters::from(&record.configuration.hnsw),
         record.dimension.map(|d| d as usize),

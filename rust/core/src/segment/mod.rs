@@ -28,15 +28,6 @@ use rows::{Row, RowTable};
 pub use snapshot::{SNAPSHOT_EXTENSION, Snapshot, snapshot_path};
 use text_index::TextIndex;
 
-/// Where a loaded segment's vector index came from.
-#[derive(Debug, PartialEq, Eq)]
-pub enum IndexOrigin {
-    /// The collection has no vectors yet.
-    Empty,
-    /// Built from the records.
-    Built,
-}
-
 pub struct Segment {
     collection: i64,
     space: Space,
@@ -137,7 +128,7 @@ impl Segment {
         index: HnswParameters,
         dimension: Option<usize>,
         records: ResolvedBatch,
-    ) -> (Segment, IndexOrigin) {
+    ) -> Segment {
         let next_row = records.next_row;
         let mut segment = Segment::new(collection, index, dimension, next_row);
         let (written, metadatas) = segment.place_rows(records);
@@ -163,14 +154,10 @@ impl Segment {
             (build_metadata_index(), build_vector_index())
         };
         segment.metadata_index = OnceLock::from(metadata_index);
-        let origin = match vector_index {
-            Some(vector_index) => {
-                segment.index = vector_index;
-                IndexOrigin::Built
-            }
-            None => IndexOrigin::Empty,
-        };
-        (segment, origin)
+        if let Some(vector_index) = vector_index {
+            segment.index = vector_index;
+        }
+        segment
     }
 
     /// A segment opened from its snapshot: vectors and rows stay in the mapped file, the
@@ -517,7 +504,7 @@ mod tests {
             document(1, "blue jay"),
             document(2, "red fox"),
         ]);
-        let (mut segment, _) = Segment::load(1, parameters, Some(2), records);
+        let mut segment = Segment::load(1, parameters, Some(2), records);
         // Written before the index exists: seen once it is built.
         segment.apply(batch(vec![document(2, "blue fox")]));
         let rows = |s: &Segment, text: &str| s.document_contains(text).iter().collect::<Vec<_>>();
