@@ -22,6 +22,7 @@ from azurite.embedding_functions.base import (
     known_embedding_functions,
     register_embedding_function,
 )
+from azurite.embedding_functions.bm25 import ChromaBm25EmbeddingFunction
 from azurite.embedding_functions.hosted import (
     BasetenEmbeddingFunction,
     ChromaCloudQwenEmbeddingFunction,
@@ -71,11 +72,10 @@ from azurite.embedding_functions.sentence_transformer import (
 
 # The sparse functions come last: they read azurite.api.types, which imports this package
 # for the dense default.
-from azurite.embedding_functions.sparse_base import (  # noqa: I001
+from azurite.embedding_functions.sparse_base import (
     register_sparse_embedding_function,
     sparse_known_embedding_functions,
 )
-from azurite.embedding_functions.bm25 import ChromaBm25EmbeddingFunction
 from azurite.embedding_functions.sparse_hosted import (
     ChromaCloudSpladeEmbeddingFunction,
     ChromaCloudSpladeEmbeddingModel,

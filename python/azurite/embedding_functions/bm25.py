@@ -2,7 +2,7 @@
 
 A document becomes one entry per distinct term: the term's index is the absolute value of
 its 32-bit MurmurHash3 (seed 0) and its weight is the BM25 term-frequency part,
-``tf·(k+1) / (tf + k·(1 − b + b·|d|/avgdl))``, with ``|d|`` the number of terms kept in
+``tf·(k+1) / (tf + k·(1 - b + b·|d|/avgdl))``, with ``|d|`` the number of terms kept in
 the document and ``avgdl`` a fixed constant, not the collection's. The inverse document
 frequency is not in the vector: a sparse index applies it when it is searched, over the
 documents it holds.
@@ -20,17 +20,20 @@ import re
 import threading
 from collections.abc import Iterable, Iterator
 from importlib import resources
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from azurite.embedding_functions.base import Documents
 from azurite.embedding_functions.sparse_base import (
     ConfigField,
     SparseEmbeddingFunction,
-    api_types,
     check_config,
     import_package,
     register_sparse_embedding_function,
 )
+
+# Only annotations name it here: it imports this package (see sparse_base).
+if TYPE_CHECKING:
+    import azurite.api.types as api_types
 
 NAME = "chroma_bm25"
 
@@ -42,7 +45,10 @@ DEFAULT_TOKEN_MAX_LENGTH = 40
 #: English stop words (those of NLTK's list, which chromadb uses), kept as data in
 #: ``bm25_stopwords.txt``, in chromadb's order.
 DEFAULT_CHROMA_BM25_STOPWORDS: list[str] = (
-    resources.files("azurite.embedding_functions").joinpath("bm25_stopwords.txt").read_text("utf-8").split()
+    resources.files("azurite.embedding_functions")
+    .joinpath("bm25_stopwords.txt")
+    .read_text("utf-8")
+    .split()
 )
 
 _SEPARATORS = re.compile(r"[^\w\s]+")
@@ -122,6 +128,8 @@ class ChromaBm25EmbeddingFunction(SparseEmbeddingFunction[Documents]):
         _snowball_stemmer()
 
     def _vector(self, text: str) -> api_types.SparseVector:
+        from azurite.api.types import SparseVector
+
         counts: dict[int, int] = {}
         labels: dict[int, str] = {}
         length = 0
@@ -133,7 +141,7 @@ class ChromaBm25EmbeddingFunction(SparseEmbeddingFunction[Documents]):
             counts[index] = counts.get(index, 0) + 1
             labels.setdefault(index, term)
         if not length:
-            return api_types.SparseVector(indices=[], values=[])
+            return SparseVector(indices=[], values=[])
         k, b = self.k, self.b
         length_norm = k * (1 - b + (b * float(length)) / self.avg_doc_length)
         indices = sorted(counts)
@@ -141,7 +149,7 @@ class ChromaBm25EmbeddingFunction(SparseEmbeddingFunction[Documents]):
         for index in indices:
             tf = float(counts[index])
             values.append(tf * (k + 1) / (tf + length_norm))
-        return api_types.SparseVector(
+        return SparseVector(
             indices=indices,
             values=values,
             labels=[labels[index] for index in indices] if self.include_tokens else None,

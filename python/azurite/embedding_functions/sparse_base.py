@@ -14,13 +14,14 @@ import importlib
 from abc import abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar, overload, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, overload, runtime_checkable
 
 import tenacity
 
-# This module loads while azurite.api.types is still being initialised (that module
-# imports the embedding functions), so its names are read when a function runs.
-import azurite.api.types as api_types
+# azurite.api.types imports this package (for the dense default), and may not have
+# started when this module loads: the functions import its classes when they run.
+if TYPE_CHECKING:
+    import azurite.api.types as api_types
 
 D = TypeVar("D", contravariant=True)
 
@@ -42,7 +43,9 @@ def _with_checked_output(call: Callable[..., Any]) -> Callable[..., Any]:
         output = call(self, input)
         if output is None:
             raise ValueError("Sparse embedding function returned None instead of vectors")
-        return api_types.validate_sparse_vectors(output)
+        from azurite.api.types import validate_sparse_vectors
+
+        return validate_sparse_vectors(output)
 
     checked.__azurite_checked__ = True  # type: ignore[attr-defined]
     return checked
@@ -105,8 +108,10 @@ def sorted_sparse_vector(
 ) -> api_types.SparseVector:
     """A ``SparseVector`` from entries in any order: sorted by index, labels kept beside
     their entries (a repeated index is refused by ``SparseVector`` itself)."""
+    from azurite.api.types import SparseVector
+
     order = sorted(range(len(indices)), key=indices.__getitem__)
-    return api_types.SparseVector(
+    return SparseVector(
         indices=[indices[i] for i in order],
         values=[values[i] for i in order],
         labels=None if labels is None or not order else [labels[i] for i in order],
@@ -143,7 +148,7 @@ class ConfigField:
 
 def check_config(
     schema: str,
-    config: dict[str, Any],
+    config: Any,
     fields: dict[str, ConfigField],
     required: tuple[str, ...] = (),
 ) -> None:
@@ -180,9 +185,7 @@ def check_config(
         if spec.keys is not None and isinstance(value, dict):
             for inner, inner_value in value.items():
                 if inner not in spec.keys:
-                    refuse(
-                        f"Additional properties are not allowed ({inner!r} was unexpected)", key
-                    )
+                    refuse(f"Additional properties are not allowed ({inner!r} was unexpected)", key)
                 if inner_value not in spec.keys[inner]:
                     refuse(
                         f"{inner_value!r} is not one of {list(spec.keys[inner])!r}",

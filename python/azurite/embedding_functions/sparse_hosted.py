@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -20,11 +20,14 @@ from azurite.embedding_functions.hosted import DEFAULT_CHROMA_EMBED_URL
 from azurite.embedding_functions.sparse_base import (
     ConfigField,
     SparseEmbeddingFunction,
-    api_types,
     check_config,
     register_sparse_embedding_function,
     sorted_sparse_vector,
 )
+
+# Only annotations name it here: it imports this package (see sparse_base).
+if TYPE_CHECKING:
+    import azurite.api.types as api_types
 
 NAME = "chroma-cloud-splade"
 _TIMEOUT_SECONDS = 60
@@ -105,9 +108,11 @@ class ChromaCloudSpladeEmbeddingFunction(SparseEmbeddingFunction[Documents]):
             ) from error
 
     def _vectors(self, body: Any) -> api_types.SparseVectors:
+        from azurite.api.types import SparseVector
+
         vectors = []
         for entry in body["embeddings"]:
-            if isinstance(entry, api_types.SparseVector):
+            if isinstance(entry, SparseVector):
                 indices, values, labels = entry.indices, entry.values, entry.labels
             else:
                 indices = entry.get("indices", [])

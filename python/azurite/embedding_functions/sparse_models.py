@@ -12,7 +12,7 @@ from __future__ import annotations
 import warnings
 from abc import abstractmethod
 from collections.abc import Iterable
-from typing import Any, Literal, TypedDict
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypedDict
 
 import numpy as np
 
@@ -20,12 +20,15 @@ from azurite.embedding_functions.base import Documents
 from azurite.embedding_functions.sparse_base import (
     ConfigField,
     SparseEmbeddingFunction,
-    api_types,
     check_config,
     import_package,
     register_sparse_embedding_function,
     sorted_sparse_vector,
 )
+
+# Only annotations name it here: it imports this package (see sparse_base).
+if TYPE_CHECKING:
+    import azurite.api.types as api_types
 
 TaskType = Literal["document", "query"]
 _TASKS = ("document", "query")
@@ -114,7 +117,7 @@ class HuggingFaceSparseEmbeddingFunction(_TaskEncoder):
     ``prithivida/Splade_PP_en_v1`` or ``naver/splade-v3``) on `device`; `kwargs` go to the
     encoder. Models are loaded once per process, by name."""
 
-    models: dict[str, Any] = {}
+    models: ClassVar[dict[str, Any]] = {}
 
     def __init__(
         self,
