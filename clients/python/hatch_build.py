@@ -19,7 +19,7 @@ from hatchling.metadata.plugin.interface import MetadataHookInterface
 #: Top-level entries of the package (by name without suffix) that are the compiled engine
 #: or exist to run the server.
 LEFT_OUT = ("_core", "server", "cli")
-SHIPPED_SUFFIXES = (".py", ".typed")
+SHIPPED_SUFFIXES = (".py", ".typed", ".txt")
 MARKER = "is_thin_client.py"
 
 

@@ -44,7 +44,6 @@ _PIPELINE = (
     "a step of chromadb's own record pipeline; Azurite validates in azurite.api.validation, "
     "with chromadb's messages, inside the calls that use it"
 )
-_CLOUD_SPARSE = "sparse embedding functions: with the sparse indexes of the Search API issue"
 
 #: Names Azurite lacks on purpose, with the reason.
 GAPS: dict[str, dict[str, str]] = {
@@ -144,10 +143,6 @@ GAPS: dict[str, dict[str, str]] = {
             "collection_configuration_to_json",
             "load_collection_configuration_from_json",
         )
-    },
-    "chromadb.utils.embedding_functions": {
-        "register_sparse_embedding_function": _CLOUD_SPARSE,
-        "sparse_known_embedding_functions": _CLOUD_SPARSE,
     },
 }
 
