@@ -1,5 +1,87 @@
-"""``chromadb.execution.expression``: the Search API expressions (see
-:mod:`azurite.search`; searching is not yet available in Azurite)."""
+"""The Search API's expressions under chromadb 1.5.9's ``chromadb.execution.expression``:
+the parts of a search (:mod:`.operator`) and the search itself (:mod:`.plan`)."""
 
-from azurite.search import *  # noqa: F403
-from azurite.search import __all__  # noqa: F401
+from azurite.execution.expression.operator import (
+    Abs,
+    Aggregate,
+    And,
+    Contains,
+    Div,
+    Eq,
+    Exp,
+    GroupBy,
+    Gt,
+    Gte,
+    In,
+    K,
+    Key,
+    Knn,
+    Limit,
+    Log,
+    Lt,
+    Lte,
+    Max,
+    MaxK,
+    Min,
+    MinK,
+    Mul,
+    Ne,
+    Nin,
+    NotContains,
+    NotRegex,
+    Or,
+    Rank,
+    Regex,
+    Rrf,
+    Select,
+    Sub,
+    Sum,
+    Val,
+    Where,
+)
+from azurite.execution.expression.plan import Search
+
+#: chromadb's name for a Search API condition, beside the where *dict* type of
+#: ``azurite.api.types.Where``.
+SearchWhere = Where
+
+__all__ = [
+    "Abs",
+    "Aggregate",
+    "And",
+    "Contains",
+    "Div",
+    "Eq",
+    "Exp",
+    "GroupBy",
+    "Gt",
+    "Gte",
+    "In",
+    "K",
+    "Key",
+    "Knn",
+    "Limit",
+    "Log",
+    "Lt",
+    "Lte",
+    "Max",
+    "MaxK",
+    "Min",
+    "MinK",
+    "Mul",
+    "Ne",
+    "Nin",
+    "NotContains",
+    "NotRegex",
+    "Or",
+    "Rank",
+    "Regex",
+    "Rrf",
+    "Search",
+    "SearchWhere",
+    "Select",
+    "Sub",
+    "Sum",
+    "Val",
+    "Where",
+]
