@@ -1,5 +1,5 @@
 //! Record and collection metadata values, with Chroma's typing: str, int (i64), float (f64),
-//! bool, and homogeneous non-empty arrays of those.
+//! bool, homogeneous non-empty arrays of those, and sparse vectors.
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
@@ -14,6 +14,62 @@ pub enum MetadataValue {
     IntList(Vec<i64>),
     FloatList(Vec<f64>),
     BoolList(Vec<bool>),
+    /// Boxed: a sparse vector is three times the size of the other variants, and most
+    /// metadata holds none.
+    SparseVector(Box<SparseVector>),
+}
+
+/// A sparse vector as Chroma keeps it: dimensions in strictly ascending order, one value
+/// each, and optionally the token each dimension stands for (chromadb's `labels`, sent as
+/// `tokens`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SparseVector {
+    pub indices: Vec<u32>,
+    pub values: Vec<f32>,
+    pub tokens: Option<Vec<String>>,
+}
+
+impl SparseVector {
+    /// What makes the vector unusable, in Chroma's words; also refuses values that are
+    /// not finite, which would make every score they touch meaningless.
+    pub fn problem(&self) -> Option<&'static str> {
+        let tokens_align = self
+            .tokens
+            .as_ref()
+            .is_none_or(|tokens| tokens.len() == self.indices.len());
+        if self.indices.len() != self.values.len() || !tokens_align {
+            return Some(
+                "Sparse vector indices, values, and tokens (when present) must have the same length",
+            );
+        }
+        if self.indices.windows(2).any(|pair| pair[1] <= pair[0]) {
+            return Some(
+                "Sparse vector indices must be sorted in strictly ascending order (no duplicates)",
+            );
+        }
+        if self.values.iter().any(|value| !value.is_finite()) {
+            return Some("Sparse vector values must be finite numbers");
+        }
+        None
+    }
+
+    /// The dot product, summed in ascending dimension order (the order the inverted index
+    /// sums in too, so both give the same float).
+    pub fn dot(&self, other: &SparseVector) -> f32 {
+        let (mut i, mut j, mut sum) = (0, 0, 0.0_f32);
+        while i < self.indices.len() && j < other.indices.len() {
+            match self.indices[i].cmp(&other.indices[j]) {
+                Ordering::Less => i += 1,
+                Ordering::Greater => j += 1,
+                Ordering::Equal => {
+                    sum += self.values[i] * other.values[j];
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+        sum
+    }
 }
 
 pub type Metadata = BTreeMap<String, MetadataValue>;
@@ -33,6 +89,13 @@ impl MetadataValue {
                 | MetadataValue::FloatList(_)
                 | MetadataValue::BoolList(_)
         )
+    }
+
+    pub fn as_sparse_vector(&self) -> Option<&SparseVector> {
+        match self {
+            MetadataValue::SparseVector(vector) => Some(vector),
+            _ => None,
+        }
     }
 }
 
@@ -135,6 +198,55 @@ mod tests {
         assert_eq!(Number::Float(-0.0), Number::Int(0));
         // 2^53 + 1 is not representable as f64: an exact comparison must still order it.
         assert!(Number::Int((1 << 53) + 1) > Number::Float((1u64 << 53) as f64));
+    }
+
+    #[test]
+    fn sparse_vector_problems_use_chromas_words() {
+        let vector =
+            |indices: Vec<u32>, values: Vec<f32>, tokens: Option<Vec<String>>| SparseVector {
+                indices,
+                values,
+                tokens,
+            };
+        assert_eq!(vector(vec![1, 4], vec![0.5, 2.0], None).problem(), None);
+        assert_eq!(vector(vec![], vec![], None).problem(), None);
+        assert!(
+            vector(vec![1], vec![0.5, 1.0], None)
+                .problem()
+                .unwrap()
+                .contains("same length")
+        );
+        assert!(
+            vector(vec![1], vec![0.5], Some(vec![]))
+                .problem()
+                .unwrap()
+                .contains("same length")
+        );
+        for indices in [vec![2, 1], vec![3, 3]] {
+            assert!(
+                vector(indices, vec![1.0, 1.0], None)
+                    .problem()
+                    .unwrap()
+                    .contains("strictly ascending")
+            );
+        }
+        assert!(vector(vec![1], vec![f32::NAN], None).problem().is_some());
+    }
+
+    #[test]
+    fn sparse_dot_product_meets_on_shared_dimensions_only() {
+        let a = SparseVector {
+            indices: vec![1, 3, 7],
+            values: vec![1.0, 2.0, 3.0],
+            tokens: None,
+        };
+        let b = SparseVector {
+            indices: vec![0, 3, 7, 9],
+            values: vec![5.0, -1.0, 0.5, 4.0],
+            tokens: None,
+        };
+        assert_eq!(a.dot(&b), -0.5);
+        assert_eq!(b.dot(&a), -0.5);
     }
 
     #[test]
