@@ -1,5 +1,5 @@
-"""Embedding functions: the default all-MiniLM-L6-v2 model and the registry of known
-functions (``azurite.utils.embedding_functions`` is the same module under Chroma's
+"""Embedding functions: the default all-MiniLM-L6-v2 model, the sparse functions (BM25,
+SPLADE) and the registries of known functions (``azurite.utils.embedding_functions`` is the same module under Chroma's
 import path).
 
 Every function here imports its optional packages (onnxruntime, httpx, Pillow, ...) only
@@ -69,8 +69,28 @@ from azurite.embedding_functions.sentence_transformer import (
     SentenceTransformerEmbeddingFunction,
 )
 
+# The sparse functions come last: they read azurite.api.types, which imports this package
+# for the dense default.
+from azurite.embedding_functions.sparse_base import (  # noqa: I001
+    register_sparse_embedding_function,
+    sparse_known_embedding_functions,
+)
+from azurite.embedding_functions.bm25 import ChromaBm25EmbeddingFunction
+from azurite.embedding_functions.sparse_hosted import (
+    ChromaCloudSpladeEmbeddingFunction,
+    ChromaCloudSpladeEmbeddingModel,
+)
+from azurite.embedding_functions.sparse_models import (
+    Bm25EmbeddingFunction,
+    FastembedSparseEmbeddingFunction,
+    HuggingFaceSparseEmbeddingFunction,
+)
+
 # Functions registered later (by users) are not built-ins.
-_BUILTINS = frozenset(cls.__name__ for cls in known_embedding_functions.values())
+_BUILTINS = frozenset(
+    cls.__name__
+    for cls in [*known_embedding_functions.values(), *sparse_known_embedding_functions.values()]
+)
 
 
 def get_builtins() -> set[str]:
@@ -81,9 +101,13 @@ def get_builtins() -> set[str]:
 __all__ = [
     "AmazonBedrockEmbeddingFunction",
     "BasetenEmbeddingFunction",
+    "Bm25EmbeddingFunction",
+    "ChromaBm25EmbeddingFunction",
     "ChromaCloudQwenEmbeddingFunction",
     "ChromaCloudQwenEmbeddingModel",
     "ChromaCloudQwenEmbeddingTarget",
+    "ChromaCloudSpladeEmbeddingFunction",
+    "ChromaCloudSpladeEmbeddingModel",
     "ChromaLangchainEmbeddingFunction",
     "CloudflareWorkersAIEmbeddingFunction",
     "CohereEmbeddingFunction",
@@ -96,6 +120,7 @@ __all__ = [
     "EmbeddingProviderHTTPError",
     "EmbeddingProviderResponseError",
     "Embeddings",
+    "FastembedSparseEmbeddingFunction",
     "GoogleGeminiEmbeddingFunction",
     "GoogleGenaiEmbeddingFunction",
     "GoogleGenerativeAiEmbeddingFunction",
@@ -103,6 +128,7 @@ __all__ = [
     "GoogleVertexEmbeddingFunction",
     "HuggingFaceEmbeddingFunction",
     "HuggingFaceEmbeddingServer",
+    "HuggingFaceSparseEmbeddingFunction",
     "Images",
     "InstructorEmbeddingFunction",
     "JinaEmbeddingFunction",
@@ -126,4 +152,6 @@ __all__ = [
     "get_builtins",
     "known_embedding_functions",
     "register_embedding_function",
+    "register_sparse_embedding_function",
+    "sparse_known_embedding_functions",
 ]
