@@ -78,3 +78,31 @@ class SparseVector:
                 f"Expected {TYPE_KEY}='{SPARSE_VECTOR_TYPE_VALUE}', got {record.get(TYPE_KEY)}"
             )
         return cls(indices=record["indices"], values=record["values"], labels=record.get("tokens"))
+
+
+def serialize_metadata(metadata: Any) -> Any:
+    """Metadata in its JSON form: each ``SparseVector`` as its transport dict."""
+    if not isinstance(metadata, dict) or not any(
+        isinstance(value, SparseVector) for value in metadata.values()
+    ):
+        return metadata
+    return {
+        key: value.to_dict() if isinstance(value, SparseVector) else value
+        for key, value in metadata.items()
+    }
+
+
+def deserialize_metadata(metadata: Any) -> Any:
+    """Metadata read from JSON: each ``{"#type": "sparse_vector", ...}`` as a
+    ``SparseVector``."""
+    if not isinstance(metadata, dict) or not any(
+        isinstance(value, dict) and value.get(TYPE_KEY) == SPARSE_VECTOR_TYPE_VALUE
+        for value in metadata.values()
+    ):
+        return metadata
+    return {
+        key: SparseVector.from_dict(value)
+        if isinstance(value, dict) and value.get(TYPE_KEY) == SPARSE_VECTOR_TYPE_VALUE
+        else value
+        for key, value in metadata.items()
+    }

@@ -40,6 +40,7 @@ from azurite.api.engine import (
     QueryColumns,
     UserIdentity,
 )
+from azurite.base_types import deserialize_metadata, serialize_metadata
 from azurite.config import DEFAULT_DATABASE, DEFAULT_TENANT, Settings, as_settings
 from azurite.errors import (
     AlreadyExistsError,
@@ -293,7 +294,7 @@ class Requests:
             body = {
                 "ids": ids,
                 "embeddings": rows,
-                "metadatas": metadatas,
+                "metadatas": _metadatas_to_wire(metadatas),
                 "documents": documents,
                 "uris": uris,
             }
@@ -394,7 +395,7 @@ class Requests:
                 "ids": payload["ids"],
                 "embeddings": _matrix(found) if found is not None else None,
                 "documents": payload.get("documents"),
-                "metadatas": payload.get("metadatas"),
+                "metadatas": _metadatas_from_wire(payload.get("metadatas")),
                 "uris": payload.get("uris"),
             }
 
@@ -421,6 +422,14 @@ class Requests:
         return Request("POST", f"{self._records(collection)}/query", body, decode=_query_columns)
 
 
+def _metadatas_to_wire(metadatas: list[Any] | None) -> list[Any] | None:
+    return None if metadatas is None else [serialize_metadata(m) for m in metadatas]
+
+
+def _metadatas_from_wire(metadatas: list[Any] | None) -> list[Any] | None:
+    return None if metadatas is None else [deserialize_metadata(m) for m in metadatas]
+
+
 def _query_columns(payload: dict[str, Any]) -> list[QueryColumns]:
     """The server's column-per-field answer as the engine's list of per-query columns."""
 
@@ -437,7 +446,7 @@ def _query_columns(payload: dict[str, Any]) -> list[QueryColumns]:
                 "ids": ids,
                 "embeddings": _matrix(embeddings) if embeddings is not None else None,
                 "documents": column("documents", position),
-                "metadatas": column("metadatas", position),
+                "metadatas": _metadatas_from_wire(column("metadatas", position)),
                 "uris": column("uris", position),
                 "distances": np.asarray(distances if distances is not None else [], np.float32),
             }

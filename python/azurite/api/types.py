@@ -700,7 +700,7 @@ def _vector_function_json(
     return entry
 
 
-def _function_from_json(entry: dict[str, Any], registry: dict[str, Any]) -> Any:
+def _function_from_json(entry: dict[str, Any], registry: dict[str, Any], kind: str) -> Any:
     """The function a stored entry names, or ``None`` (with a warning when it cannot be
     rebuilt, as in chromadb)."""
     if entry.get("type") in ("legacy", "unknown"):
@@ -709,7 +709,7 @@ def _function_from_json(entry: dict[str, Any], registry: dict[str, Any]) -> Any:
         return registry[entry["name"]].build_from_config(entry["config"])
     except Exception as error:
         warnings.warn(
-            f"Could not reconstruct embedding function {entry.get('name', 'unknown')}: "
+            f"Could not reconstruct {kind} {entry.get('name', 'unknown')}: "
             f"{error}. Setting to None.",
             UserWarning,
             stacklevel=4,
@@ -720,12 +720,23 @@ def _function_from_json(entry: dict[str, Any], registry: dict[str, Any]) -> Any:
 def _config_from_json(config_class: type[Any], record: dict[str, Any]) -> Any:
     record = dict(record)
     if "embedding_function" in record:
-        from azurite.embedding_functions import known_embedding_functions
-
-        registry: dict[str, Any] = (
-            known_embedding_functions if config_class is VectorIndexConfig else {}
+        from azurite.embedding_functions import (
+            known_embedding_functions,
+            sparse_known_embedding_functions,
         )
-        function = _function_from_json(record["embedding_function"], registry)
+
+        registries: dict[type[Any], dict[str, Any]] = {
+            VectorIndexConfig: known_embedding_functions,
+            SparseVectorIndexConfig: sparse_known_embedding_functions,
+        }
+        registry = registries.get(config_class, {})
+        function = _function_from_json(
+            record["embedding_function"],
+            registry,
+            kind="sparse embedding function"
+            if config_class is SparseVectorIndexConfig
+            else "embedding function",
+        )
         record["embedding_function"] = function
         if config_class is VectorIndexConfig and function is not None and not record.get("space"):
             record["space"] = function.default_space()
