@@ -222,14 +222,11 @@ impl SparseIndex {
         // only the other terms propose rows.
         let mut essential_from = 0;
         let mut contributions: Vec<(usize, f32)> = Vec::with_capacity(terms.len());
-        loop {
-            let Some(row) = terms[essential_from..]
-                .iter()
-                .filter_map(Term::current)
-                .min()
-            else {
-                break;
-            };
+        while let Some(row) = terms[essential_from..]
+            .iter()
+            .filter_map(Term::current)
+            .min()
+        {
             contributions.clear();
             let mut partial = 0.0_f64;
             for term in &mut terms[essential_from..] {
