@@ -168,3 +168,23 @@ def test_the_server_takes_chromas_untagged_form_and_refuses_malformed_vectors(
     answer = add({"#type": "sparse_vector", "indices": [3, 2], "values": [1.0, 1.0]})
     assert answer.status_code == 400, answer.text
     assert answer.json()["message"] == "Validation error: metadatas: Invalid metadata at index 0"
+
+
+def test_values_read_back_as_their_shortest_float32_decimal(
+    any_client: azurite.ClientAPI,
+) -> None:
+    """Values are float32, as in Chroma, whose server writes them in JSON as the shortest
+    decimal that reads back as the same float32: 0.1 comes back as 0.1."""
+    collection = make(any_client)
+    written = SparseVector(indices=[1, 2, 3], values=[0.1, 123.456, 1e-7])
+    collection.add(ids=["a"], embeddings=[[1.0]], metadatas=[{"sparse": written}])
+    read = collection.get(include=["metadatas"])["metadatas"][0]["sparse"]
+    assert read.values == [0.1, 123.456, 1e-7]
+    # Beyond float32's precision, the float32 is what is kept.
+    collection.upsert(
+        ids=["a"],
+        embeddings=[[1.0]],
+        metadatas=[{"sparse": SparseVector(indices=[1], values=[0.123456789123])}],
+    )
+    read = collection.get(include=["metadatas"])["metadatas"][0]["sparse"]
+    assert read.values == [float(str(np.float32(0.123456789123)))] != [0.123456789123]

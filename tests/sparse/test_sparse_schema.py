@@ -64,8 +64,9 @@ def sparse_schema(function: Any, source_key: Any = K.DOCUMENT, **options: Any) -
 
 
 def stored(vector: SparseVector) -> SparseVector:
-    """A vector as read back: values are float32, as in Chroma."""
-    values = [float(np.float32(value)) for value in vector.values]
+    """A vector as read back: values are float32, as in Chroma, and come back as the
+    shortest decimal of that float32 (as Chroma's JSON writes them)."""
+    values = [float(str(np.float32(value))) for value in vector.values]
     return SparseVector(indices=vector.indices, values=values, labels=vector.labels)
 
 
