@@ -3,6 +3,9 @@
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use serde_json::{Map, Value};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum MetadataValue {
@@ -51,6 +54,71 @@ impl SparseVector {
             return Some("Sparse vector values must be finite numbers");
         }
         None
+    }
+
+    /// Chroma's JSON form, `{"#type": "sparse_vector", "indices", "values", "tokens"?}`,
+    /// read as Chroma reads it: the tag may be left out, and `tokens` may be null.
+    /// Whether the vector is usable is `problem`'s to say.
+    pub fn from_json(value: &Value) -> Result<SparseVector, String> {
+        let object = value
+            .as_object()
+            .ok_or("a sparse vector must be an object with indices and values")?;
+        if let Some(tag) = object.get(SPARSE_VECTOR_TAG).filter(|t| !t.is_null()) {
+            let tag = tag.as_str().unwrap_or_default();
+            if tag != SPARSE_VECTOR_TYPE {
+                return Err(format!(
+                    "Expected #type='{SPARSE_VECTOR_TYPE}', got '{tag}'"
+                ));
+            }
+        }
+        let list = |name: &str| {
+            object
+                .get(name)
+                .and_then(Value::as_array)
+                .ok_or_else(|| format!("sparse vector {name}: expected a list"))
+        };
+        let indices = list("indices")?
+            .iter()
+            .map(|i| i.as_u64().and_then(|i| u32::try_from(i).ok()))
+            .collect::<Option<Vec<u32>>>()
+            .ok_or("sparse vector indices: expected integers from 0 to 4294967295")?;
+        let values = list("values")?
+            .iter()
+            .map(|v| v.as_f64().map(|v| v as f32))
+            .collect::<Option<Vec<f32>>>()
+            .ok_or("sparse vector values: expected numbers")?;
+        let tokens = match object.get("tokens").filter(|t| !t.is_null()) {
+            None => None,
+            Some(tokens) => Some(
+                tokens
+                    .as_array()
+                    .and_then(|t| {
+                        t.iter()
+                            .map(|t| t.as_str().map(str::to_string))
+                            .collect::<Option<Vec<String>>>()
+                    })
+                    .ok_or("sparse vector tokens: expected a list of strings")?,
+            ),
+        };
+        Ok(SparseVector {
+            indices,
+            values,
+            tokens,
+        })
+    }
+
+    /// Chroma's JSON form, values written as the shortest decimals of their float32 (as
+    /// Chroma's server writes them).
+    pub fn to_json(&self) -> Value {
+        let mut object = Map::new();
+        object.insert(SPARSE_VECTOR_TAG.into(), SPARSE_VECTOR_TYPE.into());
+        object.insert("indices".into(), self.indices.clone().into());
+        let values: Vec<f64> = self.values.iter().copied().map(shortest_f64).collect();
+        object.insert("values".into(), values.into());
+        if let Some(tokens) = &self.tokens {
+            object.insert("tokens".into(), tokens.clone().into());
+        }
+        Value::Object(object)
     }
 
     /// The dot product, summed in ascending dimension order (the order the inverted index
@@ -153,6 +221,17 @@ impl PartialEq for Number {
 
 impl Eq for Number {}
 
+const SPARSE_VECTOR_TAG: &str = "#type";
+const SPARSE_VECTOR_TYPE: &str = "sparse_vector";
+
+/// The float64 that the shortest decimal of a float32 reads as: `0.1_f32` gives `0.1`,
+/// not the float32 widened (`0.10000000149011612`), as Chroma's JSON gives float32s.
+pub fn shortest_f64(value: f32) -> f64 {
+    let mut text = String::with_capacity(16);
+    write!(text, "{value}").expect("writing to a String cannot fail");
+    text.parse().unwrap_or_else(|_| f64::from(value))
+}
+
 /// Validation shared by record and collection metadata: key rules of Chroma's Rust layer.
 pub fn check_key(key: &str) -> Result<(), String> {
     if key.is_empty() {
@@ -247,6 +326,47 @@ mod tests {
         };
         assert_eq!(a.dot(&b), -0.5);
         assert_eq!(b.dot(&a), -0.5);
+    }
+
+    #[test]
+    fn sparse_vectors_read_and_write_chromas_json_form() {
+        let read = |json: Value| SparseVector::from_json(&json);
+        let vector = read(serde_json::json!({
+            "#type": "sparse_vector", "indices": [1, 4294967295_u64], "values": [0.1, -2],
+            "tokens": ["a", "b"],
+        }))
+        .unwrap();
+        assert_eq!(vector.indices, [1, u32::MAX]);
+        assert_eq!(vector.values, [0.1_f32, -2.0]);
+        assert_eq!(
+            vector.to_json(),
+            serde_json::json!({
+                "#type": "sparse_vector", "indices": [1, 4294967295_u64], "values": [0.1, -2.0],
+                "tokens": ["a", "b"],
+            })
+        );
+        let untagged = read(serde_json::json!({"indices": [3], "values": [1.5], "tokens": null}));
+        assert_eq!(untagged.unwrap().tokens, None);
+        assert_eq!(
+            read(serde_json::json!({"#type": "dense", "indices": [], "values": []})).unwrap_err(),
+            "Expected #type='sparse_vector', got 'dense'"
+        );
+        for bad in [
+            serde_json::json!([1, 2]),
+            serde_json::json!({"indices": [-1], "values": [1.0]}),
+            serde_json::json!({"indices": [4294967296_u64], "values": [1.0]}),
+            serde_json::json!({"indices": [1], "values": ["x"]}),
+            serde_json::json!({"values": [1.0]}),
+            serde_json::json!({"indices": [1], "values": [1.0], "tokens": [1]}),
+        ] {
+            assert!(read(bad.clone()).is_err(), "{bad}");
+        }
+        assert_eq!(shortest_f64(0.1), 0.1);
+        assert_eq!(shortest_f64(123.456), 123.456);
+        // Always the same float32 again.
+        for value in [f32::MAX, f32::MIN_POSITIVE, 1e-45, -0.0, 16_777_217.0, 0.3] {
+            assert_eq!((shortest_f64(value) as f32).to_bits(), value.to_bits());
+        }
     }
 
     #[test]

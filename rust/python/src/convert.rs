@@ -2,12 +2,11 @@
 //! into owned Rust values while the GIL is held, so that core work can run without it and
 //! Python code cannot change an argument underneath it.
 
-use std::fmt::Write;
-
 use azurite_core::filter::{Filter, parse_where, parse_where_document};
+
 use azurite_core::{
     CollectionInfo, DatabaseRecord, Embeddings, Include, Metadata, MetadataUpdate, MetadataValue,
-    Records, SparseVector,
+    Records, SparseVector, shortest_f64,
 };
 use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray2, PyUntypedArrayMethods, ToPyArray};
 use pyo3::exceptions::{PyTypeError, PyValueError};
@@ -169,25 +168,16 @@ fn sparse_vector(value: &Bound<'_, PyAny>) -> PyResult<Option<SparseVector>> {
     }))
 }
 
-/// Each float32 value as the float its shortest decimal form reads as: what Chroma's
-/// clients get (its server writes float32 values that way in JSON), so a value written
-/// as `0.1` reads back as `0.1`, not as the float32 nearest to it widened.
-fn shortest_decimal_values(values: &[f32]) -> Vec<f64> {
-    let mut text = String::new();
-    values
-        .iter()
-        .map(|value| {
-            text.clear();
-            write!(text, "{value}").expect("writing to a String cannot fail");
-            text.parse().unwrap_or_else(|_| f64::from(*value))
-        })
-        .collect()
-}
-
 fn sparse_vector_to_py<'py>(py: Python<'py>, vector: &SparseVector) -> PyResult<Bound<'py, PyAny>> {
     sparse_vector_class(py)?.call1((
         vector.indices.as_slice(),
-        shortest_decimal_values(&vector.values),
+        // As Chroma's clients read them from its JSON: 0.1 reads back as 0.1.
+        vector
+            .values
+            .iter()
+            .copied()
+            .map(shortest_f64)
+            .collect::<Vec<f64>>(),
         vector.tokens.as_deref(),
     ))
 }
