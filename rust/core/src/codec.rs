@@ -48,7 +48,7 @@ impl Encoder {
             None => self.u8(0),
         }
     }
-    fn u32s(&mut self, v: &[u32]) {
+    pub fn u32s(&mut self, v: &[u32]) {
         self.len(v.len());
         for x in v {
             self.buf.extend_from_slice(&x.to_le_bytes());
@@ -216,7 +216,7 @@ impl<'a> Decoder<'a> {
             None
         })
     }
-    fn u32s(&mut self) -> Result<Vec<u32>, DecodeError> {
+    pub fn u32s(&mut self) -> Result<Vec<u32>, DecodeError> {
         let n = self.len(4)?;
         let raw = self.take(n * 4)?;
         Ok(raw

@@ -19,6 +19,7 @@ use regex::Regex;
 use roaring::RoaringBitmap;
 
 use crate::batch::{Change, PutRecord, ResolvedBatch};
+use crate::codec::{DecodeError, Decoder, Encoder};
 use crate::distance::{PreparedQuery, Space};
 use crate::error::{Error, Result};
 use crate::filter::{Filter, FilterSource, Scalar, evaluate};
@@ -219,6 +220,12 @@ impl Segment {
             },
         );
         segment.rows = RowTable::with_mapped(snapshot.rows(&segment.live)?);
+        if let Some(bytes) = snapshot.optional_bytes(snapshot::Kind::SparseIndexes) {
+            segment.sparse_indexes = RwLock::new(
+                Segment::decode_sparse_indexes(bytes, &segment.live)
+                    .map_err(|e| format!("sparse indexes: {e}"))?,
+            );
+        }
         segment.row_of_id = OnceLock::new();
         segment.metadata_index = OnceLock::new();
         let vectors = segment.vectors.as_ref().expect("set above");
@@ -472,6 +479,40 @@ impl Segment {
         Ok(index.top_k(vector, k, allowed))
     }
 
+    /// The sparse indexes built so far, for the snapshot: `[keys]` then per key
+    /// `[key][index]`, keys in order.
+    fn encode_sparse_indexes(&self) -> Vec<u8> {
+        let indexes = self.sparse_indexes.read();
+        let mut keys: Vec<&String> = indexes.keys().collect();
+        keys.sort_unstable();
+        let mut encoder = Encoder::default();
+        encoder.len(keys.len());
+        for key in keys {
+            encoder.str(key);
+            indexes[key].encode(&mut encoder);
+        }
+        encoder.buf
+    }
+
+    fn decode_sparse_indexes(
+        bytes: &[u8],
+        live: &RoaringBitmap,
+    ) -> std::result::Result<HashMap<String, SparseIndex>, DecodeError> {
+        let mut decoder = Decoder::new(bytes);
+        let count = decoder.len(8)?;
+        let mut indexes = HashMap::with_capacity(count);
+        for _ in 0..count {
+            let key = decoder.str()?;
+            indexes.insert(key, SparseIndex::decode(&mut decoder, live)?);
+        }
+        if !decoder.is_empty() {
+            return Err(DecodeError(
+                "trailing bytes after the sparse indexes".into(),
+            ));
+        }
+        Ok(indexes)
+    }
+
     fn build_sparse_index(&self, key: &str) -> SparseIndex {
         let mut index = SparseIndex::default();
         for row in &self.live {
@@ -689,18 +730,81 @@ mod tests {
                 .contains("strictly ascending")
         );
 
-        // A snapshot keeps the vectors in its rows; the reopened segment indexes them anew.
+        // The snapshot holds the built index: the reopened segment searches it as it was
+        // and keeps it up to date.
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.seg");
         assert!(segment.write_snapshot(&path, 4).unwrap());
         let snapshot = Snapshot::open(&path).unwrap().unwrap();
-        let (reopened, _) = Segment::open_snapshot(&snapshot, parameters).unwrap();
+        let (mut reopened, _) = Segment::open_snapshot(&snapshot, parameters).unwrap();
+        assert!(reopened.sparse_indexes.read().contains_key("sparse"));
         assert_eq!(
             reopened
                 .sparse_top_k("sparse", &plain, 10, &all(&reopened))
                 .unwrap(),
             [(3, 7.0), (0, 2.0)]
         );
+        reopened.apply(batch(
+            5,
+            vec![sparse_put(4, &[1], &[9.0]), Change::Delete { row: 0 }],
+        ));
+        assert_eq!(
+            reopened
+                .sparse_top_k("sparse", &plain, 10, &all(&reopened))
+                .unwrap(),
+            [(4, 9.0), (3, 7.0)]
+        );
+    }
+
+    #[test]
+    fn a_version_1_snapshot_opens_and_builds_its_sparse_index_on_first_use() {
+        let parameters = HnswParameters {
+            space: Space::Ip,
+            max_neighbors: 4,
+            ef_construction: 20,
+            ef_search: 20,
+            num_threads: 1,
+        };
+        let mut segment = Segment::new(1, parameters, None, 0);
+        segment.apply(ResolvedBatch {
+            collection: 1,
+            dimension: Some(2),
+            next_row: 2,
+            changes: vec![
+                sparse_put(0, &[3], &[1.0]),
+                sparse_put(1, &[3, 8], &[2.0, 1.0]),
+            ],
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.seg");
+        segment.write_snapshot(&path, 1).unwrap();
+        let old = dir.path().join("v1.seg");
+        std::fs::write(&old, snapshot::as_version_1(&std::fs::read(&path).unwrap())).unwrap();
+        let snapshot = Snapshot::open(&old).unwrap().unwrap();
+        assert!(
+            snapshot
+                .optional_bytes(snapshot::Kind::SparseIndexes)
+                .is_none()
+        );
+        let (opened, _) = Segment::open_snapshot(&snapshot, parameters).unwrap();
+        assert!(opened.sparse_indexes.read().is_empty());
+        let query = SparseVector {
+            indices: vec![3],
+            values: vec![1.0],
+            tokens: None,
+        };
+        let found = opened
+            .sparse_top_k(
+                "sparse",
+                &SparseQuery {
+                    vector: &query,
+                    idf: false,
+                },
+                5,
+                &opened.live.clone(),
+            )
+            .unwrap();
+        assert_eq!(found, [(1, 2.0), (0, 1.0)]);
     }
 
     #[test]

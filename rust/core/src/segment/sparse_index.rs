@@ -13,6 +13,7 @@ use std::collections::{BinaryHeap, HashMap};
 
 use roaring::RoaringBitmap;
 
+use crate::codec::{DecodeError, Decoder, Encoder};
 use crate::metadata::SparseVector;
 
 #[derive(Default)]
@@ -144,6 +145,56 @@ impl SparseIndex {
                 }
             }
         }
+    }
+
+    /// The postings, dimension by dimension in ascending order (so that equal indexes
+    /// encode to equal bytes): `[dimensions]` then per dimension `[dimension][rows][values]`.
+    pub fn encode(&self, encoder: &mut Encoder) {
+        let mut dimensions: Vec<&u32> = self.postings.keys().collect();
+        dimensions.sort_unstable();
+        encoder.len(dimensions.len());
+        for dimension in dimensions {
+            let list = &self.postings[dimension];
+            encoder.u32(*dimension);
+            encoder.u32s(&list.rows);
+            encoder.f32s(&list.values);
+        }
+    }
+
+    /// Reads what `encode` wrote, refusing postings that could not have been written:
+    /// rows out of order or not live, a value per row missing, values not finite.
+    pub fn decode(decoder: &mut Decoder<'_>, live: &RoaringBitmap) -> Result<Self, DecodeError> {
+        let invalid = |what: &str| DecodeError(format!("sparse index: {what}"));
+        let count = decoder.len(12)?;
+        let mut postings = HashMap::with_capacity(count);
+        for _ in 0..count {
+            let dimension = decoder.u32()?;
+            let rows = decoder.u32s()?;
+            let values = decoder.f32s()?;
+            if rows.is_empty() || rows.len() != values.len() {
+                return Err(invalid("a posting list without one value per row"));
+            }
+            if rows.windows(2).any(|pair| pair[1] <= pair[0])
+                || !rows.iter().all(|row| live.contains(*row))
+            {
+                return Err(invalid("rows out of order or not live"));
+            }
+            if !values.iter().all(|value| value.is_finite()) {
+                return Err(invalid("a value that is not finite"));
+            }
+            let max = values.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            let min = values.iter().copied().fold(f32::INFINITY, f32::min);
+            let list = PostingList {
+                rows,
+                values,
+                max,
+                min,
+            };
+            if postings.insert(dimension, list).is_some() {
+                return Err(invalid("a dimension listed twice"));
+            }
+        }
+        Ok(SparseIndex { postings })
     }
 
     /// How many rows hold the dimension.
