@@ -188,3 +188,12 @@ def test_values_read_back_as_their_shortest_float32_decimal(
     )
     read = collection.get(include=["metadatas"])["metadatas"][0]["sparse"]
     assert read.values == [float(str(np.float32(0.123456789123)))] != [0.123456789123]
+
+
+def test_collection_metadata_holds_sparse_vectors_too(any_client: azurite.ClientAPI) -> None:
+    """chromadb's metadata rules, which allow a SparseVector, are the same for collections."""
+    first = SparseVector(indices=[1], values=[0.5])
+    collection = any_client.create_collection("with_sparse", metadata={"s": first})
+    assert collection.metadata == {"s": first}
+    collection.modify(metadata={"t": LABELLED})
+    assert any_client.get_collection("with_sparse").metadata == {"t": LABELLED}

@@ -114,7 +114,7 @@ def _model(payload: dict[str, Any]) -> CollectionModel:
         "name": payload["name"],
         "tenant": payload["tenant"],
         "database": payload["database"],
-        "metadata": payload.get("metadata"),
+        "metadata": deserialize_metadata(payload.get("metadata")),
         "configuration_json": json.dumps(payload.get("configuration_json") or {}),
         "schema_json": json.dumps(payload.get("schema") or {}),
         "dimension": payload.get("dimension"),
@@ -225,7 +225,7 @@ class Requests:
     ) -> Request[CollectionModel]:
         body = {
             "name": name,
-            "metadata": metadata,
+            "metadata": serialize_metadata(metadata),
             "configuration": _loads(configuration_json),
             "schema": _loads(schema_json),
             "get_or_create": get_or_create,
@@ -266,7 +266,7 @@ class Requests:
     ) -> Request[CollectionModel]:
         body = {
             "new_name": new_name,
-            "new_metadata": new_metadata,
+            "new_metadata": serialize_metadata(new_metadata),
             "new_configuration": _loads(new_configuration_json),
         }
         tenant, database = self.locations.get(id, (DEFAULT_TENANT, DEFAULT_DATABASE))

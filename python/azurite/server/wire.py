@@ -563,7 +563,7 @@ def collection(model: CollectionModel) -> dict[str, Any]:
         "name": model["name"],
         "configuration_json": json.loads(model["configuration_json"]),
         "schema": json.loads(model["schema_json"]),
-        "metadata": model["metadata"],
+        "metadata": serialize_metadata(model["metadata"]),
         "dimension": model["dimension"],
         "tenant": model["tenant"],
         "database": model["database"],
