@@ -222,35 +222,7 @@ CREATE_CASES: dict[str, Callable[[Any], dict[str, Any]]] = {
             config=t.VectorIndexConfig(space="ip", spann=t.SpannIndexConfig(search_nprobe=10))
         ),
     },
-    "sparse vector index": lambda t: {
-        "schema": t.Schema().create_index(
-            key="sparse",
-            config=t.SparseVectorIndexConfig(
-                source_key="#document",
-                embedding_function=_bm25(t),
-            ),
-        ),
-    },
 }
-
-
-class WordCounts:
-    """A sparse embedding function: the index of each word's first letter, counted."""
-
-    def __call__(self, input: list[str]) -> list[dict[str, list[Any]]]:
-        return [{"indices": [ord(w[0]) for w in text.split()], "values": [1.0]} for text in input]
-
-    @staticmethod
-    def name() -> str:
-        return "word_counts"
-
-    def get_config(self) -> dict[str, Any]:
-        return {}
-
-
-def _bm25(t: Any) -> Any:
-    del t
-    return WordCounts()
 
 
 @pytest.mark.parametrize("case", CREATE_CASES)

@@ -20,7 +20,12 @@ import numpy.typing as npt
 from azurite.api import embedding
 from azurite.api import validation as v
 from azurite.api.engine import CollectionModel, GetColumns, Matrix, Metadata, QueryColumns
-from azurite.api.types import Schema
+from azurite.api.types import (
+    DOCUMENT_KEY,
+    Schema,
+    SparseVectorIndexConfig,
+    validate_sparse_embedding_function,
+)
 from azurite.errors import InvalidArgumentError
 
 GET_INCLUDE = ["metadatas", "documents"]
@@ -144,6 +149,7 @@ class CollectionCore:
         self._embedding_function = embedding_function
         self._data_loader = data_loader
         self._rebuilt: tuple[Any, Any] | None = None
+        self._sparse_targets: tuple[str, dict[str, SparseVectorIndexConfig]] | None = None
 
     # ---- properties
 
@@ -245,6 +251,68 @@ class CollectionCore:
             raise ValueError("You must set a data loader on the collection if loading from URIs.")
         return self._embed(self._data_loader(uris), is_query=is_query)
 
+    # ---- sparse vectors
+
+    def _sparse_embedding_targets(self) -> dict[str, SparseVectorIndexConfig]:
+        """The keys whose enabled sparse vector index fills them from a source key with
+        an embedding function. Rebuilding the schema rebuilds its functions: kept while
+        the stored schema is unchanged."""
+        schema_json = self._model["schema_json"]
+        if self._sparse_targets is None or self._sparse_targets[0] != schema_json:
+            targets: dict[str, SparseVectorIndexConfig] = {}
+            for key, value_types in self.schema.keys.items():
+                sparse = value_types.sparse_vector
+                index = sparse.sparse_vector_index if sparse is not None else None
+                if index is None or not index.enabled:
+                    continue
+                config = index.config
+                if config.embedding_function is not None and config.source_key is not None:
+                    targets[key] = config
+            self._sparse_targets = (schema_json, targets)
+        return self._sparse_targets[1]
+
+    def _apply_sparse_embeddings(
+        self, metadatas: list[Any] | None, documents: list[Any] | None
+    ) -> list[Any] | None:
+        """Fills each sparse-indexed key a record does not set from its source (the
+        document, or a string metadata value), embedded by the index's function, as
+        chromadb's client does before sending a write."""
+        targets = self._sparse_embedding_targets()
+        if not targets:
+            return metadatas
+        if metadatas is None:
+            if documents is None:
+                return None
+            metadatas = [None] * len(documents)
+        filled: list[dict[str, Any]] = [dict(m) if m is not None else {} for m in metadatas]
+        for target_key, config in targets.items():
+            function: Any = config.embedding_function
+            validate_sparse_embedding_function(function)
+            positions: list[int] = []
+            inputs: list[str] = []
+            for position, metadata in enumerate(filled):
+                if target_key in metadata:
+                    continue
+                if config.source_key == DOCUMENT_KEY:
+                    source = documents[position] if documents is not None else None
+                else:
+                    source = metadata.get(config.source_key or "")
+                if isinstance(source, str):
+                    positions.append(position)
+                    inputs.append(source)
+            if not inputs:
+                continue
+            vectors = function(input=inputs)
+            if len(vectors) != len(positions):
+                raise ValueError(
+                    "Sparse embedding function returned unexpected number of embeddings."
+                )
+            for position, vector in zip(positions, vectors):
+                filled[position][target_key] = vector
+        result: list[Any] = [metadata or None for metadata in filled]
+        v.validate_metadatas(result)
+        return result
+
     # ---- preparing writes
 
     def _normalised_write(
@@ -290,6 +358,9 @@ class CollectionCore:
             record["embeddings"] = self._embed_record_set(
                 record["documents"], record["images"], record["uris"], is_query=False
             )
+        record["metadatas"] = self._apply_sparse_embeddings(
+            record["metadatas"], record["documents"]
+        )
         return record
 
     def _prepare_update(self, *args: Any) -> WriteCall:
@@ -307,6 +378,9 @@ class CollectionCore:
             record["embeddings"] = self._embed_record_set(
                 record["documents"], record["images"], None, is_query=False
             )
+        record["metadatas"] = self._apply_sparse_embeddings(
+            record["metadatas"], record["documents"]
+        )
         return record
 
     def _prepare_upsert(self, *args: Any) -> WriteCall:
@@ -322,6 +396,9 @@ class CollectionCore:
             record["embeddings"] = self._embed_record_set(
                 record["documents"], record["images"], None, is_query=False
             )
+        record["metadatas"] = self._apply_sparse_embeddings(
+            record["metadatas"], record["documents"]
+        )
         return record
 
     @v.suffix_method("delete")

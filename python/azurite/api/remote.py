@@ -40,6 +40,7 @@ from azurite.api.engine import (
     QueryColumns,
     UserIdentity,
 )
+from azurite.base_types import deserialize_metadata, serialize_metadata
 from azurite.config import DEFAULT_DATABASE, DEFAULT_TENANT, Settings, as_settings
 from azurite.errors import (
     AlreadyExistsError,
@@ -113,7 +114,7 @@ def _model(payload: dict[str, Any]) -> CollectionModel:
         "name": payload["name"],
         "tenant": payload["tenant"],
         "database": payload["database"],
-        "metadata": payload.get("metadata"),
+        "metadata": deserialize_metadata(payload.get("metadata")),
         "configuration_json": json.dumps(payload.get("configuration_json") or {}),
         "schema_json": json.dumps(payload.get("schema") or {}),
         "dimension": payload.get("dimension"),
@@ -224,7 +225,7 @@ class Requests:
     ) -> Request[CollectionModel]:
         body = {
             "name": name,
-            "metadata": metadata,
+            "metadata": serialize_metadata(metadata),
             "configuration": _loads(configuration_json),
             "schema": _loads(schema_json),
             "get_or_create": get_or_create,
@@ -265,7 +266,7 @@ class Requests:
     ) -> Request[CollectionModel]:
         body = {
             "new_name": new_name,
-            "new_metadata": new_metadata,
+            "new_metadata": serialize_metadata(new_metadata),
             "new_configuration": _loads(new_configuration_json),
         }
         tenant, database = self.locations.get(id, (DEFAULT_TENANT, DEFAULT_DATABASE))
@@ -293,7 +294,7 @@ class Requests:
             body = {
                 "ids": ids,
                 "embeddings": rows,
-                "metadatas": metadatas,
+                "metadatas": _metadatas_to_wire(metadatas),
                 "documents": documents,
                 "uris": uris,
             }
@@ -394,7 +395,7 @@ class Requests:
                 "ids": payload["ids"],
                 "embeddings": _matrix(found) if found is not None else None,
                 "documents": payload.get("documents"),
-                "metadatas": payload.get("metadatas"),
+                "metadatas": _metadatas_from_wire(payload.get("metadatas")),
                 "uris": payload.get("uris"),
             }
 
@@ -421,6 +422,14 @@ class Requests:
         return Request("POST", f"{self._records(collection)}/query", body, decode=_query_columns)
 
 
+def _metadatas_to_wire(metadatas: list[Any] | None) -> list[Any] | None:
+    return None if metadatas is None else [serialize_metadata(m) for m in metadatas]
+
+
+def _metadatas_from_wire(metadatas: list[Any] | None) -> list[Any] | None:
+    return None if metadatas is None else [deserialize_metadata(m) for m in metadatas]
+
+
 def _query_columns(payload: dict[str, Any]) -> list[QueryColumns]:
     """The server's column-per-field answer as the engine's list of per-query columns."""
 
@@ -437,7 +446,7 @@ def _query_columns(payload: dict[str, Any]) -> list[QueryColumns]:
                 "ids": ids,
                 "embeddings": _matrix(embeddings) if embeddings is not None else None,
                 "documents": column("documents", position),
-                "metadatas": column("metadatas", position),
+                "metadatas": _metadatas_from_wire(column("metadatas", position)),
                 "uris": column("uris", position),
                 "distances": np.asarray(distances if distances is not None else [], np.float32),
             }

@@ -5,9 +5,9 @@ its index configurations.
 
 A ``Schema`` is built and edited as in chromadb, and ``create_collection(schema=...)``
 honours it: the core reconciles it with the configuration, stores it, and enforces its
-index toggles on filters. Sparse vectors and the Search API are Chroma Cloud features that
-Azurite does not run yet (a schema with a sparse vector index is refused, as chromadb's
-local client refuses it).
+index toggles on filters. As in Chroma Cloud, one named key may carry a sparse vector
+index (``SparseVectorIndexConfig``), whose embedding function fills the key from its
+``source_key`` on every write.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ import numpy as np
 import numpy.typing as npt
 
 from azurite.api import embedding
+from azurite.base_types import SPARSE_VECTOR_TYPE_VALUE, TYPE_KEY, SparseVector
 from azurite.embedding_functions import DefaultEmbeddingFunction
 from azurite.embedding_functions.base import (
     DataLoader,
@@ -67,79 +68,6 @@ OneOrMany = Union[T, list[T]]
 
 #: The metadata key under which Chroma's full-text index stores documents.
 META_KEY_CHROMA_DOCUMENT = "chroma:document"
-TYPE_KEY = "#type"
-SPARSE_VECTOR_TYPE_VALUE = "sparse_vector"
-
-
-@dataclass
-class SparseVector:
-    """A sparse vector: strictly ascending non-negative `indices` with their `values` (and
-    optional `labels`). Azurite checks and stores it as metadata; sparse indexes and
-    searching them are not yet available."""
-
-    indices: list[int]
-    values: list[float]
-    labels: list[str] | None = None
-
-    def __post_init__(self) -> None:
-        for name, column in (("indices", self.indices), ("values", self.values)):
-            if not isinstance(column, list):
-                raise ValueError(
-                    f"Expected SparseVector {name} to be a list, got {type(column).__name__}"
-                )
-        if len(self.indices) != len(self.values):
-            raise ValueError(
-                "SparseVector indices and values must have the same length, "
-                f"got {len(self.indices)} indices and {len(self.values)} values"
-            )
-        if self.labels is not None and len(self.labels) != len(self.indices):
-            raise ValueError(
-                "SparseVector labels must have the same length as indices and values, "
-                f"got {len(self.labels)} labels, {len(self.indices)} indices"
-            )
-        for position, index in enumerate(self.indices):
-            if not isinstance(index, int) or isinstance(index, bool):
-                raise ValueError(
-                    "SparseVector indices must be integers, got "
-                    f"{type(index).__name__} at position {position}"
-                )
-            if index < 0:
-                raise ValueError(
-                    f"SparseVector indices must be non-negative, got {index} at position {position}"
-                )
-            if position and index <= self.indices[position - 1]:
-                raise ValueError(
-                    "SparseVector indices must be sorted in strictly ascending order, found "
-                    f"indices[{position}]={index} <= indices[{position - 1}]="
-                    f"{self.indices[position - 1]}"
-                )
-        for position, value in enumerate(self.values):
-            if not isinstance(value, (int, float)) or isinstance(value, bool):
-                raise ValueError(
-                    "SparseVector values must be numbers, got "
-                    f"{type(value).__name__} at position {position}"
-                )
-
-    def to_dict(self) -> dict[str, Any]:
-        """The transport form (labels travel as ``tokens``)."""
-        record: dict[str, Any] = {
-            TYPE_KEY: SPARSE_VECTOR_TYPE_VALUE,
-            "indices": self.indices,
-            "values": self.values,
-        }
-        if self.labels is not None:
-            record["tokens"] = self.labels
-        return record
-
-    @classmethod
-    def from_dict(cls, record: dict[str, Any]) -> SparseVector:
-        if record.get(TYPE_KEY) != SPARSE_VECTOR_TYPE_VALUE:
-            raise ValueError(
-                f"Expected {TYPE_KEY}='{SPARSE_VECTOR_TYPE_VALUE}', got {record.get(TYPE_KEY)}"
-            )
-        return cls(indices=record["indices"], values=record["values"], labels=record.get("tokens"))
-
-
 SparseVectors = list[SparseVector]
 
 MetadataListValue = list[Union[str, int, float, bool]]
@@ -772,7 +700,7 @@ def _vector_function_json(
     return entry
 
 
-def _function_from_json(entry: dict[str, Any], registry: dict[str, Any]) -> Any:
+def _function_from_json(entry: dict[str, Any], registry: dict[str, Any], kind: str) -> Any:
     """The function a stored entry names, or ``None`` (with a warning when it cannot be
     rebuilt, as in chromadb)."""
     if entry.get("type") in ("legacy", "unknown"):
@@ -781,7 +709,7 @@ def _function_from_json(entry: dict[str, Any], registry: dict[str, Any]) -> Any:
         return registry[entry["name"]].build_from_config(entry["config"])
     except Exception as error:
         warnings.warn(
-            f"Could not reconstruct embedding function {entry.get('name', 'unknown')}: "
+            f"Could not reconstruct {kind} {entry.get('name', 'unknown')}: "
             f"{error}. Setting to None.",
             UserWarning,
             stacklevel=4,
@@ -792,12 +720,23 @@ def _function_from_json(entry: dict[str, Any], registry: dict[str, Any]) -> Any:
 def _config_from_json(config_class: type[Any], record: dict[str, Any]) -> Any:
     record = dict(record)
     if "embedding_function" in record:
-        from azurite.embedding_functions import known_embedding_functions
-
-        registry: dict[str, Any] = (
-            known_embedding_functions if config_class is VectorIndexConfig else {}
+        from azurite.embedding_functions import (
+            known_embedding_functions,
+            sparse_known_embedding_functions,
         )
-        function = _function_from_json(record["embedding_function"], registry)
+
+        registries: dict[type[Any], dict[str, Any]] = {
+            VectorIndexConfig: known_embedding_functions,
+            SparseVectorIndexConfig: sparse_known_embedding_functions,
+        }
+        registry = registries.get(config_class, {})
+        function = _function_from_json(
+            record["embedding_function"],
+            registry,
+            kind="sparse embedding function"
+            if config_class is SparseVectorIndexConfig
+            else "embedding function",
+        )
         record["embedding_function"] = function
         if config_class is VectorIndexConfig and function is not None and not record.get("space"):
             record["space"] = function.default_space()

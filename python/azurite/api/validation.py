@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from azurite.base_types import SparseVector
 from azurite.errors import DuplicateIDError
 
 INCLUDE_ITEMS = ("documents", "embeddings", "metadatas", "distances", "uris", "data")
@@ -237,7 +238,7 @@ def _check_metadata(metadata: Any, *, allow_sparse_vectors: bool) -> None:
             _check_metadata_list(key, value)
         elif not (
             value is None
-            or isinstance(value, _SCALAR_TYPES)
+            or isinstance(value, (*_SCALAR_TYPES, SparseVector))
             or (allow_sparse_vectors and _is_sparse_vector(value))
         ):
             raise ValueError(
@@ -265,8 +266,8 @@ def validate_metadatas(metadatas: list[Any]) -> list[Any]:
     add, update and upsert; what differs (None deleting a key) is the engine's to judge."""
     if not isinstance(metadatas, list):
         raise ValueError(f"Expected metadatas to be a list, got {metadatas}")
-    # None values (add) and sparse vectors are refused by the engine when it converts the
-    # batch, after every Python rule, exactly where chromadb refuses them.
+    # None values (add) are refused by the engine when it converts the batch, after every
+    # Python rule, exactly where chromadb refuses them.
     for metadata in metadatas:
         _check_metadata(metadata, allow_sparse_vectors=True)
     return metadatas

@@ -19,6 +19,7 @@ import orjson
 from starlette.responses import Response
 
 from azurite.api.engine import CollectionModel
+from azurite.base_types import SPARSE_VECTOR_TYPE_VALUE, TYPE_KEY, serialize_metadata
 from azurite.server.errors import HttpError, invalid_argument, unprocessable
 
 INCLUDE_VALUES = ("distances", "documents", "embeddings", "metadatas", "uris")
@@ -284,10 +285,37 @@ def _check_metadata(metadata: Any, where: str, allow_null_values: bool) -> None:
                 raise invalid_argument("Empty lists are not allowed as metadata values")
             if _is_metadata_list(value):
                 continue
+        if _is_sparse_vector(value):
+            # Chroma reads a sparse vector with or without its tag; the engine wants it.
+            value[TYPE_KEY] = SPARSE_VECTOR_TYPE_VALUE
+            continue
         enum = "UpdateMetadataValue" if allow_null_values else "MetadataValue"
         raise unprocessable(
             f"{where}.{key}: data did not match any variant of untagged enum {enum}"
         )
+
+
+def _is_sparse_vector(value: Any) -> bool:
+    """Chroma's sparse vector form: ``indices`` (u32) and ``values`` (numbers) lists,
+    optional ``tokens`` (strings), and, if present, the tag ``"#type": "sparse_vector"``."""
+    if not isinstance(value, dict) or value.get(TYPE_KEY, SPARSE_VECTOR_TYPE_VALUE) != (
+        SPARSE_VECTOR_TYPE_VALUE
+    ):
+        return False
+    if not set(value) <= {TYPE_KEY, "indices", "values", "tokens"}:
+        return False
+    indices, values, tokens = value.get("indices"), value.get("values"), value.get("tokens")
+    return (
+        isinstance(indices, list)
+        and all(
+            isinstance(i, int) and not isinstance(i, bool) and 0 <= i <= U32_MAX for i in indices
+        )
+        and isinstance(values, list)
+        and all(_is_number(x) for x in values)
+        and (
+            tokens is None or (isinstance(tokens, list) and all(isinstance(t, str) for t in tokens))
+        )
+    )
 
 
 def metadata_key_problem(metadata: dict[str, Any] | None) -> str | None:
@@ -535,7 +563,7 @@ def collection(model: CollectionModel) -> dict[str, Any]:
         "name": model["name"],
         "configuration_json": json.loads(model["configuration_json"]),
         "schema": json.loads(model["schema_json"]),
-        "metadata": model["metadata"],
+        "metadata": serialize_metadata(model["metadata"]),
         "dimension": model["dimension"],
         "tenant": model["tenant"],
         "database": model["database"],
@@ -544,8 +572,12 @@ def collection(model: CollectionModel) -> dict[str, Any]:
     }
 
 
+def _metadatas_json(metadatas: Any) -> Any:
+    return None if metadatas is None else [serialize_metadata(m) for m in metadatas]
+
+
 def get_result(columns: Mapping[str, object], include: list[str]) -> dict[str, Any]:
-    return {
+    result = {
         "ids": columns["ids"],
         **{
             field: columns.get(field) if field in include else None
@@ -553,6 +585,8 @@ def get_result(columns: Mapping[str, object], include: list[str]) -> dict[str, A
         },
         "include": include,
     }
+    result["metadatas"] = _metadatas_json(result["metadatas"])
+    return result
 
 
 def query_result(results: Sequence[Mapping[str, object]], include: list[str]) -> dict[str, Any]:
@@ -564,7 +598,9 @@ def query_result(results: Sequence[Mapping[str, object]], include: list[str]) ->
         "embeddings": column("embeddings"),
         "documents": column("documents"),
         "uris": column("uris"),
-        "metadatas": column("metadatas"),
+        "metadatas": None
+        if "metadatas" not in include
+        else [_metadatas_json(result["metadatas"]) for result in results],
         "distances": column("distances"),
         "include": include,
     }

@@ -87,10 +87,15 @@ impl RecordBatch {
         if let Some(metadatas) = &self.metadatas {
             for (i, metadata) in metadatas.iter().enumerate() {
                 let Some(metadata) = metadata else { continue };
-                let keys_valid = metadata.keys().all(|key| check_key(key).is_ok());
+                let entries_valid = metadata.keys().all(|key| check_key(key).is_ok())
+                    && metadata.values().flatten().all(|value| {
+                        value
+                            .as_sparse_vector()
+                            .is_none_or(|vector| vector.problem().is_none())
+                    });
                 // A None value means "delete this key", which only an update can ask for.
                 let values_valid = kind != WriteKind::Add || metadata.values().all(Option::is_some);
-                if !keys_valid || !values_valid {
+                if !entries_valid || !values_valid {
                     return Err(Error::invalid(format!(
                         "Validation error: metadatas: Invalid metadata at index {i}"
                     )));

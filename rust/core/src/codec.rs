@@ -2,7 +2,7 @@
 //! store's metadata column use it; the reader checks every bound so that a corrupt or
 //! truncated input is an error, never a panic or an out-of-bounds read.
 
-use crate::metadata::{Metadata, MetadataValue};
+use crate::metadata::{Metadata, MetadataValue, SparseVector};
 
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -46,6 +46,12 @@ impl Encoder {
                 self.str(s);
             }
             None => self.u8(0),
+        }
+    }
+    pub fn u32s(&mut self, v: &[u32]) {
+        self.len(v.len());
+        for x in v {
+            self.buf.extend_from_slice(&x.to_le_bytes());
         }
     }
     pub fn f32s(&mut self, v: &[f32]) {
@@ -107,6 +113,21 @@ impl Encoder {
                 self.u8(7);
                 self.len(v.len());
                 v.iter().for_each(|b| self.u8(u8::from(*b)));
+            }
+            // A new tag rather than a new format version: files written before sparse
+            // vectors existed never hold it, so they decode as they always did.
+            MetadataValue::SparseVector(vector) => {
+                self.u8(8);
+                self.u32s(&vector.indices);
+                self.f32s(&vector.values);
+                match &vector.tokens {
+                    Some(tokens) => {
+                        self.u8(1);
+                        self.len(tokens.len());
+                        tokens.iter().for_each(|t| self.str(t));
+                    }
+                    None => self.u8(0),
+                }
             }
         }
     }
@@ -195,6 +216,14 @@ impl<'a> Decoder<'a> {
             None
         })
     }
+    pub fn u32s(&mut self) -> Result<Vec<u32>, DecodeError> {
+        let n = self.len(4)?;
+        let raw = self.take(n * 4)?;
+        Ok(raw
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes(c.try_into().expect("chunk of 4")))
+            .collect())
+    }
     pub fn f32s(&mut self) -> Result<Vec<f32>, DecodeError> {
         let n = self.len(4)?;
         let raw = self.take(n * 4)?;
@@ -242,6 +271,27 @@ impl<'a> Decoder<'a> {
                 let n = self.len(1)?;
                 MetadataValue::BoolList((0..n).map(|_| self.bool()).collect::<Result<_, _>>()?)
             }
+            8 => {
+                let indices = self.u32s()?;
+                let values = self.f32s()?;
+                let tokens = if self.bool()? {
+                    let n = self.len(4)?;
+                    Some((0..n).map(|_| self.str()).collect::<Result<_, _>>()?)
+                } else {
+                    None
+                };
+                let vector = SparseVector {
+                    indices,
+                    values,
+                    tokens,
+                };
+                // The inverted index relies on sorted dimensions: damage that breaks the
+                // rule is an error here, not a wrong answer later.
+                if let Some(problem) = vector.problem() {
+                    return Err(DecodeError(format!("sparse vector: {problem}")));
+                }
+                MetadataValue::SparseVector(Box::new(vector))
+            }
             tag => return Err(DecodeError(format!("unknown metadata value tag {tag}"))),
         })
     }
@@ -277,6 +327,30 @@ mod tests {
             ("il", MetadataValue::IntList(vec![1, 2])),
             ("fl", MetadataValue::FloatList(vec![0.5])),
             ("bl", MetadataValue::BoolList(vec![false, true])),
+            (
+                "sv",
+                MetadataValue::SparseVector(Box::new(SparseVector {
+                    indices: vec![0, 7, u32::MAX],
+                    values: vec![0.25, -1.5, 3.0],
+                    tokens: None,
+                })),
+            ),
+            (
+                "svt",
+                MetadataValue::SparseVector(Box::new(SparseVector {
+                    indices: vec![2, 9],
+                    values: vec![1.0, 2.0],
+                    tokens: Some(vec!["fox".into(), "jumps".into()]),
+                })),
+            ),
+            (
+                "empty",
+                MetadataValue::SparseVector(Box::new(SparseVector {
+                    indices: vec![],
+                    values: vec![],
+                    tokens: None,
+                })),
+            ),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
@@ -295,5 +369,33 @@ mod tests {
             assert!(decode_metadata(&encoded[..cut]).is_err());
         }
         assert!(decode_metadata(&[0xff, 0xff, 0xff, 0xff]).is_err());
+    }
+
+    #[test]
+    fn sparse_vectors_are_a_new_tag_beside_the_old_encoding() {
+        // Metadata encoded before sparse vectors existed: one Int under "k".
+        let old = [1, 0, 0, 0, 1, 0, 0, 0, b'k', 1, 7, 0, 0, 0, 0, 0, 0, 0];
+        assert_eq!(
+            decode_metadata(&old).unwrap(),
+            [("k".to_string(), MetadataValue::Int(7))].into()
+        );
+        let sparse = |indices: Vec<u32>| -> Metadata {
+            [(
+                "s".to_string(),
+                MetadataValue::SparseVector(Box::new(SparseVector {
+                    values: vec![1.0; indices.len()],
+                    indices,
+                    tokens: Some(vec!["a".into(), "b".into()]),
+                })),
+            )]
+            .into()
+        };
+        let encoded = encode_metadata(&sparse(vec![1, 2]));
+        assert_eq!(encoded[9], 8, "the sparse vector tag");
+        for cut in 0..encoded.len() {
+            assert!(decode_metadata(&encoded[..cut]).is_err());
+        }
+        // Damage that unsorts the dimensions is refused, not decoded into a wrong index.
+        assert!(decode_metadata(&encode_metadata(&sparse(vec![2, 1]))).is_err());
     }
 }

@@ -35,6 +35,6 @@ pub use database::{
 };
 pub use error::{Error, Result};
 pub use index::IndexStats;
-pub use metadata::{Metadata, MetadataUpdate, MetadataValue};
+pub use metadata::{Metadata, MetadataUpdate, MetadataValue, SparseVector, shortest_f64};
 pub use repair::{RepairReport, repair};
 pub use store::{DEFAULT_DATABASE, DEFAULT_TENANT, DatabaseRecord};

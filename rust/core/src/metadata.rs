@@ -1,8 +1,11 @@
 //! Record and collection metadata values, with Chroma's typing: str, int (i64), float (f64),
-//! bool, and homogeneous non-empty arrays of those.
+//! bool, homogeneous non-empty arrays of those, and sparse vectors.
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use serde_json::{Map, Value};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum MetadataValue {
@@ -14,6 +17,127 @@ pub enum MetadataValue {
     IntList(Vec<i64>),
     FloatList(Vec<f64>),
     BoolList(Vec<bool>),
+    /// Boxed: a sparse vector is three times the size of the other variants, and most
+    /// metadata holds none.
+    SparseVector(Box<SparseVector>),
+}
+
+/// A sparse vector as Chroma keeps it: dimensions in strictly ascending order, one value
+/// each, and optionally the token each dimension stands for (chromadb's `labels`, sent as
+/// `tokens`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SparseVector {
+    pub indices: Vec<u32>,
+    pub values: Vec<f32>,
+    pub tokens: Option<Vec<String>>,
+}
+
+impl SparseVector {
+    /// What makes the vector unusable, in Chroma's words; also refuses values that are
+    /// not finite, which would make every score they touch meaningless.
+    pub fn problem(&self) -> Option<&'static str> {
+        let tokens_align = self
+            .tokens
+            .as_ref()
+            .is_none_or(|tokens| tokens.len() == self.indices.len());
+        if self.indices.len() != self.values.len() || !tokens_align {
+            return Some(
+                "Sparse vector indices, values, and tokens (when present) must have the same length",
+            );
+        }
+        if self.indices.windows(2).any(|pair| pair[1] <= pair[0]) {
+            return Some(
+                "Sparse vector indices must be sorted in strictly ascending order (no duplicates)",
+            );
+        }
+        if self.values.iter().any(|value| !value.is_finite()) {
+            return Some("Sparse vector values must be finite numbers");
+        }
+        None
+    }
+
+    /// Chroma's JSON form, `{"#type": "sparse_vector", "indices", "values", "tokens"?}`,
+    /// read as Chroma reads it: the tag may be left out, and `tokens` may be null.
+    /// Whether the vector is usable is `problem`'s to say.
+    pub fn from_json(value: &Value) -> Result<SparseVector, String> {
+        let object = value
+            .as_object()
+            .ok_or("a sparse vector must be an object with indices and values")?;
+        if let Some(tag) = object.get(SPARSE_VECTOR_TAG).filter(|t| !t.is_null()) {
+            let tag = tag.as_str().unwrap_or_default();
+            if tag != SPARSE_VECTOR_TYPE {
+                return Err(format!(
+                    "Expected #type='{SPARSE_VECTOR_TYPE}', got '{tag}'"
+                ));
+            }
+        }
+        let list = |name: &str| {
+            object
+                .get(name)
+                .and_then(Value::as_array)
+                .ok_or_else(|| format!("sparse vector {name}: expected a list"))
+        };
+        let indices = list("indices")?
+            .iter()
+            .map(|i| i.as_u64().and_then(|i| u32::try_from(i).ok()))
+            .collect::<Option<Vec<u32>>>()
+            .ok_or("sparse vector indices: expected integers from 0 to 4294967295")?;
+        let values = list("values")?
+            .iter()
+            .map(|v| v.as_f64().map(|v| v as f32))
+            .collect::<Option<Vec<f32>>>()
+            .ok_or("sparse vector values: expected numbers")?;
+        let tokens = match object.get("tokens").filter(|t| !t.is_null()) {
+            None => None,
+            Some(tokens) => Some(
+                tokens
+                    .as_array()
+                    .and_then(|t| {
+                        t.iter()
+                            .map(|t| t.as_str().map(str::to_string))
+                            .collect::<Option<Vec<String>>>()
+                    })
+                    .ok_or("sparse vector tokens: expected a list of strings")?,
+            ),
+        };
+        Ok(SparseVector {
+            indices,
+            values,
+            tokens,
+        })
+    }
+
+    /// Chroma's JSON form, values written as the shortest decimals of their float32 (as
+    /// Chroma's server writes them).
+    pub fn to_json(&self) -> Value {
+        let mut object = Map::new();
+        object.insert(SPARSE_VECTOR_TAG.into(), SPARSE_VECTOR_TYPE.into());
+        object.insert("indices".into(), self.indices.clone().into());
+        let values: Vec<f64> = self.values.iter().copied().map(shortest_f64).collect();
+        object.insert("values".into(), values.into());
+        if let Some(tokens) = &self.tokens {
+            object.insert("tokens".into(), tokens.clone().into());
+        }
+        Value::Object(object)
+    }
+
+    /// The dot product, summed in ascending dimension order (the order the inverted index
+    /// sums in too, so both give the same float).
+    pub fn dot(&self, other: &SparseVector) -> f32 {
+        let (mut i, mut j, mut sum) = (0, 0, 0.0_f32);
+        while i < self.indices.len() && j < other.indices.len() {
+            match self.indices[i].cmp(&other.indices[j]) {
+                Ordering::Less => i += 1,
+                Ordering::Greater => j += 1,
+                Ordering::Equal => {
+                    sum += self.values[i] * other.values[j];
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+        sum
+    }
 }
 
 pub type Metadata = BTreeMap<String, MetadataValue>;
@@ -33,6 +157,13 @@ impl MetadataValue {
                 | MetadataValue::FloatList(_)
                 | MetadataValue::BoolList(_)
         )
+    }
+
+    pub fn as_sparse_vector(&self) -> Option<&SparseVector> {
+        match self {
+            MetadataValue::SparseVector(vector) => Some(vector),
+            _ => None,
+        }
     }
 }
 
@@ -90,6 +221,17 @@ impl PartialEq for Number {
 
 impl Eq for Number {}
 
+const SPARSE_VECTOR_TAG: &str = "#type";
+const SPARSE_VECTOR_TYPE: &str = "sparse_vector";
+
+/// The float64 that the shortest decimal of a float32 reads as: `0.1_f32` gives `0.1`,
+/// not the float32 widened (`0.10000000149011612`), as Chroma's JSON gives float32s.
+pub fn shortest_f64(value: f32) -> f64 {
+    let mut text = String::with_capacity(16);
+    write!(text, "{value}").expect("writing to a String cannot fail");
+    text.parse().unwrap_or_else(|_| f64::from(value))
+}
+
 /// Validation shared by record and collection metadata: key rules of Chroma's Rust layer.
 pub fn check_key(key: &str) -> Result<(), String> {
     if key.is_empty() {
@@ -135,6 +277,96 @@ mod tests {
         assert_eq!(Number::Float(-0.0), Number::Int(0));
         // 2^53 + 1 is not representable as f64: an exact comparison must still order it.
         assert!(Number::Int((1 << 53) + 1) > Number::Float((1u64 << 53) as f64));
+    }
+
+    #[test]
+    fn sparse_vector_problems_use_chromas_words() {
+        let vector =
+            |indices: Vec<u32>, values: Vec<f32>, tokens: Option<Vec<String>>| SparseVector {
+                indices,
+                values,
+                tokens,
+            };
+        assert_eq!(vector(vec![1, 4], vec![0.5, 2.0], None).problem(), None);
+        assert_eq!(vector(vec![], vec![], None).problem(), None);
+        assert!(
+            vector(vec![1], vec![0.5, 1.0], None)
+                .problem()
+                .unwrap()
+                .contains("same length")
+        );
+        assert!(
+            vector(vec![1], vec![0.5], Some(vec![]))
+                .problem()
+                .unwrap()
+                .contains("same length")
+        );
+        for indices in [vec![2, 1], vec![3, 3]] {
+            assert!(
+                vector(indices, vec![1.0, 1.0], None)
+                    .problem()
+                    .unwrap()
+                    .contains("strictly ascending")
+            );
+        }
+        assert!(vector(vec![1], vec![f32::NAN], None).problem().is_some());
+    }
+
+    #[test]
+    fn sparse_dot_product_meets_on_shared_dimensions_only() {
+        let a = SparseVector {
+            indices: vec![1, 3, 7],
+            values: vec![1.0, 2.0, 3.0],
+            tokens: None,
+        };
+        let b = SparseVector {
+            indices: vec![0, 3, 7, 9],
+            values: vec![5.0, -1.0, 0.5, 4.0],
+            tokens: None,
+        };
+        assert_eq!(a.dot(&b), -0.5);
+        assert_eq!(b.dot(&a), -0.5);
+    }
+
+    #[test]
+    fn sparse_vectors_read_and_write_chromas_json_form() {
+        let read = |json: Value| SparseVector::from_json(&json);
+        let vector = read(serde_json::json!({
+            "#type": "sparse_vector", "indices": [1, 4294967295_u64], "values": [0.1, -2],
+            "tokens": ["a", "b"],
+        }))
+        .unwrap();
+        assert_eq!(vector.indices, [1, u32::MAX]);
+        assert_eq!(vector.values, [0.1_f32, -2.0]);
+        assert_eq!(
+            vector.to_json(),
+            serde_json::json!({
+                "#type": "sparse_vector", "indices": [1, 4294967295_u64], "values": [0.1, -2.0],
+                "tokens": ["a", "b"],
+            })
+        );
+        let untagged = read(serde_json::json!({"indices": [3], "values": [1.5], "tokens": null}));
+        assert_eq!(untagged.unwrap().tokens, None);
+        assert_eq!(
+            read(serde_json::json!({"#type": "dense", "indices": [], "values": []})).unwrap_err(),
+            "Expected #type='sparse_vector', got 'dense'"
+        );
+        for bad in [
+            serde_json::json!([1, 2]),
+            serde_json::json!({"indices": [-1], "values": [1.0]}),
+            serde_json::json!({"indices": [4294967296_u64], "values": [1.0]}),
+            serde_json::json!({"indices": [1], "values": ["x"]}),
+            serde_json::json!({"values": [1.0]}),
+            serde_json::json!({"indices": [1], "values": [1.0], "tokens": [1]}),
+        ] {
+            assert!(read(bad.clone()).is_err(), "{bad}");
+        }
+        assert_eq!(shortest_f64(0.1), 0.1);
+        assert_eq!(shortest_f64(123.456), 123.456);
+        // Always the same float32 again.
+        for value in [f32::MAX, f32::MIN_POSITIVE, 1e-45, -0.0, 16_777_217.0, 0.3] {
+            assert_eq!((shortest_f64(value) as f32).to_bits(), value.to_bits());
+        }
     }
 
     #[test]

@@ -19,13 +19,15 @@ use crate::metadata::MetadataValue;
 pub const DOCUMENT_KEY: &str = "#document";
 pub const EMBEDDING_KEY: &str = "#embedding";
 
-/// The metadata value types that have an inverted index.
+/// The metadata value types a schema lists per key: four with an inverted index, and
+/// sparse vectors with their sparse vector index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 enum ValueType {
     Str,
     Int,
     Float,
     Bool,
+    SparseVector,
 }
 
 impl ValueType {
@@ -36,6 +38,7 @@ impl ValueType {
             ValueType::Int => "int",
             ValueType::Float => "float",
             ValueType::Bool => "bool",
+            ValueType::SparseVector => "sparse_vector",
         }
     }
 
@@ -45,6 +48,7 @@ impl ValueType {
             ValueType::Int => "int_inverted_index",
             ValueType::Float => "float_inverted_index",
             ValueType::Bool => "bool_inverted_index",
+            ValueType::SparseVector => "sparse_vector_index",
         }
     }
 
@@ -55,6 +59,7 @@ impl ValueType {
             ValueType::Int => "Int",
             ValueType::Float => "Float",
             ValueType::Bool => "Bool",
+            ValueType::SparseVector => "SparseVector",
         }
     }
 
@@ -68,6 +73,7 @@ impl ValueType {
             MetadataValue::Int(_) | MetadataValue::IntList(_) => ValueType::Int,
             MetadataValue::Float(_) | MetadataValue::FloatList(_) => ValueType::Float,
             MetadataValue::Bool(_) | MetadataValue::BoolList(_) => ValueType::Bool,
+            MetadataValue::SparseVector(_) => ValueType::SparseVector,
         }
     }
 
@@ -80,11 +86,20 @@ impl ValueType {
         }
     }
 
+    /// The types whose inverted index a filter needs.
     const ALL: [ValueType; 4] = [
         ValueType::Str,
         ValueType::Int,
         ValueType::Float,
         ValueType::Bool,
+    ];
+
+    const LISTED: [ValueType; 5] = [
+        ValueType::Str,
+        ValueType::Int,
+        ValueType::Float,
+        ValueType::Bool,
+        ValueType::SparseVector,
     ];
 }
 
@@ -423,14 +438,78 @@ fn configuration_of(schema: &Value) -> Result<CollectionConfiguration> {
     })
 }
 
-fn sparse_index_enabled(schema: &Value) -> bool {
-    let on =
-        |types: &Value| enabled(at(types, &["sparse_vector", "sparse_vector_index"])) == Some(true);
-    schema.get("defaults").is_some_and(on)
-        || schema
-            .get("keys")
-            .and_then(Value::as_object)
-            .is_some_and(|keys| keys.values().any(on))
+/// Chroma Cloud's rules for sparse vector indexes: only on named keys (neither the
+/// defaults nor a special key), at most one per collection, and a `source_key` (a
+/// metadata key, or `#document`) only with an embedding function to fill it.
+fn check_sparse_indexes(schema: &Value) -> Result<()> {
+    let invalid = |message: String| Error::invalid(format!("Validation error: schema: {message}"));
+    let index_path = [
+        ValueType::SparseVector.json_name(),
+        ValueType::SparseVector.index_name(),
+    ];
+    if enabled(at(&schema["defaults"], &index_path)) == Some(true) {
+        return Err(invalid(
+            "Sparse vector index cannot be enabled by default. Please enable sparse vector \
+             index on specific keys. At most one sparse vector index is allowed for the \
+             collection."
+                .into(),
+        ));
+    }
+    let mut indexed_keys: Vec<&String> = Vec::new();
+    for (key, types) in schema
+        .get("keys")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        let listed = types
+            .get(ValueType::SparseVector.json_name())
+            .is_some_and(|v| !v.is_null());
+        if listed && key == DOCUMENT_KEY {
+            return Err(invalid(format!(
+                "Document field cannot have any value types other than string: {key}"
+            )));
+        }
+        if listed && key == EMBEDDING_KEY {
+            return Err(invalid(format!(
+                "Embedding field cannot have any value types other than float_list: {key}"
+            )));
+        }
+        let Some(index) = at(types, &index_path) else {
+            continue;
+        };
+        let config = index.get("config").unwrap_or(&Value::Null);
+        let source_key = config.get("source_key").filter(|k| !k.is_null());
+        if enabled(Some(index)) == Some(true) {
+            indexed_keys.push(key);
+            if indexed_keys.len() > 1 {
+                return Err(invalid(format!(
+                    "At most one sparse vector index is allowed for the collection: \
+                     {indexed_keys:?}"
+                )));
+            }
+            if source_key.is_some() && config.get("embedding_function").is_none_or(Value::is_null) {
+                return Err(invalid(
+                    "If source_key is provided then embedding_function must also be provided \
+                     since there is no default embedding function."
+                        .into(),
+                ));
+            }
+        }
+        if let Some(source_key) = source_key {
+            let source_key = source_key
+                .as_str()
+                .ok_or_else(|| invalid(format!("source_key of key '{key}' must be a string")))?;
+            if source_key.starts_with('#') && source_key != DOCUMENT_KEY {
+                return Err(invalid(
+                    "source_key cannot begin with '#'. The only valid key starting with '#' \
+                     is Key.DOCUMENT or '#document'."
+                        .into(),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Chroma's reconciliation on create: a schema and a configuration that both ask for
@@ -462,16 +541,27 @@ pub fn reconcile(
         }
         None => from_configuration(&configuration),
     };
-    if sparse_index_enabled(&schema) {
-        return Err(reconcile_error(
-            "Invalid schema input: Sparse vector indexing is not enabled in local",
-        ));
-    }
+    check_sparse_indexes(&schema)?;
     let configuration = match user {
         Some(_) if configuration_default => configuration_of(&schema)?,
         _ => configuration,
     };
     Ok((configuration, schema))
+}
+
+/// What a sparse search needs from the index it searches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(
+    dead_code,
+    reason = "the Search executor calls it; remove once it does"
+)]
+pub struct SparseIndexSettings {
+    /// The query's values are weighted by inverse document frequency first (Chroma's
+    /// `bm25` flag: the key's own, else the defaults').
+    pub bm25: bool,
+    /// Where writes take the text a sparse embedding function turns into the key's
+    /// vectors (`#document` or a metadata key); `None` when clients write the vectors.
+    pub source_key: Option<String>,
 }
 
 /// A stored schema with what the hot paths need at hand: the value types each key already
@@ -491,7 +581,7 @@ impl CollectionSchema {
             .into_iter()
             .flatten()
             .map(|(key, types)| {
-                let bits = ValueType::ALL
+                let bits = ValueType::LISTED
                     .iter()
                     .filter(|t| types.get(t.json_name()).is_some_and(|v| !v.is_null()))
                     .fold(0, |bits, t| bits | t.bit());
@@ -585,6 +675,46 @@ impl CollectionSchema {
             .unwrap_or(true)
     }
 
+    /// The sparse vector index a sparse `Knn` on `key` searches, refused with Chroma's
+    /// message when the schema does not enable one there.
+    #[allow(
+        dead_code,
+        reason = "the Search executor calls it; remove once it does"
+    )]
+    pub fn sparse_index(&self, key: &str) -> Result<SparseIndexSettings> {
+        let path = [
+            ValueType::SparseVector.json_name(),
+            ValueType::SparseVector.index_name(),
+        ];
+        let own = self
+            .json
+            .get("keys")
+            .and_then(|keys| keys.get(key))
+            .and_then(|types| at(types, &path));
+        let default = at(&self.json["defaults"], &path);
+        let index_enabled = enabled(own).or_else(|| enabled(default)).unwrap_or(false);
+        if !index_enabled {
+            return Err(Error::invalid(format!(
+                "Cannot filter using metadata key '{key}' with type '{}' because indexing is \
+                 disabled",
+                ValueType::SparseVector.error_name()
+            )));
+        }
+        let bm25 = |index: Option<&Value>| {
+            index
+                .and_then(|i| at(i, &["config", "bm25"]))
+                .and_then(Value::as_bool)
+        };
+        let source_key = own
+            .and_then(|i| at(i, &["config", "source_key"]))
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        Ok(SparseIndexSettings {
+            bm25: bm25(own).or_else(|| bm25(default)).unwrap_or(false),
+            source_key,
+        })
+    }
+
     /// The schema with the metadata keys and value types `batch` writes that it does not
     /// list yet, each given the default indexes of its type; `None` if it lists them all.
     pub fn discover(&self, batch: &ResolvedBatch) -> Option<CollectionSchema> {
@@ -612,7 +742,11 @@ impl CollectionSchema {
             let default = json["defaults"]
                 .get(value_type.json_name())
                 .cloned()
-                .unwrap_or_else(|| json!({value_type.index_name(): index(true, json!({}))}));
+                .unwrap_or_else(|| {
+                    // Only a schema names the key a sparse vector index serves.
+                    let on = value_type != ValueType::SparseVector;
+                    json!({value_type.index_name(): index(on, json!({}))})
+                });
             let types = json["keys"]
                 .as_object_mut()
                 .expect("keys is an object")
@@ -737,17 +871,118 @@ mod tests {
         assert!(reconcile(Some(&cosine_schema()), legacy).is_err());
     }
 
+    fn sparse_schema(keys: Value) -> Value {
+        json!({ "keys": keys })
+    }
+
+    fn sparse_key(enabled: bool, config: Value) -> Value {
+        json!({"sparse_vector": {"sparse_vector_index": {"enabled": enabled, "config": config}}})
+    }
+
     #[test]
-    fn sparse_indexes_are_refused_and_spann_keeps_only_its_space() {
-        let sparse = json!({"keys": {"s": {"sparse_vector": {"sparse_vector_index": {
-            "enabled": true, "config": {"source_key": "#document"}}}}}});
+    fn a_sparse_index_on_one_key_is_kept_with_its_configuration() {
+        let ef = json!({"type": "known", "name": "chroma_bm25", "config": {"k": 1.2}});
+        let user = sparse_schema(json!({"bm25_key": sparse_key(
+            true,
+            json!({"source_key": "#document", "embedding_function": ef, "bm25": true}),
+        )}));
+        let (_, schema) = reconcile(Some(&user), resolved(None)).unwrap();
+        let config = &schema["keys"]["bm25_key"]["sparse_vector"]["sparse_vector_index"]["config"];
+        assert_eq!(config["embedding_function"], ef);
+        assert_eq!(config["source_key"], "#document");
+        let schema = CollectionSchema::new(schema);
         assert_eq!(
-            reconcile(Some(&sparse), resolved(None))
-                .unwrap_err()
-                .to_string(),
-            "Failed to reconcile schema: Invalid schema input: Sparse vector indexing is not \
-             enabled in local"
+            schema.sparse_index("bm25_key").unwrap(),
+            SparseIndexSettings {
+                bm25: true,
+                source_key: Some("#document".into()),
+            }
         );
+        assert_eq!(
+            schema.sparse_index("other").unwrap_err().to_string(),
+            "Cannot filter using metadata key 'other' with type 'SparseVector' because \
+             indexing is disabled"
+        );
+        // Filters on other keys are not affected by the sparse index.
+        assert_eq!(refusal(&schema, json!({"bm25_key": 1})), None);
+        let plain = sparse_schema(json!({"s": sparse_key(true, json!({}))}));
+        let (_, plain) = reconcile(Some(&plain), resolved(None)).unwrap();
+        assert!(!CollectionSchema::new(plain).sparse_index("s").unwrap().bm25);
+    }
+
+    #[test]
+    fn sparse_indexes_follow_chroma_clouds_rules() {
+        let refused = |user: Value| {
+            reconcile(Some(&user), resolved(None))
+                .unwrap_err()
+                .to_string()
+        };
+        let ef = json!({"type": "known", "name": "chroma_bm25", "config": {}});
+        let on = |source: Value| {
+            sparse_key(
+                true,
+                json!({"source_key": source, "embedding_function": ef}),
+            )
+        };
+        assert!(
+            refused(sparse_schema(
+                json!({"a": on(json!("#document")), "b": on(json!("t"))})
+            ))
+            .starts_with(
+                "Validation error: schema: At most one sparse vector index is allowed for \
+                     the collection: "
+            )
+        );
+        assert!(
+            refused(json!({"defaults": sparse_key(true, json!({}))}))
+                .contains("Sparse vector index cannot be enabled by default")
+        );
+        assert!(
+            refused(sparse_schema(
+                json!({"a": sparse_key(true, json!({"source_key": "text"}))})
+            ))
+            .contains("If source_key is provided then embedding_function must also be")
+        );
+        assert!(
+            refused(sparse_schema(json!({"a": on(json!("#embedding"))})))
+                .contains("source_key cannot begin with '#'")
+        );
+        assert!(
+            refused(sparse_schema(
+                json!({"#document": sparse_key(false, json!({}))})
+            ))
+            .contains("Document field cannot have any value types other than string")
+        );
+        // A disabled index on a second key is no second index.
+        let fine = sparse_schema(json!({"a": on(json!("t")), "b": sparse_key(false, json!({}))}));
+        assert!(reconcile(Some(&fine), resolved(None)).is_ok());
+    }
+
+    #[test]
+    fn sparse_values_add_their_key_with_the_disabled_default_index() {
+        let schema = CollectionSchema::new(from_configuration(&resolved(None)));
+        let vector = MetadataValue::SparseVector(Box::new(crate::metadata::SparseVector {
+            indices: vec![1],
+            values: vec![1.0],
+            tokens: None,
+        }));
+        let grown = schema
+            .discover(&batch(vec![put(&[("sv", vector.clone())])]))
+            .expect("a new key");
+        assert_eq!(
+            grown.json()["keys"]["sv"]["sparse_vector"]["sparse_vector_index"]["enabled"],
+            false
+        );
+        assert!(grown.sparse_index("sv").is_err());
+        assert!(
+            grown
+                .discover(&batch(vec![put(&[("sv", vector)])]))
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn spann_keeps_only_its_space() {
         let spann = json!({"keys": {"#embedding": {"float_list": {"vector_index": {
             "enabled": true, "config": {"space": "ip", "spann": {"search_nprobe": 10}}}}}}});
         let (configuration, schema) = reconcile(Some(&spann), resolved(None)).unwrap();

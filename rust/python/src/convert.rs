@@ -3,14 +3,16 @@
 //! Python code cannot change an argument underneath it.
 
 use azurite_core::filter::{Filter, parse_where, parse_where_document};
+
 use azurite_core::{
     CollectionInfo, DatabaseRecord, Embeddings, Include, Metadata, MetadataUpdate, MetadataValue,
-    Records,
+    Records, SparseVector, shortest_f64,
 };
 use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray2, PyUntypedArrayMethods, ToPyArray};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString};
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyType};
 
 use crate::errors::to_py_err;
 
@@ -107,6 +109,79 @@ fn list_value(list: &Bound<'_, PyList>) -> Option<MetadataValue> {
     Some(value)
 }
 
+/// `azurite.base_types.SparseVector`, the class sparse vectors are read back as.
+fn sparse_vector_class(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
+    static CLASS: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+    CLASS.import(py, "azurite.base_types", "SparseVector")
+}
+
+/// A sparse vector given as a `SparseVector` or in its transport form, a dict with
+/// `"#type": "sparse_vector"`, `indices`, `values` and optional `tokens`. `Ok(None)` when
+/// `value` is neither (or its parts are not lists of the right types).
+fn sparse_vector(value: &Bound<'_, PyAny>) -> PyResult<Option<SparseVector>> {
+    let py = value.py();
+    let (indices, values, tokens) = if let Ok(dict) = value.cast::<PyDict>() {
+        let tag = dict.get_item("#type")?;
+        if !tag.is_some_and(|t| t.extract::<String>().is_ok_and(|t| t == "sparse_vector")) {
+            return Ok(None);
+        }
+        (
+            dict.get_item("indices")?,
+            dict.get_item("values")?,
+            dict.get_item("tokens")?,
+        )
+    } else if value.is_instance(sparse_vector_class(py)?)? {
+        (
+            Some(value.getattr("indices")?),
+            Some(value.getattr("values")?),
+            Some(value.getattr("labels")?),
+        )
+    } else {
+        return Ok(None);
+    };
+    let (Some(indices), Some(values)) = (indices, values) else {
+        return Ok(None);
+    };
+    let tokens = match tokens.filter(|t| !t.is_none()) {
+        Some(tokens) => match tokens.extract::<Vec<String>>() {
+            Ok(tokens) => Some(tokens),
+            Err(_) => return Ok(None),
+        },
+        None => None,
+    };
+    // bool is an int to Python, not an index or a value to Chroma.
+    let no_bools = |list: &Bound<'_, PyAny>| {
+        list.cast::<PyList>()
+            .is_ok_and(|l| l.iter().all(|item| !item.is_instance_of::<PyBool>()))
+    };
+    if !no_bools(&indices) || !no_bools(&values) {
+        return Ok(None);
+    }
+    let (Ok(indices), Ok(values)) = (indices.extract::<Vec<u32>>(), values.extract::<Vec<f32>>())
+    else {
+        return Ok(None);
+    };
+    Ok(Some(SparseVector {
+        indices,
+        values,
+        tokens,
+    }))
+}
+
+fn sparse_vector_to_py<'py>(py: Python<'py>, vector: &SparseVector) -> PyResult<Bound<'py, PyAny>> {
+    sparse_vector_class(py)?.call1((
+        vector.indices.as_slice(),
+        // As Chroma's clients read them from its JSON: 0.1 reads back as 0.1.
+        vector
+            .values
+            .iter()
+            .copied()
+            .map(shortest_f64)
+            .collect::<Vec<f64>>(),
+        vector.tokens.as_deref(),
+    ))
+}
+
 /// One metadata value. `Ok(Some(None))` is a NaN float: Chroma stores it as NULL, so the
 /// key is dropped (or, in an update, deleted). `Ok(None)` is a value of another type; an
 /// empty list is refused with Chroma's `ValueError`.
@@ -118,6 +193,9 @@ fn metadata_value(value: &Bound<'_, PyAny>) -> PyResult<Option<Option<MetadataVa
             ));
         }
         return Ok(list_value(list).map(Some));
+    }
+    if let Some(vector) = sparse_vector(value)? {
+        return Ok(Some(Some(MetadataValue::SparseVector(Box::new(vector)))));
     }
     let Some(scalar) = scalar(value) else {
         return Ok(None);
@@ -255,6 +333,7 @@ pub fn metadata_to_py<'py>(py: Python<'py>, metadata: &Metadata) -> PyResult<Bou
             MetadataValue::IntList(v) => dict.set_item(key, v)?,
             MetadataValue::FloatList(v) => dict.set_item(key, v)?,
             MetadataValue::BoolList(v) => dict.set_item(key, v)?,
+            MetadataValue::SparseVector(v) => dict.set_item(key, sparse_vector_to_py(py, v)?)?,
         }
     }
     Ok(dict)

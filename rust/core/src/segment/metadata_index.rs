@@ -71,6 +71,8 @@ impl KeyPostings {
             MetadataValue::BoolList(items) => items
                 .iter()
                 .for_each(|b| update_bitmap(&mut self.array_bools[usize::from(*b)], row, add)),
+            // No filter compares sparse vectors: the sparse index holds them.
+            MetadataValue::SparseVector(_) => {}
         }
     }
 

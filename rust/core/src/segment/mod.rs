@@ -7,26 +7,43 @@ mod metadata_index;
 mod resolve;
 mod rows;
 mod snapshot;
+mod sparse_index;
 mod text_index;
 
 use std::collections::HashMap;
 use std::ops::Bound;
 use std::sync::OnceLock;
 
+use parking_lot::RwLock;
 use regex::Regex;
 use roaring::RoaringBitmap;
 
 use crate::batch::{Change, PutRecord, ResolvedBatch};
+use crate::codec::{DecodeError, Decoder, Encoder};
 use crate::distance::{PreparedQuery, Space};
+use crate::error::{Error, Result};
 use crate::filter::{Filter, FilterSource, Scalar, evaluate};
 use crate::index::{Hit, HnswIndex, HnswParameters, IndexStats, QuantizedStore, VectorStore};
-use crate::metadata::{Metadata, Number};
+use crate::metadata::{Metadata, Number, SparseVector};
 use crate::threads::Workers;
 use metadata_index::MetadataIndex;
 pub use rows::RowRef;
 use rows::{Row, RowTable};
 pub use snapshot::{SNAPSHOT_EXTENSION, Snapshot, snapshot_path};
+use sparse_index::SparseIndex;
 use text_index::TextIndex;
+
+/// A sparse search: the query vector, and whether its values are weighted by their
+/// dimensions' inverse document frequency first (a `bm25` sparse index).
+#[derive(Debug, Clone, Copy)]
+#[allow(
+    dead_code,
+    reason = "the Search executor calls it; remove once it does"
+)]
+pub struct SparseQuery<'a> {
+    pub vector: &'a SparseVector,
+    pub idf: bool,
+}
 
 pub struct Segment {
     collection: i64,
@@ -47,6 +64,9 @@ pub struct Segment {
     /// Built by the first `$contains` filter, then kept up to date: a collection that is
     /// never searched by text never pays for it (in memory, ingest or opening).
     text_index: OnceLock<TextIndex>,
+    /// One inverted index per metadata key searched by a sparse query, built by the
+    /// first such search and kept up to date from then on (as the text index is).
+    sparse_indexes: RwLock<HashMap<String, SparseIndex>>,
 }
 
 impl Segment {
@@ -68,6 +88,7 @@ impl Segment {
             workers: Workers::new(index.num_threads),
             metadata_index: OnceLock::from(MetadataIndex::default()),
             text_index: OnceLock::new(),
+            sparse_indexes: RwLock::new(HashMap::new()),
         }
     }
 
@@ -199,6 +220,12 @@ impl Segment {
             },
         );
         segment.rows = RowTable::with_mapped(snapshot.rows(&segment.live)?);
+        if let Some(bytes) = snapshot.optional_bytes(snapshot::Kind::SparseIndexes) {
+            segment.sparse_indexes = RwLock::new(
+                Segment::decode_sparse_indexes(bytes, &segment.live)
+                    .map_err(|e| format!("sparse indexes: {e}"))?,
+            );
+        }
         segment.row_of_id = OnceLock::new();
         segment.metadata_index = OnceLock::new();
         let vectors = segment.vectors.as_ref().expect("set above");
@@ -354,6 +381,13 @@ impl Segment {
         if let (Some(document), Some(text_index)) = (&put.document, self.text_index.get_mut()) {
             text_index.insert(put.row, document);
         }
+        if let Some(metadata) = &put.metadata {
+            for (key, index) in self.sparse_indexes.get_mut().iter_mut() {
+                if let Some(vector) = metadata.get(key).and_then(|v| v.as_sparse_vector()) {
+                    index.insert(put.row, vector);
+                }
+            }
+        }
         let row = put.row;
         self.ids_mut().insert(put.id.clone(), row);
         self.live.insert(row);
@@ -367,10 +401,17 @@ impl Segment {
         self.ids();
         let taken = self.rows.take(row)?;
         let taken_ref = taken.as_ref();
-        if let (Some(metadata_index), Some(metadata)) =
-            (self.metadata_index.get_mut(), taken_ref.metadata())
-        {
-            metadata_index.remove(row, &metadata);
+        let sparse_indexes = self.sparse_indexes.get_mut();
+        let metadata_needed = self.metadata_index.get().is_some() || !sparse_indexes.is_empty();
+        if let Some(metadata) = metadata_needed.then(|| taken_ref.metadata()).flatten() {
+            if let Some(metadata_index) = self.metadata_index.get_mut() {
+                metadata_index.remove(row, &metadata);
+            }
+            for (key, index) in sparse_indexes.iter_mut() {
+                if let Some(vector) = metadata.get(key).and_then(|v| v.as_sparse_vector()) {
+                    index.remove(row, vector);
+                }
+            }
         }
         if let (Some(document), Some(text_index)) = (taken_ref.document, self.text_index.get_mut())
         {
@@ -396,6 +437,92 @@ impl Segment {
             rows &= evaluate(filter, self);
         }
         rows
+    }
+
+    /// The `k` rows of `allowed` whose sparse vector under `key` has the highest dot
+    /// product with the query (IDF-weighted first when asked), best first, ties by row.
+    /// Only rows sharing a dimension with the query are candidates. The IDF counts the
+    /// live rows of the collection and, per dimension, the rows holding it under `key`,
+    /// whatever `allowed` is, as Chroma does.
+    #[allow(
+        dead_code,
+        reason = "the Search executor calls it; remove once it does"
+    )]
+    pub fn sparse_top_k(
+        &self,
+        key: &str,
+        query: &SparseQuery<'_>,
+        k: usize,
+        allowed: &RoaringBitmap,
+    ) -> Result<Vec<(u32, f32)>> {
+        if let Some(problem) = query.vector.problem() {
+            return Err(Error::invalid(format!(
+                "Invalid sparse vector in KNN query: {problem}"
+            )));
+        }
+        if !self.sparse_indexes.read().contains_key(key) {
+            let built = self.build_sparse_index(key);
+            self.sparse_indexes
+                .write()
+                .entry(key.to_string())
+                .or_insert(built);
+        }
+        let indexes = self.sparse_indexes.read();
+        let index = indexes.get(key).expect("built just above");
+        let scaled;
+        let vector = if query.idf {
+            scaled = index.idf_scaled(query.vector, self.live.len());
+            &scaled
+        } else {
+            query.vector
+        };
+        Ok(index.top_k(vector, k, allowed))
+    }
+
+    /// The sparse indexes built so far, for the snapshot: `[keys]` then per key
+    /// `[key][index]`, keys in order.
+    fn encode_sparse_indexes(&self) -> Vec<u8> {
+        let indexes = self.sparse_indexes.read();
+        let mut keys: Vec<&String> = indexes.keys().collect();
+        keys.sort_unstable();
+        let mut encoder = Encoder::default();
+        encoder.len(keys.len());
+        for key in keys {
+            encoder.str(key);
+            indexes[key].encode(&mut encoder);
+        }
+        encoder.buf
+    }
+
+    fn decode_sparse_indexes(
+        bytes: &[u8],
+        live: &RoaringBitmap,
+    ) -> std::result::Result<HashMap<String, SparseIndex>, DecodeError> {
+        let mut decoder = Decoder::new(bytes);
+        let count = decoder.len(8)?;
+        let mut indexes = HashMap::with_capacity(count);
+        for _ in 0..count {
+            let key = decoder.str()?;
+            indexes.insert(key, SparseIndex::decode(&mut decoder, live)?);
+        }
+        if !decoder.is_empty() {
+            return Err(DecodeError(
+                "trailing bytes after the sparse indexes".into(),
+            ));
+        }
+        Ok(indexes)
+    }
+
+    fn build_sparse_index(&self, key: &str) -> SparseIndex {
+        let mut index = SparseIndex::default();
+        for row in &self.live {
+            if let Some(metadata) = self.row(row).metadata()
+                && let Some(vector) = metadata.get(key).and_then(|v| v.as_sparse_vector())
+            {
+                index.insert(row, vector);
+            }
+        }
+        index
     }
 
     pub fn nearest(&self, query: &[f32], k: usize, allowed: &RoaringBitmap) -> Vec<Hit> {
@@ -461,6 +588,9 @@ impl FilterSource for Segment {
 
 #[cfg(test)]
 mod tests {
+    use std::hint::black_box;
+
+    use super::sparse_index::idf;
     use super::*;
 
     fn put(row: u32, vector: [f32; 2]) -> Change {
@@ -472,6 +602,209 @@ mod tests {
             metadata: None,
             uri: None,
         })
+    }
+
+    fn sparse_put(row: u32, indices: &[u32], values: &[f32]) -> Change {
+        let vector = SparseVector {
+            indices: indices.to_vec(),
+            values: values.to_vec(),
+            tokens: None,
+        };
+        Change::Put(PutRecord {
+            row,
+            id: format!("id{row}"),
+            embedding: Some(vec![row as f32, 0.0]),
+            document: None,
+            metadata: Some(
+                [(
+                    "sparse".to_string(),
+                    crate::metadata::MetadataValue::SparseVector(Box::new(vector)),
+                )]
+                .into(),
+            ),
+            uri: None,
+        })
+    }
+
+    #[test]
+    fn sparse_searches_see_writes_from_before_and_after_the_index_is_built() {
+        let parameters = HnswParameters {
+            space: Space::L2,
+            max_neighbors: 4,
+            ef_construction: 20,
+            ef_search: 20,
+            num_threads: 1,
+        };
+        let batch = |next_row: u32, changes: Vec<Change>| ResolvedBatch {
+            collection: 1,
+            dimension: Some(2),
+            next_row,
+            changes,
+        };
+        let mut segment = Segment::new(1, parameters, None, 0);
+        segment.apply(batch(
+            3,
+            vec![
+                sparse_put(0, &[1, 5], &[1.0, 1.0]),
+                sparse_put(1, &[1], &[3.0]),
+                sparse_put(2, &[5], &[2.0]),
+            ],
+        ));
+        let query = SparseVector {
+            indices: vec![1, 5],
+            values: vec![1.0, 1.0],
+            tokens: None,
+        };
+        let plain = SparseQuery {
+            vector: &query,
+            idf: false,
+        };
+        let all = |s: &Segment| s.live.clone();
+        assert_eq!(
+            segment
+                .sparse_top_k("sparse", &plain, 10, &all(&segment))
+                .unwrap(),
+            [(1, 3.0), (0, 2.0), (2, 2.0)]
+        );
+        // Built now: an update, a delete and an add reach it.
+        segment.apply(batch(
+            4,
+            vec![
+                sparse_put(1, &[9], &[3.0]),
+                Change::Delete { row: 2 },
+                sparse_put(3, &[5], &[7.0]),
+            ],
+        ));
+        assert_eq!(
+            segment
+                .sparse_top_k("sparse", &plain, 10, &all(&segment))
+                .unwrap(),
+            [(3, 7.0), (0, 2.0)]
+        );
+        let only_zero: RoaringBitmap = [0, 1].into_iter().collect();
+        assert_eq!(
+            segment
+                .sparse_top_k("sparse", &plain, 10, &only_zero)
+                .unwrap(),
+            [(0, 2.0)]
+        );
+        // IDF over the three live rows: dimension 1 is held by one, dimension 5 by two.
+        let weighted = segment
+            .sparse_top_k(
+                "sparse",
+                &SparseQuery {
+                    vector: &query,
+                    idf: true,
+                },
+                10,
+                &all(&segment),
+            )
+            .unwrap();
+        // black_box: a constant-folded logarithm may round differently from the run-time one.
+        let (rare, common) = (idf(black_box(3), 1), idf(black_box(3), 2));
+        assert_eq!(weighted, [(3, common * 7.0), (0, rare + common)]);
+        assert!(
+            segment
+                .sparse_top_k("other", &plain, 10, &all(&segment))
+                .unwrap()
+                .is_empty()
+        );
+        let unsorted = SparseVector {
+            indices: vec![5, 1],
+            values: vec![1.0, 1.0],
+            tokens: None,
+        };
+        let refused = segment.sparse_top_k(
+            "sparse",
+            &SparseQuery {
+                vector: &unsorted,
+                idf: false,
+            },
+            1,
+            &all(&segment),
+        );
+        assert!(
+            refused
+                .unwrap_err()
+                .to_string()
+                .contains("strictly ascending")
+        );
+
+        // The snapshot holds the built index: the reopened segment searches it as it was
+        // and keeps it up to date.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.seg");
+        assert!(segment.write_snapshot(&path, 4).unwrap());
+        let snapshot = Snapshot::open(&path).unwrap().unwrap();
+        let (mut reopened, _) = Segment::open_snapshot(&snapshot, parameters).unwrap();
+        assert!(reopened.sparse_indexes.read().contains_key("sparse"));
+        assert_eq!(
+            reopened
+                .sparse_top_k("sparse", &plain, 10, &all(&reopened))
+                .unwrap(),
+            [(3, 7.0), (0, 2.0)]
+        );
+        reopened.apply(batch(
+            5,
+            vec![sparse_put(4, &[1], &[9.0]), Change::Delete { row: 0 }],
+        ));
+        assert_eq!(
+            reopened
+                .sparse_top_k("sparse", &plain, 10, &all(&reopened))
+                .unwrap(),
+            [(4, 9.0), (3, 7.0)]
+        );
+    }
+
+    #[test]
+    fn a_version_1_snapshot_opens_and_builds_its_sparse_index_on_first_use() {
+        let parameters = HnswParameters {
+            space: Space::Ip,
+            max_neighbors: 4,
+            ef_construction: 20,
+            ef_search: 20,
+            num_threads: 1,
+        };
+        let mut segment = Segment::new(1, parameters, None, 0);
+        segment.apply(ResolvedBatch {
+            collection: 1,
+            dimension: Some(2),
+            next_row: 2,
+            changes: vec![
+                sparse_put(0, &[3], &[1.0]),
+                sparse_put(1, &[3, 8], &[2.0, 1.0]),
+            ],
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.seg");
+        segment.write_snapshot(&path, 1).unwrap();
+        let old = dir.path().join("v1.seg");
+        std::fs::write(&old, snapshot::as_version_1(&std::fs::read(&path).unwrap())).unwrap();
+        let snapshot = Snapshot::open(&old).unwrap().unwrap();
+        assert!(
+            snapshot
+                .optional_bytes(snapshot::Kind::SparseIndexes)
+                .is_none()
+        );
+        let (opened, _) = Segment::open_snapshot(&snapshot, parameters).unwrap();
+        assert!(opened.sparse_indexes.read().is_empty());
+        let query = SparseVector {
+            indices: vec![3],
+            values: vec![1.0],
+            tokens: None,
+        };
+        let found = opened
+            .sparse_top_k(
+                "sparse",
+                &SparseQuery {
+                    vector: &query,
+                    idf: false,
+                },
+                5,
+                &opened.live.clone(),
+            )
+            .unwrap();
+        assert_eq!(found, [(1, 2.0), (0, 1.0)]);
     }
 
     #[test]

@@ -38,7 +38,10 @@ use super::Segment;
 use super::rows::{MappedRows, RowRef, encode_row};
 
 const MAGIC: &[u8; 8] = b"AZSEG\0\0\x01";
-const FORMAT_VERSION: u32 = 1;
+/// Version 2 added the sparse vector indexes' section; version 1 files (without it) are
+/// still read.
+const FORMAT_VERSION: u32 = 2;
+const OLDEST_READ_VERSION: u32 = 1;
 const HEADER_BYTES: usize = 4096;
 const SECTION_ALIGN: u64 = 4096;
 /// Fixed part of the header, before the section table.
@@ -55,9 +58,11 @@ pub(super) enum Kind {
     Index = 6,
     Codes = 7,
     Scalings = 8,
+    SparseIndexes = 9,
 }
 
-const KINDS: [Kind; 8] = [
+/// The sections every snapshot holds.
+const REQUIRED: [Kind; 8] = [
     Kind::Vectors,
     Kind::Norms,
     Kind::Live,
@@ -66,6 +71,18 @@ const KINDS: [Kind; 8] = [
     Kind::Index,
     Kind::Codes,
     Kind::Scalings,
+];
+
+const KINDS: [Kind; 9] = [
+    Kind::Vectors,
+    Kind::Norms,
+    Kind::Live,
+    Kind::RowData,
+    Kind::RowOffsets,
+    Kind::Index,
+    Kind::Codes,
+    Kind::Scalings,
+    Kind::SparseIndexes,
 ];
 
 #[derive(Debug, Clone, Copy)]
@@ -177,9 +194,9 @@ impl Header {
         }
         let u32_at = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4"));
         let u64_at = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8"));
-        if u32_at(8) != FORMAT_VERSION {
+        if !(OLDEST_READ_VERSION..=FORMAT_VERSION).contains(&u32_at(8)) {
             return Err(format!(
-                "format version {} is not {FORMAT_VERSION}",
+                "format version {} is not one of {OLDEST_READ_VERSION} to {FORMAT_VERSION}",
                 u32_at(8)
             ));
         }
@@ -283,6 +300,7 @@ impl Segment {
         writer.end();
         writer.section(Kind::RowOffsets, bytemuck::cast_slice(&offsets))?;
         writer.section(Kind::Index, &self.index.encode_section())?;
+        writer.section(Kind::SparseIndexes, &self.encode_sparse_indexes())?;
         let (codes, scalings) = vectors.quantized().raw_parts();
         let (code_bytes, scaling_bytes) = (
             codes.len() / vectors.rows().max(1),
@@ -347,13 +365,14 @@ impl Snapshot {
         // old), so the mapped bytes cannot change under the reader.
         let map = unsafe { Mmap::map(&file) }.map_err(|e| e.to_string())?;
         let (header, sections) = Header::decode(&map[..HEADER_BYTES], file_len)?;
-        for kind in KINDS {
-            let entry = sections
-                .iter()
-                .find(|s| s.kind == kind)
-                .ok_or_else(|| format!("no {kind:?} section"))?;
+        for kind in REQUIRED {
+            if !sections.iter().any(|s| s.kind == kind) {
+                return Err(format!("no {kind:?} section"));
+            }
+        }
+        for entry in &sections {
             if crc32fast::hash(&map[range(entry)]) != entry.crc {
-                return Err(format!("{kind:?} section checksum mismatch"));
+                return Err(format!("{:?} section checksum mismatch", entry.kind));
             }
         }
         Ok(Some(Snapshot {
@@ -374,6 +393,14 @@ impl Snapshot {
 
     pub(super) fn bytes(&self, kind: Kind) -> &[u8] {
         &self.map[range(&self.entry(kind))]
+    }
+
+    /// A section that older snapshots lack.
+    pub(super) fn optional_bytes(&self, kind: Kind) -> Option<&[u8]> {
+        self.sections
+            .iter()
+            .find(|s| s.kind == kind)
+            .map(|entry| &self.map[range(entry)])
     }
 
     /// The vectors, as their own private mapping: read in place, and copied page by page
@@ -405,4 +432,24 @@ impl Snapshot {
 
 fn range(entry: &SectionEntry) -> Range<usize> {
     entry.offset as usize..(entry.offset + entry.length) as usize
+}
+
+/// A snapshot as format version 1 wrote it: the same file without the sparse indexes'
+/// section, for the test that such files still open.
+#[cfg(test)]
+pub(super) fn as_version_1(bytes: &[u8]) -> Vec<u8> {
+    let (header, entries) =
+        Header::decode(&bytes[..HEADER_BYTES], bytes.len() as u64).expect("a good snapshot");
+    let kept: Vec<SectionEntry> = entries
+        .into_iter()
+        .filter(|e| e.kind != Kind::SparseIndexes)
+        .collect();
+    let mut old_header = header.encode(&kept);
+    old_header[8..12].copy_from_slice(&1u32.to_le_bytes());
+    let end = HEADER_FIXED + kept.len() * SECTION_ENTRY;
+    let crc = crc32fast::hash(&old_header[..end]);
+    old_header[end..end + 4].copy_from_slice(&crc.to_le_bytes());
+    let mut old = bytes.to_vec();
+    old[..HEADER_BYTES].copy_from_slice(&old_header);
+    old
 }
