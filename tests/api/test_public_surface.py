@@ -444,11 +444,6 @@ def test_search_expressions_build_and_searching_says_it_is_not_available() -> No
         Rrf([])
     with pytest.raises(NotImplementedError, match="not yet available in Azurite"):
         search.to_dict()
-    client = EphemeralClient(azurite.Settings(allow_reset=True))
-    collection = client.get_or_create_collection("public_surface_search", embedding_function=None)
-    with pytest.raises(NotImplementedError, match="Search is not implemented"):
-        collection.search(search)
-    client.delete_collection("public_surface_search")
 
 
 def test_cloud_client_says_it_is_not_available() -> None:

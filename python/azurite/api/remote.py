@@ -27,6 +27,7 @@ from azurite._version import __version__
 from azurite.api.collection_core import GET_INCLUDE, QUERY_INCLUDE
 from azurite.api.engine import (
     CLIENT_CLOSED,
+    DEFAULT_READ_LEVEL,
     AsyncConnection,
     AsyncEngine,
     CollectionModel,
@@ -38,6 +39,7 @@ from azurite.api.engine import (
     Matrix,
     Metadata,
     QueryColumns,
+    SearchColumns,
     UserIdentity,
 )
 from azurite.config import DEFAULT_DATABASE, DEFAULT_TENANT, Settings, as_settings
@@ -420,6 +422,12 @@ class Requests:
         }
         return Request("POST", f"{self._records(collection)}/query", body, decode=_query_columns)
 
+    def search(
+        self, collection: str, searches_json: str, read_level: str = DEFAULT_READ_LEVEL
+    ) -> Request[SearchColumns]:
+        body = {"searches": json.loads(searches_json), "read_level": read_level}
+        return Request("POST", f"{self._records(collection)}/search", body)
+
 
 def _query_columns(payload: dict[str, Any]) -> list[QueryColumns]:
     """The server's column-per-field answer as the engine's list of per-query columns."""
@@ -712,6 +720,11 @@ class RemoteDatabase:
             )
         )
 
+    def search(
+        self, collection: str, searches_json: str, read_level: str = DEFAULT_READ_LEVEL
+    ) -> SearchColumns:
+        return self.send(self.requests.search(collection, searches_json, read_level))
+
 
 class AsyncRemoteDatabase:
     """The engine as coroutines, answered by a server over an asynchronous httpx client."""
@@ -896,6 +909,11 @@ class AsyncRemoteDatabase:
                 include,
             )
         )
+
+    async def search(
+        self, collection: str, searches_json: str, read_level: str = DEFAULT_READ_LEVEL
+    ) -> SearchColumns:
+        return await self.send(self.requests.search(collection, searches_json, read_level))
 
 
 class RemoteServer:

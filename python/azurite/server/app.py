@@ -236,7 +236,13 @@ def api_routes() -> list[OperationRoute]:
         _unsupported("POST", RECORDS + "/fork", "fork_collection", "Collection forking"),
         _unsupported("GET", RECORDS + "/fork_count", "fork_count", "Collection forking"),
         _unsupported("GET", RECORDS + "/indexing_status", "indexing_status", "Indexing status"),
-        _unsupported("POST", RECORDS + "/search", "collection_search", "Search"),
+        post(
+            RECORDS + "/search",
+            h.search,
+            "collection_search",
+            "Search records: filter, dense or sparse Knn ranks and their arithmetic, "
+            "group_by, limit and select",
+        ),
         _unsupported(
             "POST", RECORDS + "/conditional/{operation}", "conditional_write", "Conditional writes"
         ),
