@@ -19,8 +19,8 @@ import chromadb.errors
 import numpy as np
 import pytest
 from chromadb import K, Knn, Rrf, Search
-from chromadb.execution.expression.operator import GroupBy, MaxK, MinK, Val
 from chromadb.api.types import ReadLevel as ChromaReadLevel
+from chromadb.execution.expression.operator import GroupBy, MaxK, MinK, Val
 from server.servers import Server, azurite_server
 
 import azurite
@@ -106,7 +106,9 @@ KINDS = ("chromadb-http", "azurite-http", "azurite-async-http", "azurite-persist
 
 
 @pytest.fixture(scope="module", params=KINDS)
-def target(request: pytest.FixtureRequest, server: Server, tmp_path_factory: Any) -> Iterator[Target]:
+def target(
+    request: pytest.FixtureRequest, server: Server, tmp_path_factory: Any
+) -> Iterator[Target]:
     kind = request.param
     name = f"search-{kind}"
     if kind == "chromadb-http":
@@ -127,8 +129,12 @@ def target(request: pytest.FixtureRequest, server: Server, tmp_path_factory: Any
         client.close()
     elif kind == "azurite-async-http":
         loop = asyncio.new_event_loop()
-        client = loop.run_until_complete(azurite.AsyncHttpClient(host=server.host, port=server.port))
-        collection = loop.run_until_complete(client.create_collection(name, embedding_function=None))
+        client = loop.run_until_complete(
+            azurite.AsyncHttpClient(host=server.host, port=server.port)
+        )
+        collection = loop.run_until_complete(
+            client.create_collection(name, embedding_function=None)
+        )
         made = Target(collection, loop.run_until_complete)
         made.add_data()
         yield made
@@ -201,9 +207,10 @@ def test_filters_apply_before_the_knn(target: Target) -> None:
 
 
 def test_weighted_sum_of_knns_with_defaults(target: Target) -> None:
-    rank = Knn(query=Q1.tolist(), limit=20, default=50.0) * 0.7 + Knn(
-        query=Q2.tolist(), limit=20, default=50.0
-    ) * 0.3
+    rank = (
+        Knn(query=Q1.tolist(), limit=20, default=50.0) * 0.7
+        + Knn(query=Q2.tolist(), limit=20, default=50.0) * 0.3
+    )
     result = target.search(Search().rank(rank).limit(15).select(K.SCORE))
     first = dict(target.nearest(Q1, 20))
     second = dict(target.nearest(Q2, 20))
@@ -293,7 +300,9 @@ def test_group_by_keeps_each_groups_best_then_orders_by_score(target: Target) ->
     candidates = target.nearest(Q1, 60)
     kept: dict[str, float] = {}
     for category in CATEGORIES:
-        members = [(r, d) for r, d in candidates if DATA.metadatas[DATA.row(r)]["category"] == category]
+        members = [
+            (r, d) for r, d in candidates if DATA.metadatas[DATA.row(r)]["category"] == category
+        ]
         kept.update(members[:2])
     assert_ranked(result, ordered(kept))
     assert [m["category"] for m in result["metadatas"][0]] == [
@@ -303,7 +312,9 @@ def test_group_by_keeps_each_groups_best_then_orders_by_score(target: Target) ->
     largest = (
         Search()
         .rank(Knn(query=Q1.tolist(), limit=60))
-        .group_by(GroupBy(keys=[K("category"), K("rank")], aggregate=MaxK(keys=[K("year"), K.SCORE], k=1)))
+        .group_by(
+            GroupBy(keys=[K("category"), K("rank")], aggregate=MaxK(keys=[K("year"), K.SCORE], k=1))
+        )
         .limit(4, offset=2)
         .select(K.SCORE)
     )
@@ -350,11 +361,15 @@ def test_select_returns_the_fields_asked_for(target: Target) -> None:
     some = target.search(Search().rank(Knn(query=Q1.tolist(), limit=3)).select("year", "missing"))
     assert some["select"] == [["missing", "year"]]
     assert some["documents"] == [None] and some["scores"] == [None] and some["embeddings"] == [None]
-    assert some["metadatas"] == [[{"year": DATA.metadatas[DATA.row(r)]["year"]} for r in some["ids"][0]]]
+    assert some["metadatas"] == [
+        [{"year": DATA.metadatas[DATA.row(r)]["year"]} for r in some["ids"][0]]
+    ]
     assert set(some.rows()[0][0]) == {"id", "metadata"}
 
     bare = target.search(Search().rank(Knn(query=Q1.tolist(), limit=2)))
-    assert bare["select"] == [[]] and bare.rows()[0] == [{"id": r} for r, _ in target.nearest(Q1, 2)]
+    assert bare["select"] == [[]] and bare.rows()[0] == [
+        {"id": r} for r, _ in target.nearest(Q1, 2)
+    ]
 
 
 def test_several_searches_answer_in_order_at_every_read_level(target: Target) -> None:
@@ -376,11 +391,17 @@ def test_refused_searches_name_what_is_wrong(target: Target) -> None:
     invalid = (azurite.errors.InvalidArgumentError, chromadb.errors.InvalidArgumentError)
     sparse = {"#type": "sparse_vector", "indices": [1, 4], "values": [0.5, 0.25]}
     with pytest.raises(invalid, match="'sparse_embedding' with type 'SparseVector'"):
-        target.search(Search().rank(Knn(query=chromadb.SparseVector.from_dict(sparse), key="sparse_embedding")))
+        target.search(
+            Search().rank(
+                Knn(query=chromadb.SparseVector.from_dict(sparse), key="sparse_embedding")
+            )
+        )
     with pytest.raises(invalid, match="dimension of 8, got 3"):
         target.search(Search().rank(Knn(query=[1.0, 2.0, 3.0])))
     with pytest.raises(invalid, match="group_by requires rank expression"):
-        target.search(Search().group_by(GroupBy(keys=K("category"), aggregate=MinK(keys=K.SCORE, k=1))))
+        target.search(
+            Search().group_by(GroupBy(keys=K("category"), aggregate=MinK(keys=K.SCORE, k=1)))
+        )
 
 
 def test_text_queries_are_embedded_by_the_collections_function(tmp_path: Path) -> None:

@@ -254,7 +254,10 @@ EXCHANGES: dict[tuple[str, str], Exchange] = {
         ),
         {
             "searches": [
-                {"rank": {"$knn": {"query": [3.0, 4.0]}}, "select": {"keys": ["#score", "#document"]}}
+                {
+                    "rank": {"$knn": {"query": [3.0, 4.0]}},
+                    "select": {"keys": ["#score", "#document"]},
+                }
             ],
             "read_level": "index_only",
         },

@@ -559,7 +559,8 @@ class CollectionCore:
                 "Please provide an embedded vector or configure an embedding function for "
                 "this key in the schema."
             )
-        sparse = value_types.sparse_vector and value_types.sparse_vector.sparse_vector_index
+        sparse_type = value_types.sparse_vector
+        sparse = sparse_type.sparse_vector_index if sparse_type is not None else None
         if sparse is not None and sparse.enabled and sparse.config.embedding_function:
             function = sparse.config.embedding_function
             found = _call_embed_query(function, text)
@@ -569,7 +570,8 @@ class CollectionCore:
                 )
             vector = found[0]
             return vector.to_dict() if hasattr(vector, "to_dict") else vector
-        dense = value_types.float_list and value_types.float_list.vector_index
+        dense_type = value_types.float_list
+        dense = dense_type.vector_index if dense_type is not None else None
         if dense is not None and dense.enabled and dense.config.embedding_function:
             found = _call_embed_query(dense.config.embedding_function, text)
             if len(found) != 1:
