@@ -213,7 +213,8 @@ fn gather(segment: &Segment, rows: &[u32], include: Include) -> Records {
 impl Database {
     /// Runs a batch of searches (chromadb's `Search.to_dict()` payloads, as a JSON list)
     /// under one read lock, so every search of the batch sees the same state. The whole
-    /// batch is checked before any search runs. Every read level sees every acknowledged
+    /// batch is checked before any search runs; several searches run in parallel, as
+    /// several query vectors do. Every read level sees every acknowledged
     /// write here, so all read alike.
     pub fn search(
         &self,
@@ -231,6 +232,11 @@ impl Database {
         for plan in &plans {
             check_knns(&segment, plan)?;
         }
-        plans.iter().map(|plan| run(&segment, plan)).collect()
+        let workers = segment.workers();
+        if plans.len() > 1 && workers.parallel() {
+            workers.run(|| plans.par_iter().map(|plan| run(&segment, plan)).collect())
+        } else {
+            plans.iter().map(|plan| run(&segment, plan)).collect()
+        }
     }
 }
