@@ -284,6 +284,8 @@ class DeleteResult(TypedDict):
 
 
 class SearchResultRow(TypedDict, total=False):
+    """One record of a search's answer: ``id`` always, the other fields when selected."""
+
     id: str
     document: str | None
     embedding: list[float] | None
@@ -292,7 +294,16 @@ class SearchResultRow(TypedDict, total=False):
 
 
 class SearchResult(dict[str, Any]):
-    """The answer of a Search, one column list per search (not yet produced by Azurite)."""
+    """The answer of ``collection.search``, column-major as chromadb's: each column holds
+    one entry per search, and an entry is ``None`` when that search did not select the
+    field. ``rows()`` gives the same records row by row."""
+
+    ids: list[list[str]]
+    documents: list[list[str | None] | None]
+    embeddings: list[list[list[float] | None] | None]
+    metadatas: list[list[dict[str, Any] | None] | None]
+    scores: list[list[float | None] | None]
+    select: list[list[str]]
 
     def rows(self) -> list[list[SearchResultRow]]:
         """The records of each search as one dict per record."""
