@@ -58,7 +58,8 @@ pub fn check_knns(segment: &Segment, plan: &SearchPlan) -> Result<()> {
                     )));
                 }
             }
-            KnnQuery::Sparse { .. } => return Err(no_sparse_index(&knn.key)),
+            // Checked by the segment's sparse search itself, in `knn_hits`.
+            KnnQuery::Sparse { .. } => {}
         }
     }
     Ok(())
@@ -103,7 +104,7 @@ fn allowed_rows(segment: &Segment, condition: Option<&Condition>) -> RoaringBitm
     }
 }
 
-/// One Knn's candidates, nearest first. [`check_knns`] has refused every Knn this
+/// One Knn's candidates, nearest first. [`check_knns`] has refused every dense Knn this
 /// segment cannot answer.
 fn knn_hits(segment: &Segment, knn: &Knn, allowed: &RoaringBitmap) -> Result<Vec<Hit>> {
     match &knn.query {
@@ -111,9 +112,30 @@ fn knn_hits(segment: &Segment, knn: &Knn, allowed: &RoaringBitmap) -> Result<Vec
             Ok(segment.nearest(query, knn.limit as usize, allowed))
         }
         KnnQuery::Dense(_) => Ok(Vec::new()),
-        // No segment holds a sparse vector index yet: this is where its search is called.
-        KnnQuery::Sparse { .. } => Err(no_sparse_index(&knn.key)),
+        KnnQuery::Sparse { indices, values } => sparse_nearest(
+            segment,
+            &knn.key,
+            indices,
+            values,
+            knn.limit as usize,
+            allowed,
+        ),
     }
+}
+
+/// The sparse Knn on `key`: the segment's sparse vector index of that key answers it
+/// (Chroma scores a sparse hit `1 - dot product`, so that lower is better, as for
+/// distances). Segments hold no sparse vector index in this version, so every key is one
+/// without.
+fn sparse_nearest(
+    _segment: &Segment,
+    key: &str,
+    _indices: &[u32],
+    _values: &[f32],
+    _limit: usize,
+    _allowed: &RoaringBitmap,
+) -> Result<Vec<Hit>> {
+    Err(no_sparse_index(key))
 }
 
 /// The scores of an expression: those of the rows it supports, and the score of every
@@ -278,6 +300,7 @@ impl Ord for OrderValue {
                     (V::IntList(a), V::IntList(b)) => a.cmp(b),
                     (V::FloatList(a), V::FloatList(b)) => float_lists(a, b),
                     (V::StrList(a), V::StrList(b)) => a.cmp(b),
+                    // Values of different kinds were ordered by their type rank above.
                     _ => Ordering::Equal,
                 }),
         }
