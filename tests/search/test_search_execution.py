@@ -9,6 +9,7 @@ answer is computed independently: from the records' vectors with numpy, from sep
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,11 +106,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 KINDS = ("chromadb-http", "azurite-http", "azurite-async-http", "azurite-persistent")
 
 
-@pytest.fixture(scope="module", params=KINDS)
-def target(
-    request: pytest.FixtureRequest, server: Server, tmp_path_factory: Any
-) -> Iterator[Target]:
-    kind = request.param
+@contextlib.contextmanager
+def open_target(kind: str, server: Server, directory: Path) -> Iterator[Target]:
+    """The test data in a new collection of a client of ``kind``."""
     name = f"search-{kind}"
     if kind == "chromadb-http":
         client = chromadb.HttpClient(host=server.host, port=server.port)
@@ -141,12 +140,27 @@ def target(
         loop.run_until_complete(client.close())
         loop.close()
     else:
-        path: Path = tmp_path_factory.mktemp("search-persistent")
-        client = azurite.PersistentClient(path=str(path))
+        client = azurite.PersistentClient(path=str(directory))
         made = Target(client.create_collection(name, embedding_function=None), _sync)
         made.add_data()
         yield made
         client.close()
+
+
+@pytest.fixture(scope="module")
+def targets(
+    server: Server, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Target]]:
+    with contextlib.ExitStack() as stack:
+        yield {
+            kind: stack.enter_context(open_target(kind, server, tmp_path_factory.mktemp(kind)))
+            for kind in KINDS
+        }
+
+
+@pytest.fixture(params=KINDS)
+def target(request: pytest.FixtureRequest, targets: dict[str, Target]) -> Target:
+    return targets[request.param]
 
 
 def l2(query: np.ndarray) -> np.ndarray:
@@ -440,3 +454,29 @@ def test_text_queries_are_embedded_by_the_collections_function(tmp_path: Path) -
     with pytest.raises(ValueError, match="Cannot embed string query for key 'other'"):
         collection.search(Search().rank(Knn(query="abcd", key="other")))
     client.close()
+
+
+def test_every_client_kind_answers_alike(targets: dict[str, Target]) -> None:
+    """The same searches give the same answers, value for value, on every client kind."""
+    searches = [
+        Search()
+        .where(K("year") < 2012)
+        .rank(
+            Knn(query=Q1.tolist(), limit=30) * 0.5 + Knn(query=Q2.tolist(), limit=30, default=9.0)
+        )
+        .limit(8, offset=1)
+        .select_all(),
+        Search()
+        .rank(
+            Rrf(
+                [Knn(query=Q1.tolist(), return_rank=True), Knn(query=Q2.tolist(), return_rank=True)]
+            )
+        )
+        .group_by(GroupBy(keys=K("rank"), aggregate=MaxK(keys=K.SCORE, k=1)))
+        .select(K.SCORE, "rank"),
+    ]
+    answers = {kind: dict(target.search(searches)) for kind, target in targets.items()}
+    reference = answers.pop("chromadb-http")
+    assert reference["ids"][0] and reference["ids"][1]
+    for kind, answer in answers.items():
+        assert answer == reference, kind
