@@ -431,7 +431,8 @@ def test_text_queries_are_embedded_by_the_collections_function(tmp_path: Path) -
 
         def embed_query(self, input: Any) -> Any:
             self.queries.extend(input)
-            return self(input)
+            # A query of "twice" answers two vectors: a function that miscounts.
+            return self(input * 2 if input == ["twice"] else input)
 
         @staticmethod
         def name() -> str:
@@ -453,6 +454,10 @@ def test_text_queries_are_embedded_by_the_collections_function(tmp_path: Path) -
     assert result["ids"] == [["three", "five"]] and result["scores"] == [[1.0, 1.0]]
     with pytest.raises(ValueError, match="Cannot embed string query for key 'other'"):
         collection.search(Search().rank(Knn(query="abcd", key="other")))
+    with pytest.raises(ValueError, match="no embedding function configured for this key"):
+        collection.search(Search().rank(Knn(query="abcd", key="#document")))
+    with pytest.raises(ValueError, match="returned unexpected number of embeddings"):
+        collection.search(Search().rank(Knn(query="twice")))
     client.close()
 
 

@@ -545,8 +545,8 @@ class CollectionCore:
 
     def _embedded_query(self, text: str, key: str) -> Any:
         """``text`` embedded for a Knn on ``key``: by the collection's embedding function
-        for ``#embedding``, else by the embedding function of the key's sparse (or dense)
-        index in the schema, with chromadb's messages when there is none."""
+        for ``#embedding``, else by the embedding function of the key's sparse index in the
+        schema, with chromadb's messages when there is none."""
         if key == EMBEDDING_KEY:
             vectors = self._embed([text], is_query=True)
             if len(vectors) != 1:
@@ -559,24 +559,17 @@ class CollectionCore:
                 "Please provide an embedded vector or configure an embedding function for "
                 "this key in the schema."
             )
+        # Only #embedding holds a dense index (Chroma's schema rule), so a text query on
+        # any other key is embedded by its sparse index's function.
         sparse_type = value_types.sparse_vector
         sparse = sparse_type.sparse_vector_index if sparse_type is not None else None
         if sparse is not None and sparse.enabled and sparse.config.embedding_function:
-            function = sparse.config.embedding_function
-            found = _call_embed_query(function, text)
+            found = _call_embed_query(sparse.config.embedding_function, text)
             if len(found) != 1:
                 raise ValueError(
                     "Sparse embedding function returned unexpected number of embeddings"
                 )
-            vector = found[0]
-            return vector.to_dict() if hasattr(vector, "to_dict") else vector
-        dense_type = value_types.float_list
-        dense = dense_type.vector_index if dense_type is not None else None
-        if dense is not None and dense.enabled and dense.config.embedding_function:
-            found = _call_embed_query(dense.config.embedding_function, text)
-            if len(found) != 1:
-                raise ValueError("Embedding function returned unexpected number of embeddings")
-            return np.asarray(found[0], dtype=np.float32).tolist()
+            return found[0].to_dict()
         raise ValueError(
             f"Cannot embed string query for key '{key}': no embedding function configured "
             "for this key in the schema. Please provide an embedded vector or configure an "
