@@ -34,7 +34,8 @@ fn by_score(a: &Scored, b: &Scored) -> Ordering {
     a.score.total_cmp(&b.score).then(a.row.cmp(&b.row))
 }
 
-/// Refuses a Knn that cannot run on this segment before any search of the batch runs.
+/// Refuses a dense Knn that cannot run on this segment before any search of the batch
+/// runs (a refused sparse Knn refuses the batch from `knn_hits`: searches only read).
 pub fn check_knns(segment: &Segment, plan: &SearchPlan) -> Result<()> {
     let Some(rank) = &plan.rank else {
         return Ok(());
