@@ -6,7 +6,14 @@ from typing import Any, final
 import numpy as np
 import numpy.typing as npt
 
-from azurite.api.engine import CollectionModel, DatabaseModel, GetColumns, IndexStats, QueryColumns
+from azurite.api.engine import (
+    CollectionModel,
+    DatabaseModel,
+    GetColumns,
+    IndexStats,
+    QueryColumns,
+    SearchColumns,
+)
 
 __all__ = ["Database", "__version__", "hnsw_defaults", "repair"]
 __version__: str
@@ -123,3 +130,6 @@ class Database:
         where_document_json: str | None = None,
         include: list[str] = ...,
     ) -> list[QueryColumns]: ...
+    def search(
+        self, collection: str, searches_json: str, read_level: str = "index_and_wal"
+    ) -> SearchColumns: ...

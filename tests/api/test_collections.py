@@ -869,9 +869,8 @@ def test_collection_equality(client: Client, make_collection: MakeCollection) ->
     ("call", "message"),
     [
         (lambda c: c.fork("copy"), "Collection forking is not implemented for Local Chroma"),
-        (lambda c: c.search([]), "Search is not implemented for Local Chroma"),
     ],
-    ids=["fork", "search"],
+    ids=["fork"],
 )
 def test_hosted_only_features(
     make_collection: MakeCollection, call: Callable, message: str

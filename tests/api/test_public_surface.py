@@ -437,11 +437,6 @@ def test_search_expressions_build_and_serialize_and_searching_says_it_is_not_ava
     with pytest.raises(ValueError, match="at least one rank"):
         Rrf([]).to_dict()
     assert search.to_dict()["limit"] == {"offset": 0, "limit": 10}
-    client = EphemeralClient(azurite.Settings(allow_reset=True))
-    collection = client.get_or_create_collection("public_surface_search", embedding_function=None)
-    with pytest.raises(NotImplementedError, match="Search is not implemented"):
-        collection.search(search)
-    client.delete_collection("public_surface_search")
 
 
 def test_cloud_client_says_it_is_not_available() -> None:

@@ -239,7 +239,29 @@ EXCHANGES: dict[tuple[str, str], Exchange] = {
     ("POST", RECORDS + "/fork"): not_implemented("Collection forking"),
     ("GET", RECORDS + "/fork_count"): not_implemented("Collection forking"),
     ("GET", RECORDS + "/indexing_status"): not_implemented("Indexing status"),
-    ("POST", RECORDS + "/search"): not_implemented("Search"),
+    ("POST", RECORDS + "/search"): Exchange(
+        200,
+        lambda reply, seeded: (
+            reply
+            == {
+                "ids": [["b", "a"]],
+                "documents": [["doc b", "doc a"]],
+                "embeddings": [None],
+                "metadatas": [None],
+                "scores": [[0.0, 25.0]],
+                "select": [["#document", "#score"]],
+            }
+        ),
+        {
+            "searches": [
+                {
+                    "rank": {"$knn": {"query": [3.0, 4.0]}},
+                    "select": {"keys": ["#score", "#document"]},
+                }
+            ],
+            "read_level": "index_only",
+        },
+    ),
     ("POST", RECORDS + "/conditional/{operation}"): not_implemented("Conditional writes"),
     ("POST", RECORDS + "/functions/attach"): not_implemented("Attached functions"),
     ("GET", RECORDS + "/functions/{name}"): not_implemented("Attached functions"),

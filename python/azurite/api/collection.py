@@ -15,10 +15,10 @@ from azurite.api.collection_core import (
     FORK_NOT_IMPLEMENTED,
     GET_INCLUDE,
     QUERY_INCLUDE,
-    SEARCH_NOT_IMPLEMENTED,
     CollectionCore,
 )
 from azurite.api.engine import AsyncEngine, CollectionModel, Engine, IndexStats
+from azurite.api.types import SearchResult
 
 
 class EngineSource(Protocol):
@@ -184,8 +184,11 @@ class Collection(CollectionCore):
     def fork(self, new_name: str) -> Collection:
         raise NotImplementedError(FORK_NOT_IMPLEMENTED)
 
-    def search(self, searches: Any, read_level: Any = None) -> Any:
-        raise NotImplementedError(SEARCH_NOT_IMPLEMENTED)
+    def search(self, searches: Any, read_level: Any = None) -> SearchResult:
+        """Runs one ``Search`` or a list of them (filter, rank, group_by, limit, select) and
+        returns chromadb's column-major ``SearchResult``, one entry per search. Every read
+        level reads every acknowledged write."""
+        return self._search_result(self._engine.search(*self._prepare_search(searches, read_level)))
 
 
 class AsyncCollection(CollectionCore):
@@ -338,8 +341,10 @@ class AsyncCollection(CollectionCore):
     async def fork(self, new_name: str) -> AsyncCollection:
         raise NotImplementedError(FORK_NOT_IMPLEMENTED)
 
-    async def search(self, searches: Any, read_level: Any = None) -> Any:
-        raise NotImplementedError(SEARCH_NOT_IMPLEMENTED)
+    async def search(self, searches: Any, read_level: Any = None) -> SearchResult:
+        """Runs one ``Search`` or a list of them; see ``Collection.search``."""
+        call = self._prepare_search(searches, read_level)
+        return self._search_result(await self._engine.search(*call))
 
 
 __all__ = ["AsyncCollection", "Collection"]

@@ -16,13 +16,25 @@ from uuid import UUID
 
 import numpy as np
 import numpy.typing as npt
+import orjson
 
 from azurite.api import embedding
 from azurite.api import validation as v
-from azurite.api.engine import CollectionModel, GetColumns, Matrix, Metadata, QueryColumns
+from azurite.api.engine import (
+    DEFAULT_READ_LEVEL,
+    CollectionModel,
+    GetColumns,
+    Matrix,
+    Metadata,
+    QueryColumns,
+    SearchColumns,
+)
 from azurite.api.types import (
     DOCUMENT_KEY,
+    EMBEDDING_KEY,
+    ReadLevel,
     Schema,
+    SearchResult,
     SparseVectorIndexConfig,
     validate_sparse_embedding_function,
 )
@@ -82,6 +94,12 @@ class ModifyCall(NamedTuple):
     new_configuration_json: str | None
 
 
+class SearchCall(NamedTuple):
+    collection: str
+    searches_json: str
+    read_level: str
+
+
 class GetRequest(NamedTuple):
     """A validated get: the engine's arguments and the include list the result reports."""
 
@@ -126,6 +144,13 @@ def _require_one_source(record: dict[str, Any], fields: tuple[str, ...]) -> None
     present = [f for f in fields if record.get(f) is not None]
     if len(present) != 1:
         raise ValueError(f"Exactly one of {', '.join(fields)} must be provided")
+
+
+def _call_embed_query(function: Any, text: str) -> Any:
+    """A query embedded as chromadb embeds one: ``embed_query`` where the function has
+    it, else the function itself."""
+    embed_query = getattr(function, "embed_query", None)
+    return embed_query(input=[text]) if embed_query is not None else function([text])
 
 
 def _as_float64(vectors: Matrix | None) -> npt.NDArray[np.float64] | None:
@@ -568,6 +593,73 @@ class CollectionCore:
             ),
         }
 
+    # ---- search
+
+    def _prepare_search(self, searches: Any, read_level: Any) -> SearchCall:
+        """The engine's arguments of a search: each ``Search`` (one, or a list) in its
+        wire form (chromadb's ``to_dict()``), with text ``Knn`` queries embedded by the
+        key's embedding function as chromadb embeds them."""
+        items = searches if isinstance(searches, list) else [searches]
+        payloads = []
+        for search in items:
+            payload = search.to_dict()
+            if payload.get("rank") is not None:
+                payload = {**payload, "rank": self._embed_string_queries(payload["rank"])}
+            payloads.append(payload)
+        level = DEFAULT_READ_LEVEL if read_level is None else ReadLevel(read_level).value
+        text = orjson.dumps(payloads, option=orjson.OPT_SERIALIZE_NUMPY).decode()
+        return SearchCall(self._key, text, level)
+
+    def _embed_string_queries(self, rank: Any) -> Any:
+        """The rank expression with every ``$knn`` whose query is text given the text's
+        embedding instead."""
+        if isinstance(rank, list):
+            return [self._embed_string_queries(item) for item in rank]
+        if not isinstance(rank, dict):
+            return rank
+        knn = rank.get("$knn")
+        if len(rank) == 1 and isinstance(knn, dict) and isinstance(knn.get("query"), str):
+            key = knn.get("key") or EMBEDDING_KEY
+            return {"$knn": {**knn, "query": self._embedded_query(knn["query"], key)}}
+        return {name: self._embed_string_queries(item) for name, item in rank.items()}
+
+    def _embedded_query(self, text: str, key: str) -> Any:
+        """``text`` embedded for a Knn on ``key``: by the collection's embedding function
+        for ``#embedding``, else by the embedding function of the key's sparse index in the
+        schema, with chromadb's messages when there is none."""
+        if key == EMBEDDING_KEY:
+            vectors = self._embed([text], is_query=True)
+            if len(vectors) != 1:
+                raise ValueError("Embedding function returned unexpected number of embeddings")
+            return vectors[0].tolist()
+        value_types = self.schema.keys.get(key)
+        if value_types is None:
+            raise ValueError(
+                f"Cannot embed string query for key '{key}': key not found in schema. "
+                "Please provide an embedded vector or configure an embedding function for "
+                "this key in the schema."
+            )
+        # Only #embedding holds a dense index (Chroma's schema rule), so a text query on
+        # any other key is embedded by its sparse index's function.
+        sparse_type = value_types.sparse_vector
+        sparse = sparse_type.sparse_vector_index if sparse_type is not None else None
+        if sparse is not None and sparse.enabled and sparse.config.embedding_function:
+            found = _call_embed_query(sparse.config.embedding_function, text)
+            if len(found) != 1:
+                raise ValueError(
+                    "Sparse embedding function returned unexpected number of embeddings"
+                )
+            return found[0].to_dict()
+        raise ValueError(
+            f"Cannot embed string query for key '{key}': no embedding function configured "
+            "for this key in the schema. Please provide an embedded vector or configure an "
+            "embedding function."
+        )
+
+    @staticmethod
+    def _search_result(columns: SearchColumns) -> SearchResult:
+        return SearchResult(columns)
+
     # ---- the collection itself
 
     def _prepare_modify(self, name: Any, metadata: Any, configuration: Any) -> ModifyCall:
@@ -601,4 +693,3 @@ class CollectionCore:
 
 
 FORK_NOT_IMPLEMENTED = "Collection forking is not implemented for Local Chroma"
-SEARCH_NOT_IMPLEMENTED = "Search is not implemented for Local Chroma"

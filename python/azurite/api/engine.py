@@ -30,6 +30,9 @@ CLIENT_CLOSED = "This client has been closed"
 Matrix = npt.NDArray[np.float32]
 Metadata = dict[str, Any]
 
+#: The read level of a search that names none (chromadb's ``ReadLevel.INDEX_AND_WAL``).
+DEFAULT_READ_LEVEL = "index_and_wal"
+
 
 class CollectionModel(TypedDict):
     """A collection as the engine describes it; the configuration and the schema (in
@@ -65,6 +68,18 @@ class QueryColumns(GetColumns):
     """The records found for one query, nearest first, with their distances."""
 
     distances: npt.NDArray[np.float32]
+
+
+class SearchColumns(TypedDict):
+    """The answer to a batch of searches, chromadb's ``SearchResult`` columns: one entry
+    per search in each list; an entry of a column the search did not select is ``None``."""
+
+    ids: list[list[str]]
+    documents: list[list[str | None] | None]
+    embeddings: list[list[list[float] | None] | None]
+    metadatas: list[list[Metadata | None] | None]
+    scores: list[list[float | None] | None]
+    select: list[list[str]]
 
 
 class IndexStats(TypedDict):
@@ -185,6 +200,9 @@ class Engine(Protocol):
         where_document_json: str | None = None,
         include: list[str] = ...,
     ) -> list[QueryColumns]: ...
+    def search(
+        self, collection: str, searches_json: str, read_level: str = ...
+    ) -> SearchColumns: ...
 
 
 class AsyncEngine(Protocol):
@@ -283,6 +301,9 @@ class AsyncEngine(Protocol):
         where_document_json: str | None = None,
         include: list[str] = ...,
     ) -> list[QueryColumns]: ...
+    async def search(
+        self, collection: str, searches_json: str, read_level: str = ...
+    ) -> SearchColumns: ...
 
 
 class Server(Protocol):

@@ -27,6 +27,7 @@ from azurite._version import __version__
 from azurite.api.collection_core import GET_INCLUDE, QUERY_INCLUDE
 from azurite.api.engine import (
     CLIENT_CLOSED,
+    DEFAULT_READ_LEVEL,
     AsyncConnection,
     AsyncEngine,
     CollectionModel,
@@ -38,6 +39,7 @@ from azurite.api.engine import (
     Matrix,
     Metadata,
     QueryColumns,
+    SearchColumns,
     UserIdentity,
 )
 from azurite.base_types import deserialize_metadata, serialize_metadata
@@ -421,6 +423,12 @@ class Requests:
         }
         return Request("POST", f"{self._records(collection)}/query", body, decode=_query_columns)
 
+    def search(
+        self, collection: str, searches_json: str, read_level: str = DEFAULT_READ_LEVEL
+    ) -> Request[SearchColumns]:
+        body = {"searches": json.loads(searches_json), "read_level": read_level}
+        return Request("POST", f"{self._records(collection)}/search", body)
+
 
 def _metadatas_to_wire(metadatas: list[Any] | None) -> list[Any] | None:
     return None if metadatas is None else [serialize_metadata(m) for m in metadatas]
@@ -721,6 +729,11 @@ class RemoteDatabase:
             )
         )
 
+    def search(
+        self, collection: str, searches_json: str, read_level: str = DEFAULT_READ_LEVEL
+    ) -> SearchColumns:
+        return self.send(self.requests.search(collection, searches_json, read_level))
+
 
 class AsyncRemoteDatabase:
     """The engine as coroutines, answered by a server over an asynchronous httpx client."""
@@ -905,6 +918,11 @@ class AsyncRemoteDatabase:
                 include,
             )
         )
+
+    async def search(
+        self, collection: str, searches_json: str, read_level: str = DEFAULT_READ_LEVEL
+    ) -> SearchColumns:
+        return await self.send(self.requests.search(collection, searches_json, read_level))
 
 
 class RemoteServer:

@@ -212,6 +212,8 @@ class DeleteResult(TypedDict):
 
 
 class SearchResultRow(TypedDict, total=False):
+    """One record of a search's answer: ``id`` always, the other fields when selected."""
+
     id: str
     document: str | None
     embedding: list[float] | None
@@ -220,7 +222,16 @@ class SearchResultRow(TypedDict, total=False):
 
 
 class SearchResult(dict[str, Any]):
-    """The answer of a Search, one column list per search (not yet produced by Azurite)."""
+    """The answer of ``collection.search``, column-major as chromadb's: each column holds
+    one entry per search, and an entry is ``None`` when that search did not select the
+    field. ``rows()`` gives the same records row by row."""
+
+    ids: list[list[str]]
+    documents: list[list[str | None] | None]
+    embeddings: list[list[list[float] | None] | None]
+    metadatas: list[list[dict[str, Any] | None] | None]
+    scores: list[list[float | None] | None]
+    select: list[list[str]]
 
     def rows(self) -> list[list[SearchResultRow]]:
         """The records of each search as one dict per record."""
@@ -449,7 +460,9 @@ class VectorIndexConfig(IndexConfigModel):
 
 @dataclass(init=False)
 class SparseVectorIndexConfig(IndexConfigModel):
-    """A sparse vector index on one metadata key (not yet available in Azurite)."""
+    """A sparse vector index on one metadata key: its vectors come from `source_key` through
+    `embedding_function` when given, and `bm25` weights queries by inverse document
+    frequency."""
 
     embedding_function: Any | None = None
     source_key: str | None = None

@@ -27,7 +27,7 @@ from azurite.server.errors import (
     engine_error_response,
     error_response,
 )
-from azurite.server.openapi import Operation, OperationRoute
+from azurite.server.openapi import SEARCH_REQUEST, SEARCH_RESPONSE, Operation, OperationRoute
 from azurite.server.wire import JsonResponse, parse_json
 
 logger = logging.getLogger("azurite.server")
@@ -236,7 +236,19 @@ def api_routes() -> list[OperationRoute]:
         _unsupported("POST", RECORDS + "/fork", "fork_collection", "Collection forking"),
         _unsupported("GET", RECORDS + "/fork_count", "fork_count", "Collection forking"),
         _unsupported("GET", RECORDS + "/indexing_status", "indexing_status", "Indexing status"),
-        _unsupported("POST", RECORDS + "/search", "collection_search", "Search"),
+        OperationRoute(
+            "POST",
+            RECORDS + "/search",
+            endpoint(h.search, body=True),
+            Operation(
+                "collection_search",
+                "Search records: filter, dense or sparse Knn ranks and their arithmetic, "
+                "group_by, limit and select",
+                request_body=True,
+                request_schema=SEARCH_REQUEST,
+                response_schema=SEARCH_RESPONSE,
+            ),
+        ),
         _unsupported(
             "POST", RECORDS + "/conditional/{operation}", "conditional_write", "Conditional writes"
         ),

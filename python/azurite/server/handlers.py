@@ -20,7 +20,13 @@ from azurite.api.client import DEFAULT_DATABASE, DEFAULT_TENANT, MAX_BATCH_SIZE
 from azurite.api.engine import DatabaseModel
 from azurite.server import wire
 from azurite.server.config import ServerConfig
-from azurite.server.errors import GENERIC, HttpError, invalid_argument, not_implemented
+from azurite.server.errors import (
+    GENERIC,
+    HttpError,
+    invalid_argument,
+    not_implemented,
+    unprocessable,
+)
 from azurite.server.wire import Body
 
 READ_LEVELS = ("index_and_wal", "index_only", "index_and_bounded_wal")
@@ -351,6 +357,23 @@ def query(call: Call) -> Any:
         include,
     )
     return wire.query_result(results, include)
+
+
+def search(call: Call) -> Any:
+    """Chroma's search route: the payloads go to the engine as sent (it parses and checks
+    them, as it does for the embedded client), the answer is Chroma's ``SearchResponse``."""
+    body = call.payload("SearchRequestPayload")
+    searches = body.required("searches")
+    if not isinstance(searches, list):
+        raise wire.invalid_type("searches", searches, "a sequence")
+    read_level = body.raw("read_level")
+    read_level = READ_LEVELS[0] if read_level is None else read_level
+    if read_level not in READ_LEVELS:
+        raise unprocessable(
+            f"read_level: unknown variant `{read_level}`, expected one of "
+            + ", ".join(f"`{level}`" for level in READ_LEVELS)
+        )
+    return call.database.search(call.collection_id, json.dumps(searches), read_level)
 
 
 def delete(call: Call) -> Any:

@@ -26,6 +26,80 @@ _ERROR_CONTENT = {"application/json": {"schema": {"$ref": "#/components/schemas/
 _PATH_FORMATS = {"collection_id": "uuid"}
 
 
+def _list_of(items: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "array", "items": items}
+
+
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"oneOf": [schema, {"type": "null"}]}
+
+
+_STRINGS = _list_of({"type": "string"})
+
+#: Chroma's ``SearchRequestPayload``: chromadb's ``Search.to_dict()`` payloads.
+SEARCH_REQUEST: dict[str, Any] = {
+    "type": "object",
+    "required": ["searches"],
+    "properties": {
+        "searches": _list_of(
+            {
+                "type": "object",
+                "properties": {
+                    "filter": _nullable(
+                        {"type": "object", "description": "A where clause; #id and #document too"}
+                    ),
+                    "rank": _nullable(
+                        {
+                            "type": "object",
+                            "description": "A rank expression: $knn {query, key, limit, "
+                            "default, return_rank}, $val, $sum, $sub, $mul, $div, $abs, "
+                            "$exp, $log, $max, $min",
+                        }
+                    ),
+                    "group_by": {
+                        "type": "object",
+                        "properties": {
+                            "keys": _STRINGS,
+                            "aggregate": {
+                                "type": "object",
+                                "description": "{$min_k: {keys, k}} or {$max_k: {keys, k}}",
+                            },
+                        },
+                    },
+                    "limit": {
+                        "type": "object",
+                        "properties": {
+                            "offset": {"type": "integer", "minimum": 0},
+                            "limit": _nullable({"type": "integer", "minimum": 0}),
+                        },
+                    },
+                    "select": {"type": "object", "properties": {"keys": _STRINGS}},
+                },
+            }
+        ),
+        "read_level": {
+            "type": "string",
+            "enum": ["index_and_wal", "index_only", "index_and_bounded_wal"],
+            "default": "index_and_wal",
+        },
+    },
+}
+
+#: Chroma's ``SearchResponse``: one entry per search in each column.
+SEARCH_RESPONSE: dict[str, Any] = {
+    "type": "object",
+    "required": ["ids", "documents", "embeddings", "metadatas", "scores", "select"],
+    "properties": {
+        "ids": _list_of(_STRINGS),
+        "documents": _list_of(_nullable(_list_of(_nullable({"type": "string"})))),
+        "embeddings": _list_of(_nullable(_list_of(_nullable(_list_of({"type": "number"}))))),
+        "metadatas": _list_of(_nullable(_list_of(_nullable({"type": "object"})))),
+        "scores": _list_of(_nullable(_list_of(_nullable({"type": "number"})))),
+        "select": _list_of(_STRINGS),
+    },
+}
+
+
 @dataclass(frozen=True)
 class Operation:
     """What the API description says about one route: its ``operationId`` and summary,
@@ -37,6 +111,9 @@ class Operation:
     request_body: bool = False
     status: int = 200
     query: tuple[str, ...] = ()
+    #: The JSON schemas of the body and of the answer, where the description gives them.
+    request_schema: dict[str, Any] | None = None
+    response_schema: dict[str, Any] | None = None
 
 
 class OperationRoute(Route):
@@ -79,7 +156,8 @@ def _parameters(route: OperationRoute) -> list[dict[str, Any]]:
 def _operation(route: OperationRoute) -> dict[str, Any]:
     operation = route.operation
     if operation.status < 400:
-        answer = {"description": "Success", "content": {"application/json": {}}}
+        content = {} if operation.response_schema is None else {"schema": operation.response_schema}
+        answer = {"description": "Success", "content": {"application/json": content}}
     else:
         # The only operations whose answer is an error are those Azurite does not offer.
         answer = {"description": "Not implemented by Azurite", "content": _ERROR_CONTENT}
@@ -95,7 +173,9 @@ def _operation(route: OperationRoute) -> dict[str, Any]:
     if operation.request_body:
         described["requestBody"] = {
             "required": True,
-            "content": {"application/json": {"schema": {"type": "object"}}},
+            "content": {
+                "application/json": {"schema": operation.request_schema or {"type": "object"}}
+            },
         }
     return described
 

@@ -145,6 +145,7 @@ PAYLOADS: dict[str, int | None] = {
     "GetRequestPayload": None,
     "QueryRequestPayload": None,
     "DeleteCollectionRecordsPayload": None,
+    "SearchRequestPayload": 2,
 }
 
 

@@ -551,10 +551,6 @@ pub fn reconcile(
 
 /// What a sparse search needs from the index it searches.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[allow(
-    dead_code,
-    reason = "the Search executor calls it; remove once it does"
-)]
 pub struct SparseIndexSettings {
     /// The query's values are weighted by inverse document frequency first (Chroma's
     /// `bm25` flag: the key's own, else the defaults').
@@ -677,10 +673,6 @@ impl CollectionSchema {
 
     /// The sparse vector index a sparse `Knn` on `key` searches, refused with Chroma's
     /// message when the schema does not enable one there.
-    #[allow(
-        dead_code,
-        reason = "the Search executor calls it; remove once it does"
-    )]
     pub fn sparse_index(&self, key: &str) -> Result<SparseIndexSettings> {
         let path = [
             ValueType::SparseVector.json_name(),

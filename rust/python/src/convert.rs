@@ -6,7 +6,7 @@ use azurite_core::filter::{Filter, parse_where, parse_where_document};
 
 use azurite_core::{
     CollectionInfo, DatabaseRecord, Embeddings, Include, Metadata, MetadataUpdate, MetadataValue,
-    Records, SparseVector, shortest_f64,
+    Records, SearchResult, SparseVector, shortest_f64,
 };
 use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray2, PyUntypedArrayMethods, ToPyArray};
 use pyo3::exceptions::{PyTypeError, PyValueError};
@@ -406,4 +406,54 @@ pub fn records_to_py<'py>(py: Python<'py>, records: Records) -> PyResult<Bound<'
 
 pub fn distances_to_py<'py>(py: Python<'py>, distances: &[f32]) -> Bound<'py, PyArray1<f32>> {
     distances.to_pyarray(py)
+}
+
+/// Search results as chromadb's `SearchResult` columns: `ids`, `documents`, `embeddings`,
+/// `metadatas`, `scores` and `select`, each a list with one entry per search; an entry of a
+/// column the search did not select is `None`. Embeddings are lists of floats, as
+/// chromadb's client has them.
+pub fn search_results_to_py<'py>(
+    py: Python<'py>,
+    results: Vec<SearchResult>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let ids = PyList::empty(py);
+    let documents = PyList::empty(py);
+    let embeddings = PyList::empty(py);
+    let metadatas = PyList::empty(py);
+    let scores = PyList::empty(py);
+    let select = PyList::empty(py);
+    for result in results {
+        ids.append(result.ids)?;
+        documents.append(result.documents)?;
+        match result.embeddings {
+            Some(flat) => {
+                let rows = PyList::empty(py);
+                for row in flat.chunks(result.dimension.max(1)) {
+                    rows.append(row)?;
+                }
+                embeddings.append(rows)?;
+            }
+            None => embeddings.append(py.None())?,
+        }
+        match result.metadatas {
+            Some(column) => {
+                let list = PyList::empty(py);
+                for metadata in &column {
+                    list.append(optional_metadata_to_py(py, metadata.as_ref())?)?;
+                }
+                metadatas.append(list)?;
+            }
+            None => metadatas.append(py.None())?,
+        }
+        scores.append(result.scores)?;
+        select.append(result.select)?;
+    }
+    let dict = PyDict::new(py);
+    dict.set_item("ids", ids)?;
+    dict.set_item("documents", documents)?;
+    dict.set_item("embeddings", embeddings)?;
+    dict.set_item("metadatas", metadatas)?;
+    dict.set_item("scores", scores)?;
+    dict.set_item("select", select)?;
+    Ok(dict)
 }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use azurite_core::{
-    DatabaseOptions, Durability, Embeddings, RecordBatch, WriteKind, filter::Filter,
+    DatabaseOptions, Durability, Embeddings, ReadLevel, RecordBatch, WriteKind, filter::Filter,
 };
 use numpy::PyReadonlyArray2;
 use pyo3::exceptions::PyValueError;
@@ -425,5 +425,22 @@ impl Database {
                 Ok(dict)
             })
             .collect()
+    }
+
+    /// Runs a batch of searches (a JSON list of chromadb's `Search.to_dict()` payloads) and
+    /// answers chromadb's `SearchResult` columns, one entry per search.
+    #[pyo3(signature = (collection, searches_json, read_level="index_and_wal"))]
+    fn search<'py>(
+        &self,
+        py: Python<'py>,
+        collection: &str,
+        searches_json: &str,
+        read_level: &str,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let searches = parse_json(py, Some(searches_json))?.expect("text was given");
+        let read_level = ReadLevel::parse(read_level).map_err(|e| to_py_err(py, e))?;
+        let results =
+            guarded_without_gil(py, || self.inner.search(collection, &searches, read_level))?;
+        convert::search_results_to_py(py, results)
     }
 }

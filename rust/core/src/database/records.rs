@@ -8,6 +8,7 @@ use crate::batch::{Embeddings, RecordBatch, WriteKind};
 use crate::error::{Error, Result};
 use crate::filter::Filter;
 use crate::index::IndexStats;
+use crate::search::{ReadLevel, SearchResult, check_knns, parse_searches, run};
 use crate::segment::Segment;
 use rayon::prelude::*;
 use roaring::RoaringBitmap;
@@ -206,5 +207,45 @@ fn gather(segment: &Segment, rows: &[u32], include: Include) -> Records {
                 .map(|&r| segment.row(r).uri.map(str::to_string))
                 .collect()
         }),
+    }
+}
+
+impl Database {
+    /// Runs a batch of searches (chromadb's `Search.to_dict()` payloads, as a JSON list)
+    /// under one read lock, so every search of the batch sees the same state. The whole
+    /// batch is checked before any search runs; several searches run in parallel, as
+    /// several query vectors do. Every read level sees every acknowledged
+    /// write here, so all read alike.
+    pub fn search(
+        &self,
+        collection: &str,
+        searches: &serde_json::Value,
+        _read_level: ReadLevel,
+    ) -> Result<Vec<SearchResult>> {
+        let collection = &record_collection_id(collection)?;
+        let plans = parse_searches(searches)?;
+        let handle = self.handle(collection)?;
+        for plan in &plans {
+            plan.try_for_each_filter(&mut |filter| handle.check_filter(Some(filter)))?;
+        }
+        let schema = handle.schema.read();
+        let segment = handle.segment.read();
+        for plan in &plans {
+            check_knns(&segment, &schema, plan)?;
+        }
+        let workers = segment.workers();
+        if plans.len() > 1 && workers.parallel() {
+            workers.run(|| {
+                plans
+                    .par_iter()
+                    .map(|plan| run(&segment, &schema, plan))
+                    .collect()
+            })
+        } else {
+            plans
+                .iter()
+                .map(|plan| run(&segment, &schema, plan))
+                .collect()
+        }
     }
 }

@@ -36,10 +36,6 @@ use text_index::TextIndex;
 /// A sparse search: the query vector, and whether its values are weighted by their
 /// dimensions' inverse document frequency first (a `bm25` sparse index).
 #[derive(Debug, Clone, Copy)]
-#[allow(
-    dead_code,
-    reason = "the Search executor calls it; remove once it does"
-)]
 pub struct SparseQuery<'a> {
     pub vector: &'a SparseVector,
     pub idf: bool,
@@ -444,10 +440,6 @@ impl Segment {
     /// Only rows sharing a dimension with the query are candidates. The IDF counts the
     /// live rows of the collection and, per dimension, the rows holding it under `key`,
     /// whatever `allowed` is, as Chroma does.
-    #[allow(
-        dead_code,
-        reason = "the Search executor calls it; remove once it does"
-    )]
     pub fn sparse_top_k(
         &self,
         key: &str,
