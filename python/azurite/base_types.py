@@ -5,7 +5,7 @@ without importing the whole API."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Union
 
 TYPE_KEY = "#type"
 SPARSE_VECTOR_TYPE_VALUE = "sparse_vector"
@@ -106,3 +106,21 @@ def deserialize_metadata(metadata: Any) -> Any:
         else value
         for key, value in metadata.items()
     }
+
+
+SparseVectors = list[SparseVector]
+
+#: A scalar metadata value.
+LiteralValue = Union[str, int, float, bool]
+
+
+def validate_sparse_vectors(vectors: Any) -> SparseVectors:
+    """Checks that `vectors` is a list of :class:`SparseVector`."""
+    if not isinstance(vectors, list):
+        raise ValueError(f"Expected a list of sparse vectors, got {type(vectors).__name__}")
+    for vector in vectors:
+        if not isinstance(vector, SparseVector):
+            raise ValueError(
+                f"Expected SparseVector instance, got {type(vector).__name__}: {vector!r}"
+            )
+    return vectors

@@ -34,7 +34,14 @@ import numpy as np
 import numpy.typing as npt
 
 from azurite.api import embedding
-from azurite.base_types import SPARSE_VECTOR_TYPE_VALUE, TYPE_KEY, SparseVector
+from azurite.base_types import (
+    SPARSE_VECTOR_TYPE_VALUE,
+    TYPE_KEY,
+    LiteralValue,
+    SparseVector,
+    SparseVectors,
+    validate_sparse_vectors,
+)
 from azurite.embedding_functions import DefaultEmbeddingFunction
 from azurite.embedding_functions.base import (
     DataLoader,
@@ -68,7 +75,6 @@ OneOrMany = Union[T, list[T]]
 
 #: The metadata key under which Chroma's full-text index stores documents.
 META_KEY_CHROMA_DOCUMENT = "chroma:document"
-SparseVectors = list[SparseVector]
 
 MetadataListValue = list[Union[str, int, float, bool]]
 Metadata = Mapping[str, Optional[Union[str, int, float, bool, SparseVector, MetadataListValue]]]
@@ -79,7 +85,6 @@ UpdateCollectionMetadata = UpdateMetadata
 
 # ---- filters
 
-LiteralValue = Union[str, int, float, bool]
 LogicalOperator = Literal["$and", "$or"]
 WhereOperator = Literal["$gt", "$gte", "$lt", "$lte", "$ne", "$eq"]
 InclusionExclusionOperator = Literal["$in", "$nin"]
@@ -296,18 +301,6 @@ def validate_embedding_function(embedding_function: Any) -> None:
 def validate_sparse_embedding_function(embedding_function: Any) -> None:
     """The same check for a sparse embedding function."""
     embedding.validate_signature(embedding_function)
-
-
-def validate_sparse_vectors(vectors: Any) -> SparseVectors:
-    """Checks that `vectors` is a list of :class:`SparseVector`."""
-    if not isinstance(vectors, list):
-        raise ValueError(f"Expected a list of sparse vectors, got {type(vectors).__name__}")
-    for vector in vectors:
-        if not isinstance(vector, SparseVector):
-            raise ValueError(
-                f"Expected SparseVector instance, got {type(vector).__name__}: {vector!r}"
-            )
-    return vectors
 
 
 # ---- schema: index configurations
@@ -1048,6 +1041,7 @@ __all__ = [
     "IntInvertedIndexConfig",
     "IntInvertedIndexType",
     "IntValueType",
+    "LiteralValue",
     "Loadable",
     "Metadata",
     "Metadatas",

@@ -20,8 +20,9 @@ import re
 import threading
 from collections.abc import Iterable, Iterator
 from importlib import resources
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import Any, TypedDict
 
+from azurite.base_types import SparseVector, SparseVectors
 from azurite.embedding_functions.base import Documents
 from azurite.embedding_functions.sparse_base import (
     ConfigField,
@@ -30,10 +31,6 @@ from azurite.embedding_functions.sparse_base import (
     import_package,
     register_sparse_embedding_function,
 )
-
-# Only annotations name it here: it imports this package (see sparse_base).
-if TYPE_CHECKING:
-    import azurite.api.types as api_types
 
 NAME = "chroma_bm25"
 
@@ -127,9 +124,7 @@ class ChromaBm25EmbeddingFunction(SparseEmbeddingFunction[Documents]):
         # Fails now rather than at the first document if the stemmer is missing.
         _snowball_stemmer()
 
-    def _vector(self, text: str) -> api_types.SparseVector:
-        from azurite.api.types import SparseVector
-
+    def _vector(self, text: str) -> SparseVector:
         counts: dict[int, int] = {}
         labels: dict[int, str] = {}
         length = 0
@@ -155,10 +150,10 @@ class ChromaBm25EmbeddingFunction(SparseEmbeddingFunction[Documents]):
             labels=[labels[index] for index in indices] if self.include_tokens else None,
         )
 
-    def __call__(self, input: Documents) -> api_types.SparseVectors:
+    def __call__(self, input: Documents) -> SparseVectors:
         return [self._vector(document) for document in input or []]
 
-    def embed_query(self, input: Documents) -> api_types.SparseVectors:
+    def embed_query(self, input: Documents) -> SparseVectors:
         return self(input)
 
     @staticmethod

@@ -14,14 +14,11 @@ import importlib
 from abc import abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, overload, runtime_checkable
+from typing import Any, Protocol, TypeVar, overload, runtime_checkable
 
 import tenacity
 
-# azurite.api.types imports this package (for the dense default), and may not have
-# started when this module loads: the functions import its classes when they run.
-if TYPE_CHECKING:
-    import azurite.api.types as api_types
+from azurite.base_types import SparseVector, SparseVectors, validate_sparse_vectors
 
 D = TypeVar("D", contravariant=True)
 
@@ -43,8 +40,6 @@ def _with_checked_output(call: Callable[..., Any]) -> Callable[..., Any]:
         output = call(self, input)
         if output is None:
             raise ValueError("Sparse embedding function returned None instead of vectors")
-        from azurite.api.types import validate_sparse_vectors
-
         return validate_sparse_vectors(output)
 
     checked.__azurite_checked__ = True  # type: ignore[attr-defined]
@@ -68,15 +63,15 @@ class SparseEmbeddingFunction(Protocol[D]):
             cls.__call__ = _with_checked_output(call)  # type: ignore[method-assign]
 
     @abstractmethod
-    def __call__(self, input: D) -> api_types.SparseVectors: ...
+    def __call__(self, input: D) -> SparseVectors: ...
 
-    def embed_query(self, input: D) -> api_types.SparseVectors:
+    def embed_query(self, input: D) -> SparseVectors:
         """Embeds query inputs; functions with a separate query mode override it."""
         return self(input)
 
-    def embed_with_retries(self, input: D, **retry_kwargs: Any) -> api_types.SparseVectors:
+    def embed_with_retries(self, input: D, **retry_kwargs: Any) -> SparseVectors:
         """Calls the function under ``tenacity.retry(**retry_kwargs)``, as chromadb does."""
-        vectors: api_types.SparseVectors = tenacity.retry(**retry_kwargs)(self.__call__)(input)
+        vectors: SparseVectors = tenacity.retry(**retry_kwargs)(self.__call__)(input)
         return vectors
 
     @abstractmethod
@@ -105,11 +100,9 @@ class SparseEmbeddingFunction(Protocol[D]):
 
 def sorted_sparse_vector(
     indices: Sequence[int], values: Sequence[float], labels: Sequence[str] | None = None
-) -> api_types.SparseVector:
+) -> SparseVector:
     """A ``SparseVector`` from entries in any order: sorted by index, labels kept beside
     their entries (a repeated index is refused by ``SparseVector`` itself)."""
-    from azurite.api.types import SparseVector
-
     order = sorted(range(len(indices)), key=indices.__getitem__)
     return SparseVector(
         indices=[indices[i] for i in order],

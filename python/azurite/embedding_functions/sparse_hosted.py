@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import os
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 
+from azurite.base_types import SparseVector, SparseVectors
 from azurite.embedding_functions._http import (
     EmbeddingProviderError,
     EmbeddingProviderHTTPError,
@@ -24,10 +25,6 @@ from azurite.embedding_functions.sparse_base import (
     register_sparse_embedding_function,
     sorted_sparse_vector,
 )
-
-# Only annotations name it here: it imports this package (see sparse_base).
-if TYPE_CHECKING:
-    import azurite.api.types as api_types
 
 NAME = "chroma-cloud-splade"
 _TIMEOUT_SECONDS = 60
@@ -73,7 +70,7 @@ class ChromaCloudSpladeEmbeddingFunction(SparseEmbeddingFunction[Documents]):
         if session is not None:
             session.close()
 
-    def __call__(self, input: Documents) -> api_types.SparseVectors:
+    def __call__(self, input: Documents) -> SparseVectors:
         if not input:
             return []
         payload = {
@@ -107,9 +104,7 @@ class ChromaCloudSpladeEmbeddingFunction(SparseEmbeddingFunction[Documents]):
                 f"Unexpected error calling Chroma Cloud API: {error}"
             ) from error
 
-    def _vectors(self, body: Any) -> api_types.SparseVectors:
-        from azurite.api.types import SparseVector
-
+    def _vectors(self, body: Any) -> SparseVectors:
         vectors = []
         for entry in body["embeddings"]:
             if isinstance(entry, SparseVector):

@@ -12,10 +12,11 @@ from __future__ import annotations
 import warnings
 from abc import abstractmethod
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypedDict
+from typing import Any, ClassVar, Literal, TypedDict
 
 import numpy as np
 
+from azurite.base_types import SparseVector, SparseVectors
 from azurite.embedding_functions.base import Documents
 from azurite.embedding_functions.sparse_base import (
     ConfigField,
@@ -25,10 +26,6 @@ from azurite.embedding_functions.sparse_base import (
     register_sparse_embedding_function,
     sorted_sparse_vector,
 )
-
-# Only annotations name it here: it imports this package (see sparse_base).
-if TYPE_CHECKING:
-    import azurite.api.types as api_types
 
 TaskType = Literal["document", "query"]
 _TASKS = ("document", "query")
@@ -72,15 +69,15 @@ class _TaskEncoder(SparseEmbeddingFunction[Documents]):
     query_config: Any
 
     @abstractmethod
-    def _encode(self, texts: list[str], task: str | None) -> api_types.SparseVectors:
+    def _encode(self, texts: list[str], task: str | None) -> SparseVectors:
         """The vectors of `texts` for the document or query `task`."""
 
-    def __call__(self, input: Documents) -> api_types.SparseVectors:
+    def __call__(self, input: Documents) -> SparseVectors:
         if _invalid_task(self.task):
             raise ValueError(f"Invalid task: {self.task}")
         return self._encode(list(input), self.task)
 
-    def embed_query(self, input: Documents) -> api_types.SparseVectors:
+    def embed_query(self, input: Documents) -> SparseVectors:
         if self.query_config is None:
             return self(input)
         task = _query_task(self.query_config)
@@ -98,7 +95,7 @@ def _invalid_task(task: str | None) -> bool:
     return task not in _TASKS
 
 
-def _from_dense(row: Any) -> api_types.SparseVector:
+def _from_dense(row: Any) -> SparseVector:
     """The non-zero entries of one encoder output row (a torch tensor, sparse or dense, or
     anything numpy reads)."""
     if hasattr(row, "to_dense"):
@@ -139,7 +136,7 @@ class HuggingFaceSparseEmbeddingFunction(_TaskEncoder):
             )
         self._model = self.models[model_name]
 
-    def _encode(self, texts: list[str], task: str | None) -> api_types.SparseVectors:
+    def _encode(self, texts: list[str], task: str | None) -> SparseVectors:
         import_package("sentence_transformers", "sentence_transformers")
         encode = self._model.encode_document if task == "document" else self._model.encode_query
         return [_from_dense(row) for row in encode(texts)]
@@ -186,7 +183,7 @@ class HuggingFaceSparseEmbeddingFunction(_TaskEncoder):
         )
 
 
-def _from_fastembed(rows: Iterable[Any]) -> api_types.SparseVectors:
+def _from_fastembed(rows: Iterable[Any]) -> SparseVectors:
     """fastembed yields ``SparseEmbedding``s: numpy arrays of indices and values."""
     return [sorted_sparse_vector(row.indices.tolist(), row.values.tolist()) for row in rows]
 
@@ -224,7 +221,7 @@ class FastembedSparseEmbeddingFunction(_TaskEncoder):
             model_name, cache_dir, threads, cuda, device_ids, lazy_load, **kwargs
         )
 
-    def _encode(self, texts: list[str], task: str | None) -> api_types.SparseVectors:
+    def _encode(self, texts: list[str], task: str | None) -> SparseVectors:
         import_package("fastembed", "fastembed")
         encode = self._model.embed if task == "document" else self._model.query_embed
         return _from_fastembed(encode(texts))
@@ -333,7 +330,7 @@ class Bm25EmbeddingFunction(_TaskEncoder):
         given = {key: value for key, value in options.items() if value is not None}
         self._model = bm25.Bm25(model_name="Qdrant/bm25", **given)
 
-    def _encode(self, texts: list[str], task: str | None) -> api_types.SparseVectors:
+    def _encode(self, texts: list[str], task: str | None) -> SparseVectors:
         import_package("fastembed.sparse.bm25", "fastembed")
         encode = self._model.embed if task == "document" else self._model.query_embed
         return _from_fastembed(encode(texts))

@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Union, cast
+from typing import Any, Union, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -28,9 +28,7 @@ from azurite.api.validation import (
     normalize_embeddings,
     validate_embeddings,
 )
-
-if TYPE_CHECKING:
-    from azurite.api.types import LiteralValue, SparseVector
+from azurite.base_types import SPARSE_VECTOR_TYPE_VALUE, TYPE_KEY, LiteralValue, SparseVector
 
 # ---- conditions
 
@@ -557,7 +555,7 @@ class Knn(Rank):
 
     def to_dict(self) -> dict[str, Any]:
         query: Any = self.query
-        if isinstance(query, _sparse_vector_class()):
+        if isinstance(query, SparseVector):
             query = query.to_dict()
         elif isinstance(query, np.ndarray):
             query = query.tolist()
@@ -649,14 +647,6 @@ class Rrf(Rank):
         return [weight / total for weight in weights]
 
 
-def _sparse_vector_class() -> type[SparseVector]:
-    # azurite.api.types imports Key from here (a Schema names keys with it), so this module
-    # reaches back for SparseVector only once both modules have loaded.
-    from azurite.api.types import SparseVector
-
-    return SparseVector
-
-
 def _val_from_dict(op: str, value: Any) -> Rank:
     if not isinstance(value, (int, float)):
         raise TypeError(f"{op} requires a number, got {type(value).__name__}")
@@ -664,8 +654,6 @@ def _val_from_dict(op: str, value: Any) -> Rank:
 
 
 def _knn_from_dict(op: str, knn: Any) -> Rank:
-    from azurite.api.types import SPARSE_VECTOR_TYPE_VALUE, TYPE_KEY
-
     if not isinstance(knn, dict):
         raise TypeError(f"{op} requires a dict, got {type(knn).__name__}")
     if "query" not in knn:
@@ -676,7 +664,7 @@ def _knn_from_dict(op: str, knn: Any) -> Rank:
             raise ValueError(
                 f"Expected dict with {TYPE_KEY}='{SPARSE_VECTOR_TYPE_VALUE}', got {query}"
             )
-        query = _sparse_vector_class().from_dict(query)
+        query = SparseVector.from_dict(query)
     elif isinstance(query, (list, tuple, np.ndarray)):
         # A dense query is checked as an embedding, and kept as the array that check makes.
         embeddings = normalize_embeddings(query)
