@@ -175,3 +175,17 @@ def test_an_empty_list_in_collection_metadata_is_a_value_error(client: Any) -> N
     with pytest.raises(ValueError, match=r"^Empty lists are not allowed as metadata values$"):
         client.create_collection("coll", metadata={"k": []}, embedding_function=None)
     assert client.list_collections() == []
+
+
+def test_counts_beyond_what_a_collection_can_hold_mean_all_of_it(collection: Collection) -> None:
+    """``n_results``, ``limit`` and ``offset`` of 2**32 or more raised OverflowError from the
+    binding (found by the hostile soak: ``query(n_results=2**63 - 1)``). No collection holds
+    that many rows, so such a count means all of them, and such an offset is past the last."""
+    collection.add(ids=["a", "b"], embeddings=[[1.0, 0.0], [0.0, 1.0]])
+    for huge in (2**32, 2**63 - 1, 2**200):
+        assert collection.query(query_embeddings=[[1.0, 0.0]], n_results=huge)["ids"] == [
+            ["a", "b"]
+        ]
+        assert collection.get(limit=huge)["ids"] == ["a", "b"]
+        assert collection.get(offset=huge)["ids"] == []
+    assert collection.count() == 2

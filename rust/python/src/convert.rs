@@ -215,6 +215,29 @@ fn metadata_key(key: &Bound<'_, PyAny>) -> Option<PyResult<String>> {
     key.is_instance_of::<PyString>().then(|| key.extract())
 }
 
+/// A count or position argument (`n_results`, `limit`, `offset`). A collection holds at
+/// most `u32::MAX` rows, so any larger positive int means the same as `u32::MAX`: all of
+/// them, or past the last one. Anything else converts as a `u32` does.
+pub fn count(value: &Bound<'_, PyAny>) -> PyResult<u32> {
+    if value.is_instance_of::<PyInt>() && !value.is_instance_of::<PyBool>() && value.gt(0)? {
+        return Ok(value.extract::<u32>().unwrap_or(u32::MAX));
+    }
+    value.extract::<u32>()
+}
+
+/// [`count`] for an optional argument.
+pub fn optional_count(value: Option<&Bound<'_, PyAny>>) -> PyResult<Option<u32>> {
+    value.map(count).transpose()
+}
+
+/// A listing's `limit` (none: all) and `offset` (none: from the first).
+pub fn limit_and_offset(
+    limit: Option<&Bound<'_, PyAny>>,
+    offset: Option<&Bound<'_, PyAny>>,
+) -> PyResult<(Option<u32>, u32)> {
+    Ok((optional_count(limit)?, optional_count(offset)?.unwrap_or(0)))
+}
+
 /// Metadata where `None` values mean "delete this key" (update, upsert, modify).
 pub fn metadata_update(dict: &Bound<'_, PyDict>, argument: &str) -> PyResult<MetadataUpdate> {
     let error = || conversion_error(argument, "UpdateMetadataValue");

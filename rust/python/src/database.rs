@@ -142,14 +142,15 @@ impl Database {
         convert::database_to_py(py, &db)
     }
 
-    #[pyo3(signature = (tenant, limit=None, offset=0))]
+    #[pyo3(signature = (tenant, limit=None, offset=None))]
     fn list_databases<'py>(
         &self,
         py: Python<'py>,
         tenant: String,
-        limit: Option<u32>,
-        offset: u32,
+        limit: Option<Bound<'_, PyAny>>,
+        offset: Option<Bound<'_, PyAny>>,
     ) -> PyResult<Vec<Bound<'py, PyDict>>> {
+        let (limit, offset) = convert::limit_and_offset(limit.as_ref(), offset.as_ref())?;
         let dbs = guarded_without_gil(py, || self.inner.list_databases(&tenant, limit, offset))?;
         dbs.iter()
             .map(|db| convert::database_to_py(py, db))
@@ -217,15 +218,16 @@ impl Database {
         convert::collection_to_py(py, &info)
     }
 
-    #[pyo3(signature = (tenant, database, limit=None, offset=0))]
+    #[pyo3(signature = (tenant, database, limit=None, offset=None))]
     fn list_collections<'py>(
         &self,
         py: Python<'py>,
         tenant: String,
         database: String,
-        limit: Option<u32>,
-        offset: u32,
+        limit: Option<Bound<'_, PyAny>>,
+        offset: Option<Bound<'_, PyAny>>,
     ) -> PyResult<Vec<Bound<'py, PyDict>>> {
+        let (limit, offset) = convert::limit_and_offset(limit.as_ref(), offset.as_ref())?;
         let infos = guarded_without_gil(py, || {
             self.inner
                 .list_collections(&tenant, &database, limit, offset)
@@ -329,8 +331,9 @@ impl Database {
         ids: Option<Vec<String>>,
         where_json: Option<&str>,
         where_document_json: Option<&str>,
-        limit: Option<u32>,
+        limit: Option<Bound<'_, PyAny>>,
     ) -> PyResult<u64> {
+        let limit = convert::optional_count(limit.as_ref())?;
         let filter: Option<Filter> =
             convert::filter_from_json(py, where_json, where_document_json)?;
         guarded_without_gil(py, || {
@@ -362,7 +365,7 @@ impl Database {
         guarded_without_gil(py, || self.inner.count(collection))
     }
 
-    #[pyo3(signature = (collection, ids=None, where_json=None, where_document_json=None, limit=None, offset=0, include=Vec::new()))]
+    #[pyo3(signature = (collection, ids=None, where_json=None, where_document_json=None, limit=None, offset=None, include=Vec::new()))]
     fn get<'py>(
         &self,
         py: Python<'py>,
@@ -370,10 +373,11 @@ impl Database {
         ids: Option<Vec<String>>,
         where_json: Option<&str>,
         where_document_json: Option<&str>,
-        limit: Option<u32>,
-        offset: u32,
+        limit: Option<Bound<'_, PyAny>>,
+        offset: Option<Bound<'_, PyAny>>,
         include: Vec<String>,
     ) -> PyResult<Bound<'py, PyDict>> {
+        let (limit, offset) = convert::limit_and_offset(limit.as_ref(), offset.as_ref())?;
         let filter = convert::filter_from_json(py, where_json, where_document_json)?;
         let include = convert::include(&include);
         let records = guarded_without_gil(py, || {
@@ -397,12 +401,13 @@ impl Database {
         py: Python<'py>,
         collection: &str,
         query_embeddings: PyReadonlyArray2<'py, f32>,
-        n_results: u32,
+        n_results: Bound<'_, PyAny>,
         ids: Option<Vec<String>>,
         where_json: Option<&str>,
         where_document_json: Option<&str>,
         include: Vec<String>,
     ) -> PyResult<Vec<Bound<'py, PyDict>>> {
+        let n_results = convert::count(&n_results)?;
         let filter = convert::filter_from_json(py, where_json, where_document_json)?;
         let include = convert::include(&include);
         let queries: Embeddings =
