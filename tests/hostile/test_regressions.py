@@ -189,3 +189,19 @@ def test_counts_beyond_what_a_collection_can_hold_mean_all_of_it(collection: Col
         assert collection.get(limit=huge)["ids"] == ["a", "b"]
         assert collection.get(offset=huge)["ids"] == []
     assert collection.count() == 2
+
+
+def test_a_bad_metadata_key_is_the_type_error_even_beside_a_bad_configuration(
+    client: Any,
+) -> None:
+    """chromadb converts ``metadata`` before it reads the configuration, so a ``None`` key
+    is its TypeError even when the configuration cannot be serialized as JSON (found by the
+    hostile soak; Azurite reported the configuration's JSON first)."""
+    with pytest.raises(TypeError, match="argument 'metadata'"):
+        client.create_collection(
+            name="",
+            embedding_function=None,
+            metadata={None: None},
+            configuration={"hnsw": {"space": float("inf")}},
+        )
+    assert client.list_collections() == []

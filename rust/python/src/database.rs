@@ -174,11 +174,13 @@ impl Database {
         get_or_create: bool,
         schema_json: Option<&str>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let configuration = parse_json(py, configuration_json)?;
-        let schema = parse_json(py, schema_json)?;
+        // The metadata converts first, as chromadb's binding converts its arguments before
+        // reading the configuration: a bad key is its TypeError whatever the JSON holds.
         let metadata = metadata
             .map(|m| convert::metadata(m, "metadata"))
             .transpose()?;
+        let configuration = parse_json(py, configuration_json)?;
+        let schema = parse_json(py, schema_json)?;
         let info = guarded_without_gil(py, || {
             self.inner.create_collection(
                 &tenant,
