@@ -23,10 +23,43 @@ import azurite
 #: name -> (records at the start, most records, largest call). The large collection is
 #: larger than the sets queries scan exactly, so queries walk its HNSW graph; the small
 #: one has its segment snapshot rewritten every few calls (when a quarter changed), and a
-#: graph journal frame every two changes, so that kills land during those writes too.
+#: graph journal frame every two changes, so that kills land during those writes too. The
+#: sparse one also holds a sparse vector per record under a key with a sparse index, which
+#: its snapshots persist beside the graph.
 DIMENSION = 8
-COLLECTIONS = {"crash": (2_200, 2_800, 60), "small": (120, 300, 20)}
+COLLECTIONS = {"crash": (2_200, 2_800, 60), "small": (120, 300, 20), "sparse": (400, 700, 30)}
 CONFIGURATION = {"hnsw": {"sync_threshold": 2, "space": "l2"}}
+SPARSE_COLLECTION = "sparse"
+SPARSE_KEY = "terms"
+SPARSE_DIMENSIONS = 300
+
+
+def sparse_schema() -> azurite.Schema:
+    """The other collections' configuration, said in a schema (a collection takes one or
+    the other), with a sparse index."""
+    vector_index = azurite.VectorIndexConfig(
+        space="l2", hnsw=azurite.HnswIndexConfig(sync_threshold=2)
+    )
+    return (
+        azurite.Schema()
+        .create_index(config=vector_index)
+        .create_index(config=azurite.SparseVectorIndexConfig(), key=SPARSE_KEY)
+    )
+
+
+def sparse_terms(rng: np.random.Generator) -> dict[str, list[Any]]:
+    """A sparse vector as the journal writes it: a few of a small vocabulary of
+    dimensions (so that queries find many rows), positive float32-exact values."""
+    count = int(rng.integers(1, 8))
+    indices = sorted(int(i) for i in rng.choice(SPARSE_DIMENSIONS, size=count, replace=False))
+    values = [float(v) for v in rng.uniform(0.1, 2.0, size=count).astype(np.float32)]
+    return {"indices": indices, "values": values}
+
+
+def to_call_metadata(metadata: dict[str, Any] | None) -> dict[str, Any] | None:
+    if metadata is None or not isinstance(metadata.get(SPARSE_KEY), dict):
+        return metadata
+    return {**metadata, SPARSE_KEY: azurite.SparseVector(**metadata[SPARSE_KEY])}
 
 
 class Journal:
@@ -46,6 +79,8 @@ class Journal:
             call_arguments["embeddings"] = np.asarray(
                 call_arguments["embeddings"], dtype=np.float32
             )
+        if "metadatas" in call_arguments:
+            call_arguments["metadatas"] = [to_call_metadata(m) for m in call_arguments["metadatas"]]
         getattr(collection, op)(**call_arguments)
         self.write({"ack": self.n})
 
@@ -66,6 +101,16 @@ class Writer:
         self.initial, self.most, self.largest = COLLECTIONS[collection.name]
         self.live = set(collection.get(include=[])["ids"])
         self.fresh = 0
+        self.sparse = collection.name == SPARSE_COLLECTION
+
+    def metadata(self, tag: str | None, v: int, update: bool = False) -> dict[str, Any]:
+        """A record's metadata; in the sparse collection with a new sparse vector, or now
+        and then (updates only) ``None``, which removes the record from the sparse index."""
+        metadata: dict[str, Any] = {"v": v, "tag": tag}
+        if self.sparse:
+            removed = update and self.rng.random() < 0.2
+            metadata[SPARSE_KEY] = None if removed else sparse_terms(self.rng)
+        return metadata
 
     def new_ids(self, n: int) -> list[str]:
         self.fresh += n
@@ -86,7 +131,7 @@ class Writer:
             "add",
             ids=ids,
             embeddings=vectors(self.rng, self.initial),
-            metadatas=[{"v": i, "tag": "initial"} for i in range(self.initial)],
+            metadatas=[self.metadata("initial", i) for i in range(self.initial)],
             documents=[f"document {i}" for i in range(self.initial)],
         )
         self.live.update(ids)
@@ -107,7 +152,7 @@ class Writer:
                 "add",
                 ids=ids,
                 embeddings=vectors(rng, n),
-                metadatas=[{"v": int(rng.integers(1000)), "tag": "added"} for _ in ids],
+                metadatas=[self.metadata("added", int(rng.integers(1000))) for _ in ids],
                 documents=[f"added {i}" for i in ids],
             )
             self.live.update(ids)
@@ -119,7 +164,7 @@ class Writer:
                 "upsert",
                 ids=ids,
                 embeddings=vectors(rng, len(ids)),
-                metadatas=[{"v": int(rng.integers(1000)), "tag": "upserted"} for _ in ids],
+                metadatas=[self.metadata("upserted", int(rng.integers(1000))) for _ in ids],
                 documents=[f"upserted {i}" for i in ids],
             )
             self.live.update(ids)
@@ -132,7 +177,9 @@ class Writer:
             elif fields == "metadatas":
                 # None deletes a key: updates merge metadata key by key.
                 tag = None if rng.random() < 0.5 else "updated"
-                arguments["metadatas"] = [{"v": int(rng.integers(1000)), "tag": tag} for _ in ids]
+                arguments["metadatas"] = [
+                    self.metadata(tag, int(rng.integers(1000)), update=True) for _ in ids
+                ]
             else:
                 # Documents without vectors would be embedded: this collection has none.
                 arguments["embeddings"] = vectors(rng, len(ids))
@@ -151,7 +198,13 @@ def main() -> None:
         Writer(
             journal,
             client.get_or_create_collection(
-                name, embedding_function=None, configuration=CONFIGURATION
+                name,
+                embedding_function=None,
+                **(
+                    {"schema": sparse_schema()}
+                    if name == SPARSE_COLLECTION
+                    else {"configuration": CONFIGURATION}
+                ),
             ),
             seed,
             rng,

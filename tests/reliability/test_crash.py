@@ -1,5 +1,6 @@
 """A writer process killed with SIGKILL at random moments loses no acknowledged write and
-never leaves a call half-applied; the records and the index agree after every reopen.
+never leaves a call half-applied; the records, the vector index and the sparse index agree
+after every reopen.
 
 The child (``crash_worker.py``) journals each call before making it and acknowledges it
 after it returned. After each kill the test replays the journal on a model of the
@@ -29,8 +30,11 @@ import pytest
 
 import azurite
 
+from .crash_worker import SPARSE_COLLECTION, SPARSE_KEY, sparse_terms
+
 WORKER = Path(__file__).with_name("crash_worker.py")
 SOAK_KILLS = int(os.environ.get("AZURITE_CRASH_KILLS", "50"))
+SPARSE_SEARCHES = 5
 
 Record = dict[str, Any]
 #: Collection name -> id -> record.
@@ -95,12 +99,26 @@ def read_journal(path: Path) -> tuple[list[dict[str, Any]], dict[str, Any] | Non
     return acked, next(iter(calls.values()), None)
 
 
+def journal_form(metadata: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Metadata as the journal writes it: a sparse vector as its indices and values, each
+    value the float32 it is (reads give the shortest decimal that names it, as Chroma's
+    JSON does, the journal the float32's exact value)."""
+    if metadata is None:
+        return None
+    return {
+        key: {"indices": value.indices, "values": [float(np.float32(v)) for v in value.values]}
+        if isinstance(value, azurite.SparseVector)
+        else value
+        for key, value in metadata.items()
+    }
+
+
 def stored_state(collection: Any) -> dict[str, Record]:
     got = collection.get(include=["embeddings", "metadatas", "documents"])
     return {
         id_: {
             "embedding": [float(x) for x in embedding],
-            "metadata": metadata,
+            "metadata": journal_form(metadata),
             "document": document,
         }
         for id_, embedding, metadata, document in zip(
@@ -139,6 +157,39 @@ def assert_index_agrees(collection: Any, state: dict[str, Record]) -> int:
     return missed
 
 
+def assert_sparse_index_agrees(collection: Any, state: dict[str, Record], seed: int) -> int:
+    """Sparse searches on the reopened collection rank as a brute-force dot product over
+    the acknowledged sparse vectors: the sparse index holds exactly the live ones."""
+    held = {
+        id_: dict(zip(r["metadata"][SPARSE_KEY]["indices"], r["metadata"][SPARSE_KEY]["values"]))
+        for id_, r in state.items()
+        if r["metadata"] and SPARSE_KEY in r["metadata"]
+    }
+    rng = np.random.default_rng(seed)
+    for _ in range(SPARSE_SEARCHES):
+        query = sparse_terms(rng)
+        # float32 products summed in ascending dimension order, as the index sums them.
+        expected: dict[str, float] = {}
+        for id_, terms in held.items():
+            score = np.float32(0)
+            for index, value in zip(query["indices"], query["values"]):
+                if index in terms:
+                    score = np.float32(score + np.float32(value) * np.float32(terms[index]))
+                    expected[id_] = float(score)
+        best = sorted(expected.values(), reverse=True)[:10]
+        got = collection.search(
+            azurite.Search()
+            .rank(azurite.Knn(query=azurite.SparseVector(**query), key=SPARSE_KEY, limit=10))
+            .limit(10)
+            .select(azurite.K.SCORE)
+        )
+        ids, scores = got["ids"][0], got["scores"][0]
+        assert [1 - s for s in scores] == pytest.approx(best, rel=1e-6, abs=1e-5)
+        for id_, score in zip(ids, scores):
+            assert 1 - score == pytest.approx(expected[id_], rel=1e-6, abs=1e-5)
+    return SPARSE_SEARCHES
+
+
 class Collect(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
@@ -159,6 +210,7 @@ class Outcome:
         self.during_checkpoint = 0
         self.torn_tails = 0
         self.replayed = 0
+        self.sparse_searches = 0
 
 
 def kill_and_check(
@@ -225,6 +277,10 @@ def kill_and_check(
         state = expected
         for collection in client.list_collections():
             misses = assert_index_agrees(collection, state[collection.name])
+            if collection.name == SPARSE_COLLECTION:
+                outcome.sparse_searches += assert_sparse_index_agrees(
+                    collection, state[collection.name], seed
+                )
             outcome.graph_misses = max(outcome.graph_misses, misses)
             outcome.records_checked += len(state[collection.name])
     finally:
@@ -256,5 +312,6 @@ def test_sigkill_loses_no_acknowledged_write(tmp_path: Path, durability: str, ki
         f"applied {outcome.in_flight_applied} / absent {outcome.in_flight_absent} times, "
         f"0 lost; {outcome.during_checkpoint} kills during a snapshot write, "
         f"{outcome.torn_tails} torn log tails cut, {outcome.replayed} reopens replayed a "
-        f"logged write; the graph walk missed at most {outcome.graph_misses} records at a reopen"
+        f"logged write; the graph walk missed at most {outcome.graph_misses} records at a "
+        f"reopen; {outcome.sparse_searches} sparse searches matched brute force"
     )
