@@ -21,6 +21,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 
+import numpy as np
+
 Qrels = Mapping[str, Mapping[str, int]]
 
 
@@ -55,3 +57,43 @@ def mean_ndcg_at_k(rankings: Mapping[str, Sequence[str]], qrels: Qrels, k: int =
         raise ValueError("no query has a positive relevance judgment")
     total = sum(ndcg_at_k(rankings.get(query, ()), qrels[query], k) for query in judged)
     return total / len(judged)
+
+
+def recall_at_k(ranking: Sequence[str], judgments: Mapping[str, int], k: int = 100) -> float:
+    """The share of the documents judged relevant (grade above 0) that the first `k` of
+    `ranking` hold (trec_eval's ``recall_k``); 0 for a query with none."""
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k}")
+    relevant = {doc for doc, grade in judgments.items() if grade > 0}
+    if not relevant:
+        return 0.0
+    return len(relevant.intersection(ranking[:k])) / len(relevant)
+
+
+def paired_bootstrap_interval(
+    first: Sequence[float], second: Sequence[float], resamples: int = 10_000, seed: int = 0
+) -> tuple[float, float]:
+    """The 95% percentile interval of mean(first - second) over `resamples` resamplings of
+    the queries with replacement (the paired bootstrap of Sakai 2006): per-query scores of
+    two systems on the same queries, in the same order."""
+    if len(first) != len(second) or not first:
+        raise ValueError("the two systems need scores for the same, non-empty list of queries")
+    if resamples < 1:
+        raise ValueError(f"resamples must be at least 1, got {resamples}")
+    differences = np.asarray(first, dtype=np.float64) - np.asarray(second, dtype=np.float64)
+    generator = np.random.default_rng(seed)
+    means = np.concatenate(
+        [
+            differences[generator.integers(0, len(differences), (size, len(differences)))].mean(
+                axis=1
+            )
+            for size in _chunks(resamples, 1_000)
+        ]
+    )
+    low, high = np.quantile(means, [0.025, 0.975])
+    return float(low), float(high)
+
+
+def _chunks(total: int, size: int) -> list[int]:
+    # Resampling in blocks keeps the index matrix small whatever `resamples` is.
+    return [min(size, total - start) for start in range(0, total, size)]

@@ -91,3 +91,34 @@ def test_bad_arguments() -> None:
         metrics.ndcg_at_k(["a"], {"a": 1}, k=0)
     with pytest.raises(ValueError, match="no query has a positive relevance judgment"):
         metrics.mean_ndcg_at_k({}, {"q": {"a": 0}})
+
+
+def test_recall_counts_relevant_documents_in_the_first_k() -> None:
+    judgments = {"a": 2, "b": 1, "c": 1, "d": 0}
+    assert metrics.recall_at_k(["a", "x", "c", "d"], judgments, k=100) == pytest.approx(2 / 3)
+    assert metrics.recall_at_k(["x", "a", "b", "c"], judgments, k=2) == pytest.approx(1 / 3)
+    assert metrics.recall_at_k(["a"], {"a": 0}) == 0.0
+    with pytest.raises(ValueError, match="k must be at least 1"):
+        metrics.recall_at_k(["a"], judgments, k=0)
+
+
+def test_paired_bootstrap_brackets_the_mean_difference() -> None:
+    first = [0.5, 0.75, 1.0, 0.25] * 25
+    second = [0.25, 0.75, 0.5, 0.25] * 25
+    # Differences 0.25, 0, 0.5, 0 (mean 0.1875); every resample lies between 0 and 0.5.
+    low, high = metrics.paired_bootstrap_interval(first, second, resamples=2_000, seed=3)
+    assert 0.0 < low < 0.1875 < high < 0.5
+    assert metrics.paired_bootstrap_interval(first, second, 2_000, 3) == (low, high)
+    assert metrics.paired_bootstrap_interval(second, first, 2_000, 3) == pytest.approx(
+        (-high, -low)
+    )
+    assert metrics.paired_bootstrap_interval([0.5] * 9, [0.5] * 9, resamples=10) == (0.0, 0.0)
+
+
+def test_paired_bootstrap_bad_arguments() -> None:
+    with pytest.raises(ValueError, match="same, non-empty list of queries"):
+        metrics.paired_bootstrap_interval([0.5], [0.5, 0.25])
+    with pytest.raises(ValueError, match="same, non-empty list of queries"):
+        metrics.paired_bootstrap_interval([], [])
+    with pytest.raises(ValueError, match="resamples must be at least 1"):
+        metrics.paired_bootstrap_interval([0.5], [0.5], resamples=0)
