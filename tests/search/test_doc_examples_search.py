@@ -20,7 +20,8 @@ tests show that Azurite refuses them as chromadb does (same exception class, sam
 then run the example with the spelling chromadb accepts (the names from
 ``chromadb.execution.expression.operator``, ``results["ids"]``, ``Knn(query=...)``).
 
-Page → example (its Python block, in page order) → test:
+Page → example (its Python block, in page order) → test (the reference page's blocks,
+``docs/mintlify/reference/python/search.mdx``, come last):
 
 | page | # | example | test |
 |---|---|---|---|
@@ -104,6 +105,7 @@ Page → example (its Python block, in page order) → test:
 | migration | 5 | pagination | test_migration_pagination |
 | migration | 6 | text queries | test_migration_text_queries |
 | migration | 7 | batch with different parameters | test_migration_batch |
+| reference/python/search | 1, 2 | SearchResult columns zipped per search | test_reference_search_result_columns |
 """
 
 from __future__ import annotations
@@ -2284,3 +2286,27 @@ def test_migration_batch(kind: Kind, collection: Any) -> None:
     assert results["ids"][1] == best(ARTICLES.dense_knn("neural networks", where=tech), 5)
     assert results["ids"][2] == best(ARTICLES.dense_knn("artificial intelligence"), 20)
     assert legacy["ids"][1] == best(ARTICLES.dense_knn("neural networks", where=in_science), 10)
+
+
+# ---- reference
+
+
+def test_reference_search_result_columns(
+    kind: Kind, collection: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    Search, K, Knn = kind.api.Search, kind.api.K, kind.api.Knn
+    search_1 = Search().where(K("year") == 2020).select(K.DOCUMENT, "title")
+    search_2 = Search().rank(Knn(query="ocean")).limit(2).select(K.DOCUMENT, "title")
+    results = collection.search([search_1, search_2])
+    payloads = zip(results["ids"], results["documents"], results["metadatas"])
+    for payload in payloads:
+        ids, docs, metas = payload
+        for id, doc, meta in zip(ids, docs, metas):
+            print(id, doc, meta)
+    expected_ids = ARTICLES.passing(where_meta(lambda m: m["year"] == 2020)) + best(
+        ARTICLES.dense_knn("ocean"), 2
+    )
+    assert capsys.readouterr().out.splitlines() == [
+        f"{i} {ARTICLES.record(i)[0]} {{'title': {ARTICLES.record(i)[1]['title']!r}}}"
+        for i in expected_ids
+    ]
