@@ -250,13 +250,18 @@ class Corpus:
 
 
 _MINILM: list[Any] = []
+_VECTORS: dict[str, np.ndarray] = {}
 
 
 def minilm(texts: Sequence[str]) -> np.ndarray:
-    """The default model's vectors of ``texts`` (one loaded model for the session)."""
+    """The default model's vectors of ``texts`` (one loaded model for the session, each
+    text embedded once: the examples repeat their queries)."""
     if not _MINILM:
         _MINILM.append(AzuriteMiniLM())
-    return np.asarray(_MINILM[0](list(texts)), dtype=np.float64)
+    missing = [text for text in dict.fromkeys(texts) if text not in _VECTORS]
+    if missing:
+        _VECTORS.update(zip(missing, np.asarray(_MINILM[0](missing), dtype=np.float64)))
+    return np.stack([_VECTORS[text] for text in texts])
 
 
 def as_ranks(scores: Mapping[str, float]) -> dict[str, float]:
