@@ -24,7 +24,13 @@ Page → example → test:
 | sparse-vector-search | 3 | add: sparse vectors computed from documents | test_sparse_page_add_fills_the_sparse_key |
 | sparse-vector-search | 4 | sparse-only Knn, rows printed | test_sparse_page_sparse_search |
 | sparse-vector-search | 5 | Rrf of dense and sparse, rows printed | test_sparse_page_hybrid_search |
+| schema overview | 1 | string index disabled, a filter on it refused | test_schema_overview_disabled_index |
+| schema-basics | 1 | the default indexes | test_schema_basics_defaults |
+| schema-basics | 2 | an empty schema | test_schema_basics_empty_and_disabled_indexes |
+| schema-basics | 3 | a vector index with a hosted function | test_schema_basics_vector_index_with_a_hosted_function |
 | schema-basics | 4 | key-specific sparse index | test_sparse_index_with_the_hosted_function_is_recorded |
+| schema-basics | 5 | delete_index (the last call refused as by chromadb) | test_schema_basics_empty_and_disabled_indexes |
+| schema-basics | 6 | method chaining | test_schema_basics_chained_indexes |
 | schema-basics | 7 | create / get_or_create with a schema | test_schema_basics_collections_with_a_schema |
 | chroma-bm25 | 1 | the function with its constants | test_bm25_page_vectors_are_chromadbs, test_bm25_page_vectors_searched_as_given |
 | chroma-cloud-splade | 1 | the hosted function and its model | test_splade_page_function_as_chromadb_makes_it |
@@ -35,6 +41,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import chromadb
 import numpy as np
 import pytest
 from chromadb.utils.embedding_functions import ChromaBm25EmbeddingFunction as ChromadbBm25
@@ -58,6 +65,7 @@ from search.conftest import (
     unique_name,
 )
 
+import azurite
 import azurite.utils.embedding_functions
 
 FOX_DOCUMENTS = [
@@ -271,3 +279,134 @@ def test_splade_page_function_as_chromadb_makes_it(monkeypatch: pytest.MonkeyPat
     assert splade_ef.name() == reference.name() == "chroma-cloud-splade"
     assert splade_ef.get_config() == reference.get_config()
     splade_ef.close()
+
+
+# ---- the schema pages
+
+
+def test_schema_overview_disabled_index(
+    kind: Kind, collection_name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    Schema, StringInvertedIndexConfig = kind.api.Schema, kind.api.StringInvertedIndexConfig
+    schema = Schema()
+    schema.delete_index(config=StringInvertedIndexConfig())
+    collection = kind.client.create_collection(name=collection_name, schema=schema)
+    collection.add(
+        ids=["id1", "id2"],
+        documents=["Document 1", "Document 2"],
+        metadatas=[{"category": "science", "year": 2024}, {"category": "tech", "year": 2023}],
+    )
+    try:
+        collection.query(query_texts=["query"], where={"category": "science"})
+    except Exception as e:
+        print(f"Error: {e}")
+    assert capsys.readouterr().out == (
+        "Error: Cannot filter using metadata key 'category' with type 'Str' because "
+        "indexing is disabled\n"
+    )
+    # Only the string index is off: the int one still filters.
+    assert collection.query(query_texts=["query"], where={"year": 2023})["ids"] == [["id2"]]
+
+
+def test_schema_basics_defaults(kind: Kind, collection_name: str) -> None:
+    collection = kind.client.create_collection(name=collection_name)
+    collection.add(
+        ids=["id1"],
+        documents=["Some text"],
+        embeddings=[[1.0, 2.0]],
+        metadatas=[{"category": "science", "year": 2024, "score": 0.95, "published": True}],
+    )
+    for where in ({"category": "science"}, {"year": 2024}, {"score": 0.95}, {"published": True}):
+        assert collection.get(where=where)["ids"] == ["id1"]
+        assert collection.get(where={k: {"$ne": v} for k, v in where.items()})["ids"] == []
+    assert collection.get(where_document={"$contains": "Some"})["ids"] == ["id1"]
+    assert collection.query(query_embeddings=[[1.0, 2.5]], n_results=1)["ids"] == [["id1"]]
+
+
+def test_schema_basics_empty_and_disabled_indexes(azurite_kind: Kind) -> None:
+    """The schemas serialize as chromadb's do, and disabling every index of a key, which
+    chromadb 1.5.9 refuses (ValueError), is refused with its words."""
+
+    def schemas(api: Any) -> list[Any]:
+        Schema = api.Schema
+        empty = Schema()
+        schema = Schema()
+        schema.delete_index(config=api.StringInvertedIndexConfig())
+        schema.delete_index(config=api.IntInvertedIndexConfig(), key="unimportant_count")
+        return [empty.serialize_to_json(), schema.serialize_to_json()]
+
+    assert schemas(azurite_kind.api) == schemas(chromadb)
+
+    def all_of_a_key(api: Any) -> None:
+        api.Schema().delete_index(key="temporary_field")
+
+    for package in (chromadb, azurite_kind.api):
+        with pytest.raises(
+            ValueError,
+            match=r"^Cannot disable all index types for key 'temporary_field'\. Please "
+            r"specify a specific index configuration\.$",
+        ):
+            all_of_a_key(package)
+
+
+def test_schema_basics_chained_indexes(kind: Kind, collection_name: str) -> None:
+    api = kind.api
+    StringInvertedIndexConfig, IntInvertedIndexConfig = (
+        api.StringInvertedIndexConfig,
+        api.IntInvertedIndexConfig,
+    )
+    schema = (
+        api.Schema()
+        .delete_index(config=StringInvertedIndexConfig())
+        .create_index(config=StringInvertedIndexConfig(), key="category")
+        .create_index(config=StringInvertedIndexConfig(), key="tags")
+        .delete_index(config=IntInvertedIndexConfig())
+    )
+    collection = kind.client.create_collection(name=collection_name, schema=schema)
+    collection.add(
+        ids=["a", "b"],
+        embeddings=[[1.0, 0.0], [0.0, 1.0]],
+        metadatas=[
+            {"category": "news", "tags": "x", "count": 1, "author": "Smith"},
+            {"category": "sport", "tags": "y", "count": 2, "author": "Jones"},
+        ],
+    )
+    assert collection.get(where={"category": "news"})["ids"] == ["a"]
+    assert collection.get(where={"tags": "y"})["ids"] == ["b"]
+    for where, kind_of_value in (({"count": 1}, "Int"), ({"author": "Smith"}, "Str")):
+        key = next(iter(where))
+        with pytest.raises(
+            api.errors.InvalidArgumentError,
+            match=f"Cannot filter using metadata key '{key}' with type '{kind_of_value}'",
+        ):
+            collection.get(where=where)
+
+
+def test_schema_basics_vector_index_with_a_hosted_function(
+    azurite_kind: Kind, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page's OpenAI function needs OpenAI's service (and chromadb's the ``openai``
+    package, not installed here): it is made with a stand-in key and the collection
+    records it; nothing is embedded."""
+    monkeypatch.setenv("OPENAI_API_KEY", STAND_IN_KEY)
+    Schema, VectorIndexConfig = azurite_kind.api.Schema, azurite_kind.api.VectorIndexConfig
+    OpenAIEmbeddingFunction = azurite_kind.functions.OpenAIEmbeddingFunction
+    schema = Schema()
+    embedding_function = OpenAIEmbeddingFunction(
+        api_key_env_var="OPENAI_API_KEY", model_name="text-embedding-3-small"
+    )
+    schema.create_index(
+        config=VectorIndexConfig(space="cosine", embedding_function=embedding_function)
+    )
+    name = unique_name(azurite_kind, "openai_collection")
+    collection = azurite_kind.client.create_collection(name, schema=schema)
+    try:
+        reread = azurite_kind.client.get_collection(name)
+        for made in (collection, reread):
+            config = made.schema.keys["#embedding"].float_list.vector_index.config
+            assert config.space == "cosine"
+            assert config.embedding_function.name() == "openai"
+            assert config.embedding_function.get_config()["model_name"] == "text-embedding-3-small"
+            assert made.configuration_json["hnsw"]["space"] == "cosine"
+    finally:
+        azurite_kind.client.delete_collection(name)
