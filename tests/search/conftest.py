@@ -14,10 +14,11 @@ the rules by which Chroma's documentation says rankings combine (a ``Knn`` witho
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import types
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +58,6 @@ class Kind:
     api: types.ModuleType
     operator: types.ModuleType
     functions: types.ModuleType
-    created: list[str] = field(default_factory=list)
 
     @property
     def is_azurite(self) -> bool:
@@ -177,11 +177,12 @@ class Corpus:
     ids: list[str]
     documents: list[str]
     metadatas: list[dict[str, Any]]
-    dense: np.ndarray = field(repr=False)
 
-    @classmethod
-    def of(cls, ids: list[str], documents: list[str], metadatas: list[dict[str, Any]]) -> Corpus:
-        return cls(ids, documents, metadatas, minilm(documents))
+    @functools.cached_property
+    def dense(self) -> np.ndarray:
+        """The documents' vectors, computed when a test first needs them (not when the
+        suite is collected)."""
+        return minilm(self.documents)
 
     def record(self, record_id: str) -> tuple[str, dict[str, Any]]:
         position = self.ids.index(record_id)

@@ -73,7 +73,7 @@ FOX_DOCUMENTS = [
     "The old fox hides from the hunting dog",
     "Neural networks learn from examples",
 ]
-FOX = Corpus.of(
+FOX = Corpus(
     ["doc1", "doc2", "doc3"],
     FOX_DOCUMENTS,
     [{"category": "animals"}, {"category": "animals"}, {"category": "technology"}],
