@@ -427,7 +427,18 @@ class Requests:
         self, collection: str, searches_json: str, read_level: str = DEFAULT_READ_LEVEL
     ) -> Request[SearchColumns]:
         body = {"searches": json.loads(searches_json), "read_level": read_level}
-        return Request("POST", f"{self._records(collection)}/search", body)
+
+        def columns(payload: dict[str, Any]) -> SearchColumns:
+            return {
+                "ids": payload["ids"],
+                "documents": payload["documents"],
+                "embeddings": payload["embeddings"],
+                "metadatas": [_metadatas_from_wire(m) for m in payload["metadatas"]],
+                "scores": payload["scores"],
+                "select": payload["select"],
+            }
+
+        return Request("POST", f"{self._records(collection)}/search", body, decode=columns)
 
 
 def _metadatas_to_wire(metadatas: list[Any] | None) -> list[Any] | None:

@@ -373,7 +373,9 @@ def search(call: Call) -> Any:
             f"read_level: unknown variant `{read_level}`, expected one of "
             + ", ".join(f"`{level}`" for level in READ_LEVELS)
         )
-    return call.database.search(call.collection_id, json.dumps(searches), read_level)
+    return wire.search_result(
+        call.database.search(call.collection_id, json.dumps(searches), read_level)
+    )
 
 
 def delete(call: Call) -> Any:

@@ -590,6 +590,13 @@ def get_result(columns: Mapping[str, object], include: list[str]) -> dict[str, A
     return result
 
 
+def search_result(columns: Mapping[str, Any]) -> dict[str, Any]:
+    """The engine's search columns as Chroma's ``SearchResponse``: sparse vectors in the
+    metadata in their tagged transport form, as the other routes send them, so that
+    clients read them back as ``SparseVector``s."""
+    return {**columns, "metadatas": [_metadatas_json(m) for m in columns["metadatas"]]}
+
+
 def query_result(results: Sequence[Mapping[str, object]], include: list[str]) -> dict[str, Any]:
     def column(field: str) -> list[object] | None:
         return [result[field] for result in results] if field in include else None
