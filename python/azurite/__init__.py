@@ -64,7 +64,21 @@ from azurite.api.types import (
 )
 from azurite.auth.token_authn import TokenTransportHeader
 from azurite.config import CHROMA_API_VERSION, Settings
-from azurite.execution.expression.operator import K, Key, Knn, Rrf
+
+# chromadb 1.5.9 exports only Search, Key, K, Knn and Rrf here; Chroma's Search API pages
+# also import And, Or, GroupBy, MinK, MaxK and Val from the package, so they are here too.
+from azurite.execution.expression.operator import (
+    And,
+    GroupBy,
+    K,
+    Key,
+    Knn,
+    MaxK,
+    MinK,
+    Or,
+    Rrf,
+    Val,
+)
 from azurite.execution.expression.plan import Search
 from azurite.types import CloudClientArg
 
@@ -109,6 +123,7 @@ __all__ = [
     "AdminAPI",
     "AdminClient",
     "AdminClientCreator",
+    "And",
     "AsyncClientAPI",
     "AsyncHttpClient",
     "BoolInvertedIndexConfig",
@@ -127,6 +142,7 @@ __all__ = [
     "FloatInvertedIndexConfig",
     "FtsIndexConfig",
     "GetResult",
+    "GroupBy",
     "HnswIndexConfig",
     "HttpClient",
     "IDs",
@@ -135,8 +151,11 @@ __all__ = [
     "K",
     "Key",
     "Knn",
+    "MaxK",
     "Metadata",
     "Metadatas",
+    "MinK",
+    "Or",
     "PersistentClient",
     "QueryResult",
     "ReadLevel",
@@ -157,6 +176,7 @@ __all__ = [
     "UpdateCollectionMetadata",
     "UpdateMetadata",
     "UserIdentity",
+    "Val",
     "VectorIndexConfig",
     "Where",
     "WhereDocument",

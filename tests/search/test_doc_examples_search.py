@@ -15,10 +15,12 @@ collection's default MiniLM model, so the collections hold few documents.
 Some examples do not run on chromadb 1.5.9 itself, whatever the server: names its
 package does not export (``from chromadb import GroupBy, MinK, MaxK, Val, And``),
 attribute access to a ``SearchResult`` (``results.ids``: it is a plain dict),
-a text query in the dict form of ``$knn``, and ``Key`` objects in a ``select`` list. Their
-tests show that Azurite refuses them as chromadb does (same exception class, same message),
-then run the example with the spelling chromadb accepts (the names from
-``chromadb.execution.expression.operator``, ``results["ids"]``, ``Knn(query=...)``).
+a text query in the dict form of ``$knn``, and ``Key`` objects in a ``select`` list.
+Azurite accepts all four, as the pages write them (a deliberate difference: it only
+accepts more than chromadb), and its client kinds run those examples unchanged; the tests
+also show chromadb's refusal, and run chromadb's own client with the spelling it accepts
+(the names from ``chromadb.execution.expression.operator``, ``results["ids"]``,
+``Knn(query=...)``).
 
 Page → example (its Python block, in page order) → test (the reference page's blocks,
 ``docs/mintlify/reference/python/search.mdx``, come last):
@@ -31,7 +33,7 @@ Page → example (its Python block, in page order) → test (the reference page'
 | search-basics | 1 | Search() and direct construction with dicts | test_basics_search_class |
 | search-basics | 2 | builder chaining, new instances, progressive | test_basics_builder_pattern |
 | search-basics | 3 | construction with Limit/Select, mixed types | test_basics_direct_construction |
-| search-basics | 3 | (mixed types: refused as by chromadb) | test_basics_mixed_types_refused_as_by_chromadb |
+| search-basics | 3 | (mixed types: Azurite's kinds; chromadb refuses them) | test_basics_mixed_types |
 | search-basics | 4 | empty search: ids only, then select | test_basics_empty_search |
 | search-basics | 5 | the four initialization patterns | test_basics_initialization_patterns |
 | filtering | 1 | K on metadata, document, id | test_filtering_key_class |
@@ -52,7 +54,7 @@ Page → example (its Python block, in page order) → test (the reference page'
 | ranking | 6 | embedding fields | test_ranking_embedding_fields |
 | ranking | 7 | arithmetic | test_ranking_arithmetic |
 | ranking | 8 | exp, log, abs, min, max | test_ranking_math_functions |
-| ranking | 9 | Val (import refused as by chromadb) | test_ranking_val |
+| ranking | 9 | Val (imported from the package on Azurite's kinds) | test_ranking_val |
 | ranking | 10 | combining expressions | test_ranking_combinations |
 | ranking | 11 | no ranking: index order | test_ranking_default_order |
 | ranking | 12 | default=None vs a default | test_ranking_defaults_widen_the_candidates |
@@ -77,7 +79,7 @@ Page → example (its Python block, in page order) → test (the reference page'
 | group-by | 8 | tiebreakers | test_group_by_tiebreakers |
 | group-by | 9 | groups with fewer records | test_group_by_small_groups |
 | group-by | 10 | complete example | test_group_by_complete_example |
-| group-by, ranking, examples | 1-4, 10; 9; 1 | imports from chromadb, refused as by chromadb | test_imports_the_pages_show_are_refused_as_by_chromadb |
+| group-by, ranking, examples | 1-4, 10; 9; 1 | imports from chromadb (Azurite has them; chromadb refuses) | test_imports_the_pages_show |
 | pagination-selection | 1 | limit, offset, none | test_pagination_limit |
 | pagination-selection | 2 | pages | test_pagination_pages |
 | pagination-selection | 3 | select | test_selection_fields |
@@ -93,11 +95,11 @@ Page → example (its Python block, in page order) → test (the reference page'
 | batch-operations | 6 | sequential vs batch | test_batch_equals_sequential |
 | batch-operations | 7 | mixed selections | test_batch_mixed_selection |
 | batch-operations | 8 | complete example | test_batch_complete_example |
-| batch-operations | 2, 3 | attribute access, refused as by chromadb | test_batch_attribute_access_refused_as_by_chromadb |
-| examples | 1 | e-commerce search (import refused as by chromadb) | test_example_product_search |
+| batch-operations | 2, 3 | attribute access (Azurite's kinds; chromadb refuses it) | test_batch_attribute_access |
+| examples | 1 | e-commerce search (And from the package on Azurite's kinds) | test_example_product_search |
 | examples | 2 | recommendations | test_example_recommendations |
 | examples | 3 | multi-category batch | test_example_multi_category |
-| migration | 1, 2, 3, 6, 7 | text query in the $knn dict | test_migration_text_knn_dict_refused_as_by_chromadb |
+| migration | 1, 2, 3, 6, 7 | text query in the $knn dict (Azurite's kinds; chromadb refuses it) | test_migration_text_knn_dict |
 | migration | 1 | similarity search | test_migration_similarity |
 | migration | 2 | document filter | test_migration_document_filter |
 | migration | 3 | combined filters | test_migration_combined_filters |
@@ -346,33 +348,35 @@ def chromadb_refusal(action: Callable[[Any], Any]) -> BaseException:
     return raised.value
 
 
-def assert_refused_alike(kind: Kind, action: Callable[[Any], Any]) -> None:
-    reference = chromadb_refusal(action)
-    with pytest.raises(type(reference)) as raised:
-        action(kind.api)
-    assert str(raised.value) == str(reference)
+#: Names the pages import from ``chromadb`` that chromadb 1.5.9 exports only from
+#: ``chromadb.execution.expression.operator``, with the pages' examples that do.
+PAGE_IMPORTS = {
+    "GroupBy": "group-by 1, 2, 10",
+    "MinK": "group-by 1, 2, 3, 10",
+    "MaxK": "group-by 4",
+    "Val": "ranking 9",
+    "And": "examples 1",
+}
 
 
-@pytest.mark.parametrize(
-    ("name", "pages"),
-    [
-        ("GroupBy", "group-by 1, 2, 10"),
-        ("MinK", "group-by 1, 2, 3, 10"),
-        ("MaxK", "group-by 4"),
-        ("Val", "ranking 9"),
-        ("And", "examples 1"),
-    ],
-)
-def test_imports_the_pages_show_are_refused_as_by_chromadb(name: str, pages: str) -> None:
-    """The pages import these names from ``chromadb``, which chromadb 1.5.9 does not export
-    (its ``chromadb.execution.expression.operator`` has them): Azurite refuses the import
-    alike, and the tests take the names from the operator module."""
-    for package in (chromadb, azurite):
-        with pytest.raises(
-            ImportError, match=f"^cannot import name '{name}' from '{package.__name__}'"
-        ):
-            exec(f"from {package.__name__} import {name}", {})
-    assert getattr(azurite.execution.expression.operator, name).__name__ == name
+def page_import(kind: Kind, name: str) -> Any:
+    """``from chromadb import <name>`` as the page writes it; chromadb's own client takes
+    the name from the operator module, since its package refuses the import."""
+    namespace: dict[str, Any] = {}
+    package = kind.api.__name__ if kind.is_azurite else kind.operator.__name__
+    exec(f"from {package} import {name}", namespace)
+    return namespace[name]
+
+
+@pytest.mark.parametrize(("name", "pages"), sorted(PAGE_IMPORTS.items()))
+def test_imports_the_pages_show(name: str, pages: str) -> None:
+    """The pages import these names from ``chromadb``: Azurite's package exports them (the
+    operator module's classes), chromadb 1.5.9's refuses the import."""
+    namespace: dict[str, Any] = {}
+    exec(f"from azurite import {name}", namespace)
+    assert namespace[name] is getattr(azurite.execution.expression.operator, name)
+    with pytest.raises(ImportError, match=f"^cannot import name '{name}' from 'chromadb'"):
+        exec(f"from chromadb import {name}", {})
 
 
 # ---- overview
@@ -505,28 +509,29 @@ def test_basics_direct_construction(kind: Kind, collection: Any) -> None:
     assert ids_of(result) == best(ARTICLES.dense_knn("artificial intelligence"))
 
 
-def test_basics_mixed_types_refused_as_by_chromadb(azurite_kind: Kind) -> None:
+def test_basics_mixed_types(azurite_kind: Kind, azurite_collection: Any) -> None:
     """The "mixed types" half of the example gives ``$knn`` a text query in dict form
-    and a list of ``Key`` objects as ``select``: chromadb 1.5.9's ``Search`` refuses both
-    (TypeError) before anything is sent."""
+    and a list of ``Key`` objects as ``select``: Azurite runs it as written, chromadb
+    1.5.9's ``Search`` refuses both (TypeError) before anything is sent."""
 
-    def text_in_knn_dict(api: Any) -> Any:
+    def mixed_types(api: Any) -> Any:
         return api.Search(
             where=api.K("category") == "science",
             rank={"$knn": {"query": "quantum mechanics"}},
             limit=10,
-            select=["#document", "#score", "author"],
-        )
-
-    def keys_in_select_list(api: Any) -> Any:
-        return api.Search(
-            rank=api.Knn(query="quantum mechanics"),
-            limit=10,
             select=[api.K.DOCUMENT, api.K.SCORE, "author"],
         )
 
-    assert_refused_alike(azurite_kind, text_in_knn_dict)
-    assert_refused_alike(azurite_kind, keys_in_select_list)
+    search = mixed_types(azurite_kind.api)
+    assert set(search.to_dict()["select"]["keys"]) == {"#document", "#score", "author"}
+    result = azurite_collection.search(search)
+    expected = ARTICLES.dense_knn("quantum mechanics", where=where_meta(science))
+    assert_ranking(rows_of(result), expected, limit=10)
+    for row in rows_of(result):
+        document, metadata = ARTICLES.record(row["id"])
+        assert row["document"] == document
+        assert row["metadata"] == {"author": metadata["author"]}
+    assert isinstance(chromadb_refusal(mixed_types), TypeError)
 
 
 def test_basics_empty_search(kind: Kind, collection: Any) -> None:
@@ -1001,8 +1006,8 @@ def test_ranking_math_functions(kind: Kind, collection: Any) -> None:
 
 
 def test_ranking_val(kind: Kind, collection: Any) -> None:
-    """``Val`` from the operator module: see test_imports_the_pages_show_are_refused_as_by_chromadb."""
-    Knn, Val = kind.api.Knn, kind.operator.Val
+    """``Val`` imported as the page does: see test_imports_the_pages_show."""
+    Knn, Val = kind.api.Knn, page_import(kind, "Val")
     score1 = Knn(query="machine learning") * 0.5
     score2 = Knn(query="machine learning") * Val(0.5)
     baseline = Val(0.1)
@@ -1021,7 +1026,7 @@ def test_ranking_val(kind: Kind, collection: Any) -> None:
 
 
 def test_ranking_combinations(kind: Kind, collection: Any) -> None:
-    Knn, Val = kind.api.Knn, kind.operator.Val
+    Knn, Val = kind.api.Knn, page_import(kind, "Val")
     query = "machine learning applications"
     dense_score = Knn(query=query)
     sparse_score = Knn(query=query, key="sparse_embedding")
@@ -1405,7 +1410,7 @@ def group_rows(collection: Any, search: Any) -> list[dict[str, Any]]:
 
 def test_group_by_how_it_works(kind: Kind, collection: Any) -> None:
     Search, K, Knn = kind.api.Search, kind.api.K, kind.api.Knn
-    GroupBy, MinK = kind.operator.GroupBy, kind.operator.MinK
+    GroupBy, MinK = page_import(kind, "GroupBy"), page_import(kind, "MinK")
     search = (
         Search()
         .rank(Knn(query="machine learning research"))
@@ -1425,7 +1430,11 @@ def test_group_by_how_it_works(kind: Kind, collection: Any) -> None:
 
 def test_group_by_classes(kind: Kind, collection: Any) -> None:
     Search, K, Knn = kind.api.Search, kind.api.K, kind.api.Knn
-    GroupBy, MinK, MaxK = kind.operator.GroupBy, kind.operator.MinK, kind.operator.MaxK
+    GroupBy, MinK, MaxK = (
+        page_import(kind, "GroupBy"),
+        page_import(kind, "MinK"),
+        page_import(kind, "MaxK"),
+    )
     assert K("#score") == K.SCORE
     query = "learning"
     scores = ARTICLES.dense_knn(query)
@@ -1464,7 +1473,7 @@ def test_group_by_classes(kind: Kind, collection: Any) -> None:
 
 def test_group_by_single_key(kind: Kind, collection: Any) -> None:
     Search, K, Knn = kind.api.Search, kind.api.K, kind.api.Knn
-    GroupBy, MinK = kind.operator.GroupBy, kind.operator.MinK
+    GroupBy, MinK = page_import(kind, "GroupBy"), page_import(kind, "MinK")
     search = (
         Search()
         .rank(Knn(query="climate change impacts"))
@@ -1478,7 +1487,7 @@ def test_group_by_single_key(kind: Kind, collection: Any) -> None:
 
 def test_group_by_several_keys(kind: Kind, collection: Any) -> None:
     Search, K, Knn = kind.api.Search, kind.api.K, kind.api.Knn
-    GroupBy, MinK = kind.operator.GroupBy, kind.operator.MinK
+    GroupBy, MinK = page_import(kind, "GroupBy"), page_import(kind, "MinK")
     search = (
         Search()
         .rank(Knn(query="renewable energy"))
@@ -1492,7 +1501,7 @@ def test_group_by_several_keys(kind: Kind, collection: Any) -> None:
 
 def test_group_by_tiebreakers(kind: Kind, collection: Any) -> None:
     Search, K, Knn = kind.api.Search, kind.api.K, kind.api.Knn
-    GroupBy, MinK = kind.operator.GroupBy, kind.operator.MinK
+    GroupBy, MinK = page_import(kind, "GroupBy"), page_import(kind, "MinK")
     search = (
         Search()
         .rank(Knn(query="artificial intelligence"))
@@ -1508,7 +1517,7 @@ def test_group_by_tiebreakers(kind: Kind, collection: Any) -> None:
 
 def test_group_by_small_groups(kind: Kind, collection: Any) -> None:
     Search, K, Knn = kind.api.Search, kind.api.K, kind.api.Knn
-    GroupBy, MinK = kind.operator.GroupBy, kind.operator.MinK
+    GroupBy, MinK = page_import(kind, "GroupBy"), page_import(kind, "MinK")
     search = (
         Search()
         .rank(Knn(query="search query"))
@@ -1526,7 +1535,7 @@ def test_group_by_complete_example(
     kind: Kind, products: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     Search, K, Knn = kind.api.Search, kind.api.K, kind.api.Knn
-    GroupBy, MinK = kind.operator.GroupBy, kind.operator.MinK
+    GroupBy, MinK = page_import(kind, "GroupBy"), page_import(kind, "MinK")
     search = (
         Search()
         .where(K("in_stock") == True)  # noqa: E712 (as the page writes it)
@@ -1751,9 +1760,14 @@ def test_batch_result_structure(
 ) -> None:
     search1, search2, search3 = three_searches(kind)
     results = collection.search([search1, search2, search3])
-    ids_1 = results["ids"][0]
-    ids_2 = results["ids"][1]
-    ids_3 = results["ids"][2]
+    if kind.is_azurite:
+        ids_1 = results.ids[0]
+        ids_2 = results.ids[1]
+        ids_3 = results.ids[2]
+    else:  # chromadb 1.5.9's SearchResult has no attributes: test_batch_attribute_access
+        ids_1 = results["ids"][0]
+        ids_2 = results["ids"][1]
+        ids_3 = results["ids"][2]
     all_rows = results.rows()
     rows_1 = all_rows[0]
     rows_2 = all_rows[1]
@@ -1771,20 +1785,20 @@ def test_batch_result_structure(
     assert printed[-1] == f"  - {ids_3[-1]}: N/A"
 
 
-def test_batch_attribute_access_refused_as_by_chromadb(
-    azurite_kind: Kind, azurite_collection: Any
-) -> None:
-    """The page reads ``results.ids[0]`` and ``results.scores[i]``; chromadb 1.5.9's
-    ``SearchResult`` is a dict whose columns are keys only (AttributeError), as is
-    Azurite's: the other tests read ``results["ids"]``."""
+def test_batch_attribute_access(azurite_kind: Kind, azurite_collection: Any) -> None:
+    """The page reads ``results.ids[0]`` and ``results.scores[i]``: Azurite's
+    ``SearchResult`` gives its columns as attributes too, chromadb 1.5.9's is a dict whose
+    columns are keys only (AttributeError), so chromadb's client reads
+    ``results["ids"]`` in the tests above."""
     results = azurite_collection.search(three_searches(azurite_kind))
+    for column in ("ids", "documents", "embeddings", "metadatas", "scores", "select"):
+        assert getattr(results, column) is results[column]
+    with pytest.raises(AttributeError, match="'SearchResult' object has no attribute 'idz'"):
+        results.idz  # noqa: B018
     reference = chromadb.api.types.SearchResult(dict(results))
     for column in ("ids", "scores", "documents"):
-        with pytest.raises(AttributeError) as expected:
+        with pytest.raises(AttributeError):
             getattr(reference, column)
-        with pytest.raises(AttributeError) as raised:
-            getattr(results, column)
-        assert str(raised.value) == str(expected.value)
 
 
 def test_batch_query_variations(
@@ -1803,7 +1817,10 @@ def test_batch_query_variations(
     results = collection.search(searches)
     for i, query_name in enumerate(["Original", "Expanded", "Refined"]):
         print(f"{query_name} Query Top Result:")
-        if results["scores"][i]:
+        if kind.is_azurite:
+            if results.scores[i]:
+                print(f"  Score: {results.scores[i][0]:.3f}")
+        elif results["scores"][i]:  # chromadb's dict: see test_batch_attribute_access
             print(f"  Score: {results['scores'][i][0]:.3f}")
     for position, query in enumerate(query_variations):
         assert_ranking(rows_of(results, position), ARTICLES.dense_knn(query), limit=10)
@@ -1934,8 +1951,8 @@ def test_batch_complete_example(
 
 
 def test_example_product_search(kind: Kind, products: Any) -> None:
-    """``And`` from the operator module: see test_imports_the_pages_show_are_refused_as_by_chromadb."""
-    Search, K, Knn, And = kind.api.Search, kind.api.K, kind.api.Knn, kind.operator.And
+    """``And`` imported as the page does: see test_imports_the_pages_show."""
+    Search, K, Knn, And = kind.api.Search, kind.api.K, kind.api.Knn, page_import(kind, "And")
 
     def search_products(
         collection: Any,
@@ -2167,33 +2184,49 @@ def test_example_multi_category(kind: Kind, collection: Any) -> None:
 # ---- migration
 
 
-def test_migration_text_knn_dict_refused_as_by_chromadb(azurite_kind: Kind) -> None:
-    """The migration page writes every Search API side as ``rank={"$knn": {"query":
-    "<text>"}}``; chromadb 1.5.9 refuses a text query in the dict form (TypeError), as
-    does Azurite. The tests below run each with ``Knn(query="<text>")``, which the other
-    pages use for the same request."""
-    assert_refused_alike(
-        azurite_kind, lambda api: api.Search(rank={"$knn": {"query": "machine learning"}}, limit=10)
+def page_knn(kind: Kind, text: str) -> Any:
+    """The migration page's ``rank={"$knn": {"query": "<text>"}}``; chromadb's own client
+    gets ``Knn(query="<text>")``, the same request, since chromadb 1.5.9 refuses a text
+    query in the dict form."""
+    if kind.is_azurite:
+        return {"$knn": {"query": text}}
+    return kind.api.Knn(query=text)
+
+
+def test_migration_text_knn_dict(azurite_kind: Kind, azurite_collection: Any) -> None:
+    """A text query in the dict form of ``$knn`` is embedded as ``Knn(query=...)``'s is;
+    chromadb 1.5.9's ``Search`` refuses it (TypeError)."""
+    by_dict = azurite_collection.search(
+        azurite_kind.api.Search(rank={"$knn": {"query": "machine learning"}}, limit=10)
     )
+    by_knn = azurite_collection.search(
+        azurite_kind.api.Search(rank=azurite_kind.api.Knn(query="machine learning"), limit=10)
+    )
+    assert by_dict == by_knn
+    assert by_dict["ids"] == [best(ARTICLES.dense_knn("machine learning"), 10)]
+    refusal = chromadb_refusal(
+        lambda api: api.Search(rank={"$knn": {"query": "machine learning"}}, limit=10)
+    )
+    assert isinstance(refusal, TypeError)
 
 
 def test_migration_similarity(kind: Kind, collection: Any) -> None:
-    Search, Knn = kind.api.Search, kind.api.Knn
+    Search = kind.api.Search
     vector = minilm(["machine learning"])[0].tolist()
     legacy = collection.query(query_embeddings=[vector], n_results=10)
-    results = collection.search(Search(rank=Knn(query="machine learning"), limit=10))
+    results = collection.search(Search(rank=page_knn(kind, "machine learning"), limit=10))
     assert results["ids"] == legacy["ids"] == [best(ARTICLES.dense_knn("machine learning"), 10)]
 
 
 def test_migration_document_filter(kind: Kind, collection: Any) -> None:
-    Search, Knn = kind.api.Search, kind.api.Knn
+    Search = kind.api.Search
     vector = minilm(["quantum computing"])[0].tolist()
     legacy = collection.query(
         query_embeddings=[vector], n_results=5, where_document={"$contains": "quantum"}
     )
     results = collection.search(
         Search(
-            rank=Knn(query="quantum computing"),
+            rank=page_knn(kind, "quantum computing"),
             where={"#document": {"$contains": "quantum"}},
             limit=5,
         )
@@ -2206,7 +2239,7 @@ def test_migration_document_filter(kind: Kind, collection: Any) -> None:
 
 
 def test_migration_combined_filters(kind: Kind, collection: Any) -> None:
-    Search, Knn = kind.api.Search, kind.api.Knn
+    Search = kind.api.Search
     vector = minilm(["quantum physics"])[0].tolist()
     legacy = collection.query(
         query_embeddings=[vector],
@@ -2217,7 +2250,7 @@ def test_migration_combined_filters(kind: Kind, collection: Any) -> None:
     results = collection.search(
         Search(
             where={"$and": [{"category": "technology"}, {"#document": {"$contains": "quantum"}}]},
-            rank=Knn(query="quantum physics"),
+            rank=page_knn(kind, "quantum physics"),
             limit=10,
         )
     )
@@ -2255,9 +2288,9 @@ def test_migration_pagination(kind: Kind, collection: Any) -> None:
 
 
 def test_migration_text_queries(kind: Kind, collection: Any) -> None:
-    Search, Knn = kind.api.Search, kind.api.Knn
+    Search = kind.api.Search
     legacy = collection.query(query_texts=["search text"])
-    results = collection.search(Search(rank=Knn(query="search text")))
+    results = collection.search(Search(rank=page_knn(kind, "search text")))
     # query() returns 10 by default, a Knn ranks 16 and a Search without limit keeps them.
     expected = best(ARTICLES.dense_knn("search text"))
     assert legacy["ids"] == [expected[:10]]
@@ -2265,7 +2298,7 @@ def test_migration_text_queries(kind: Kind, collection: Any) -> None:
 
 
 def test_migration_batch(kind: Kind, collection: Any) -> None:
-    Search, Knn = kind.api.Search, kind.api.Knn
+    Search = kind.api.Search
     emb1, emb2, emb3 = minilm(
         ["machine learning", "neural networks", "artificial intelligence"]
     ).tolist()
@@ -2273,9 +2306,9 @@ def test_migration_batch(kind: Kind, collection: Any) -> None:
         query_embeddings=[emb1, emb2, emb3], n_results=10, where={"category": "science"}
     )
     searches = [
-        Search(rank=Knn(query="machine learning"), limit=10, where={"category": "science"}),
-        Search(rank=Knn(query="neural networks"), limit=5, where={"category": "tech"}),
-        Search(rank=Knn(query="artificial intelligence"), limit=20),
+        Search(rank=page_knn(kind, "machine learning"), limit=10, where={"category": "science"}),
+        Search(rank=page_knn(kind, "neural networks"), limit=5, where={"category": "tech"}),
+        Search(rank=page_knn(kind, "artificial intelligence"), limit=20),
     ]
     results = collection.search(searches)
     in_science = where_meta(science)

@@ -226,6 +226,11 @@ class SearchResultRow(TypedDict, total=False):
     score: float | None
 
 
+_SEARCH_RESULT_COLUMNS = frozenset(
+    {"ids", "documents", "embeddings", "metadatas", "scores", "select"}
+)
+
+
 class SearchResult(dict[str, Any]):
     """The answer of ``collection.search``, column-major as chromadb's: each column holds
     one entry per search, and an entry is ``None`` when that search did not select the
@@ -237,6 +242,13 @@ class SearchResult(dict[str, Any]):
     metadatas: list[list[dict[str, Any] | None] | None]
     scores: list[list[float | None] | None]
     select: list[list[str]]
+
+    def __getattr__(self, name: str) -> Any:
+        # Chroma's Search API pages read the columns as attributes (`results.ids[0]`);
+        # chromadb 1.5.9's result is a plain dict that refuses it.
+        if name in _SEARCH_RESULT_COLUMNS and name in self:
+            return self[name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def rows(self) -> list[list[SearchResultRow]]:
         """The records of each search as one dict per record."""

@@ -671,7 +671,9 @@ def _knn_from_dict(op: str, knn: Any) -> Rank:
         if not embeddings or len(embeddings) > 1:
             raise ValueError(f"{op} requires exactly one query embedding")
         query = validate_embeddings(embeddings)[0]
-    else:
+    elif not isinstance(query, str):
+        # A text query, as `Knn(query="...")` takes one, is embedded by the collection
+        # (Chroma's Search API pages write it in this form too; chromadb 1.5.9 refuses it).
         raise TypeError(
             f"{op} query must be a list, numpy array, or SparseVector dict, "
             f"got {type(query).__name__}"

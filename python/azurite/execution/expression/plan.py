@@ -139,7 +139,9 @@ def _select(select: Any) -> Select:
     if isinstance(select, dict):
         return Select.from_dict(select)
     if isinstance(select, (list, set)):
-        return Select.from_dict({"keys": list(select)})
+        # Chroma's Search API pages mix `Key`s and names in this list (chromadb 1.5.9
+        # takes names only): a `Key` stands for its name.
+        return Select.from_dict({"keys": [k.name if isinstance(k, Key) else k for k in select]})
     raise TypeError(
         f"select must be a Select object, dict, list, set, or None, got {type(select).__name__}"
     )
