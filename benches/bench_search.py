@@ -23,7 +23,7 @@ temporary directory with a PersistentClient:
 
 The parent checks that the two agree (BM25 exactly; dense and fused as overlap, the dense
 half being approximate on both sides), prints the table with the ratio Azurite / chromadb
-and writes benches/results/latest-search.json and a markdown table beside it. Dense
+and writes benches/results/latest-search-<profile>.json and a markdown table beside it. Dense
 vectors are cached in ~/.cache/azurite/bench/, keyed by corpus and embedding. See
 benches/README.md.
 """
@@ -55,7 +55,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_index import _ms, markdown  # noqa: E402
+from bench_index import _ms, markdown
 
 COLLECTION = "bench"
 SPARSE_KEY = "bm25"
@@ -687,14 +687,20 @@ def main() -> None:
     ratios = report(summaries, agreed)
     results = {
         "workload": {
-            "profile": arguments.profile, "documents": documents, "queries": queries,
-            "candidates": arguments.candidates, "rrf_k": RRF_K, "neighbours": NEIGHBOURS,
-            "embedding": embedding, "corpus_rule": CORPUS_RULE,
+            "profile": arguments.profile,
+            "documents": documents,
+            "queries": queries,
+            "candidates": arguments.candidates,
+            "rrf_k": RRF_K,
+            "neighbours": NEIGHBOURS,
+            "embedding": embedding,
+            "corpus_rule": CORPUS_RULE,
             "corpus_files_read": corpus.files_read,
             "corpus_duplicates_dropped": corpus.duplicates_dropped,
-            "corpus_last_file": corpus.last_file, "dense_vectors": str(vectors_file),
+            "corpus_last_file": corpus.last_file,
+            "dense_vectors": str(vectors_file),
             "dense_vectors_cached": cached,
-        },  # fmt: skip
+        },
         "machine": {
             "platform": platform.platform(),
             "cpus": os.cpu_count(),
