@@ -23,9 +23,9 @@ temporary directory with a PersistentClient:
 
 The parent checks that the two agree (BM25 exactly; dense and fused as overlap, the dense
 half being approximate on both sides), prints the table with the ratio Azurite / chromadb
-and writes benches/results/latest-search-<profile>.json and a markdown table beside it. Dense
-vectors are cached in ~/.cache/azurite/bench/, keyed by corpus and embedding. See
-benches/README.md.
+and writes benches/results/latest-search-<profile>.json and a markdown table beside it.
+Dense vectors are cached in ~/.cache/azurite/bench/, keyed by corpus and embedding. See
+benches/README.md and docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -462,7 +462,7 @@ def run_chromadb(workload: Workload, directory: Path) -> dict[str, Any]:
         result = collection.query(
             query_embeddings=[query], n_results=NEIGHBOURS, include=["documents", "distances"]
         )
-        return record_rows(result["ids"][0]), list(result["documents"][0])  # type: ignore[index]
+        return record_rows(result["ids"][0]), list(result["documents"][0])
 
     def hybrid(pair: tuple[np.ndarray, Any]) -> Answer:
         dense, sparse = pair
