@@ -3,10 +3,12 @@
 //! and dropped with it.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use serde_json::Value;
 use uuid::Uuid;
 
+use super::directory::snapshot_file;
 use super::{CollectionHandle, CollectionInfo, Database, record_collection_id};
 use crate::config::CollectionConfiguration;
 use crate::error::{Error, Result};
@@ -266,6 +268,69 @@ impl Database {
         self.collections.write().remove(&record.id);
         self.remove_snapshot(&record.id);
         Ok(())
+    }
+
+    /// Forks a collection as `new_name` in its database: a new collection with the same
+    /// records, metadata, configuration and schema, independent from then on. The store
+    /// shares the records (nothing is copied there), memory gets a copy of the segment,
+    /// and a segment snapshot that holds the source's last write is shared as a hard
+    /// link, so that neither the fork nor its next open rebuilds anything.
+    pub fn fork_collection(&self, id: &str, new_name: &str) -> Result<CollectionInfo> {
+        let source_id = record_collection_id(id)?;
+        self.check_writable()?;
+        check_collection_name(new_name, "new_name")?;
+        let source = self.handle(&source_id)?;
+        // Held, no write of the source is between its store rows and its segment.
+        let _writer = source.writer.lock();
+        let mut storage = self.storage()?;
+        let record = storage.store.fork_collection(source.key, new_name)?;
+        let segment = source.segment.read().fork(record.key);
+        let shared_snapshot = self.share_snapshot(&source_id, &source, &record.id);
+        let handle = CollectionHandle::new(
+            &record,
+            segment,
+            source.applied_seq.load(Ordering::Acquire),
+            shared_snapshot.unwrap_or(0),
+        );
+        if shared_snapshot.is_none() && self.path.is_some() {
+            // Its own snapshot is written at the usual times, and at close at the latest.
+            let live = handle.segment.read().count() as usize;
+            handle
+                .changes_since_checkpoint
+                .store(live, Ordering::Release);
+        }
+        self.collections.write().insert(record.id, Arc::new(handle));
+        Ok(CollectionInfo::from(&record))
+    }
+
+    /// Links the source's segment snapshot as the fork's when it holds the source's last
+    /// write; returns the write it holds. A fork opens from it as the source would
+    /// (`recovery` accepts a snapshot of a collection the fork reads through).
+    fn share_snapshot(&self, source: &Uuid, handle: &CollectionHandle, fork: &Uuid) -> Option<u64> {
+        let dir = self.path.as_ref()?;
+        let seq = handle.snapshot_seq.load(Ordering::Acquire);
+        if seq == 0 || handle.changes_since_checkpoint.load(Ordering::Acquire) > 0 {
+            return None;
+        }
+        let (from, to) = (snapshot_file(dir, source), snapshot_file(dir, fork));
+        match std::fs::hard_link(&from, &to) {
+            Ok(()) => Some(seq),
+            Err(e) => {
+                log::warn!(
+                    "could not link {} as {}: {e}; the fork writes a snapshot of its own",
+                    from.display(),
+                    to.display()
+                );
+                None
+            }
+        }
+    }
+
+    /// How many forks the collection's lineage has made (Chroma counts every fork of the
+    /// collection it started from and of their forks, the deleted ones too).
+    pub fn fork_count(&self, id: &str) -> Result<u64> {
+        let handle = self.handle(&record_collection_id(id)?)?;
+        self.storage()?.store.fork_count(handle.key)
     }
 
     /// Renames a collection, replaces its metadata, or updates its mutable configuration.
