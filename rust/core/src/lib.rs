@@ -9,6 +9,8 @@ mod codec;
 mod config;
 #[cfg(test)]
 mod crash_tests;
+#[cfg(test)]
+mod fork_tests;
 mod database;
 pub mod distance;
 mod error;

@@ -284,6 +284,8 @@ impl Database {
         let _writer = source.writer.lock();
         let mut storage = self.storage()?;
         let record = storage.store.fork_collection(source.key, new_name)?;
+        #[cfg(test)]
+        crate::failpoint::crash_point("fork committed, not published");
         let segment = source.segment.read().fork(record.key);
         let shared_snapshot = self.share_snapshot(&source_id, &source, &record.id);
         let handle = CollectionHandle::new(

@@ -328,6 +328,8 @@ impl Store {
              ON CONFLICT (root) DO UPDATE SET forks = forks + 1",
             [source],
         )?;
+        #[cfg(test)]
+        crate::failpoint::crash_point("fork written, not committed");
         tx.commit()?;
         self.checkpoint_catalog()?;
         self.collection_by_key(key)?
