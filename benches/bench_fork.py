@@ -86,10 +86,7 @@ def measure(client_factory: Any, path: Path, case: str, rows: int, dim: int) -> 
         source.update(ids=["id0"], metadatas=[{"i": -1, "even": True}])
     disk, rss = disk_mib(path), rss_mib()
     start = time.perf_counter()
-    if case == "copy":
-        fork = copy_all(client, source, "copy")
-    else:
-        fork = source.fork("fork")
+    fork = copy_all(client, source, "copy") if case == "copy" else source.fork("fork")
     seconds = time.perf_counter() - start
     assert fork.count() == rows
     result = {
@@ -104,9 +101,7 @@ def measure(client_factory: Any, path: Path, case: str, rows: int, dim: int) -> 
     result["disk_growth_after_close_mib"] = round(disk_mib(path) - disk, 1)
     # What the fork's own files take: nothing while its snapshot is the source's file.
     own = [
-        f.stat().st_size
-        for f in (path / "index").glob(f"{fork_id}.*")
-        if f.stat().st_nlink == 1
+        f.stat().st_size for f in (path / "index").glob(f"{fork_id}.*") if f.stat().st_nlink == 1
     ]
     result["fork_own_index_files_mib"] = round(sum(own) / 2**20, 1)
     return result

@@ -19,6 +19,9 @@ const DIMENSION: usize = 3;
 /// A collection as the model holds it: `(id, vector, metadata value)` in row order.
 type Model = Vec<(String, Vec<f32>, i64)>;
 
+/// Records of a write: `(id, new vector, new metadata value)`.
+type Written = (String, Option<Vec<f32>>, Option<i64>);
+
 /// xorshift64: deterministic, and enough to pick operations.
 struct Rng(u64);
 
@@ -63,12 +66,7 @@ fn id_of(db: &Database, name: &str) -> String {
         .to_string()
 }
 
-fn write(
-    db: &Database,
-    name: &str,
-    kind: WriteKind,
-    records: &[(String, Option<Vec<f32>>, Option<i64>)],
-) {
+fn write(db: &Database, name: &str, kind: WriteKind, records: &[Written]) {
     let vectors: Option<Vec<f32>> = records
         .iter()
         .map(|(_, vector, _)| vector.clone())
@@ -131,12 +129,18 @@ fn assert_matches(db: &Database, name: &str, model: &Model) {
                 Include::default(),
             )
             .unwrap();
-        assert_eq!(found[0].records.ids, std::slice::from_ref(id), "query of {name}");
+        assert_eq!(
+            found[0].records.ids,
+            std::slice::from_ref(id),
+            "query of {name}"
+        );
     }
 }
 
 fn vector(rng: &mut Rng) -> Vec<f32> {
-    (0..DIMENSION).map(|_| (rng.below(10_000) as f32) * 0.001).collect()
+    (0..DIMENSION)
+        .map(|_| (rng.below(10_000) as f32) * 0.001)
+        .collect()
 }
 
 /// One random step on the collections of `models`; returns what it did.
@@ -162,20 +166,31 @@ fn step(db: &Database, models: &mut BTreeMap<String, Model>, rng: &mut Rng, next
         3 | 4 if !model.is_empty() => {
             let at = rng.below(model.len());
             let value = rng.below(1_000_000) as i64;
-            write(db, &name, WriteKind::Update, &[(model[at].0.clone(), None, Some(value))]);
+            write(
+                db,
+                &name,
+                WriteKind::Update,
+                &[(model[at].0.clone(), None, Some(value))],
+            );
             model[at].2 = value;
         }
         // Give a record a new vector only.
         5 if !model.is_empty() => {
             let at = rng.below(model.len());
             let v = vector(rng);
-            write(db, &name, WriteKind::Update, &[(model[at].0.clone(), Some(v.clone()), None)]);
+            write(
+                db,
+                &name,
+                WriteKind::Update,
+                &[(model[at].0.clone(), Some(v.clone()), None)],
+            );
             model[at].1 = v;
         }
         6 | 7 if !model.is_empty() => {
             let at = rng.below(model.len());
             let id = model.remove(at).0;
-            db.delete(&id_of(db, &name), Some(&[id]), None, None).unwrap();
+            db.delete(&id_of(db, &name), Some(&[id]), None, None)
+                .unwrap();
         }
         8 if models.len() < 6 => {
             *next += 1;
@@ -273,20 +288,30 @@ fn fork_refuses_an_existing_name_an_unknown_collection_and_a_bad_name() {
         Err(Error::AlreadyExists(message)) if message == "Collection [taken] already exists"
     ));
     let unknown = uuid::Uuid::new_v4().to_string();
-    assert!(matches!(db.fork_collection(&unknown, "fresh"), Err(Error::NotFound(_))));
+    assert!(matches!(
+        db.fork_collection(&unknown, "fresh"),
+        Err(Error::NotFound(_))
+    ));
     assert!(matches!(db.fork_count(&unknown), Err(Error::NotFound(_))));
     assert!(matches!(
         db.fork_collection("not-a-uuid", "fresh"),
         Err(Error::InvalidArgument(_))
     ));
-    assert!(matches!(db.fork_collection(&root, "x"), Err(Error::InvalidArgument(_))));
+    assert!(matches!(
+        db.fork_collection(&root, "x"),
+        Err(Error::InvalidArgument(_))
+    ));
     // Nothing was made by the refused calls.
-    assert_eq!(db.count_collections(DEFAULT_TENANT, DEFAULT_DATABASE).unwrap(), 2);
+    assert_eq!(
+        db.count_collections(DEFAULT_TENANT, DEFAULT_DATABASE)
+            .unwrap(),
+        2
+    );
     assert_eq!(db.fork_count(&root).unwrap(), 0);
 }
 
 /// Records `0..n` as `(id, vector, metadata)`.
-fn numbered(range: std::ops::Range<usize>) -> Vec<(String, Option<Vec<f32>>, Option<i64>)> {
+fn numbered(range: std::ops::Range<usize>) -> Vec<Written> {
     range
         .map(|i| {
             let v = (0..DIMENSION).map(|d| (i * 5 + d) as f32 * 0.01).collect();
@@ -295,7 +320,7 @@ fn numbered(range: std::ops::Range<usize>) -> Vec<(String, Option<Vec<f32>>, Opt
         .collect()
 }
 
-fn model_of(records: &[(String, Option<Vec<f32>>, Option<i64>)]) -> Model {
+fn model_of(records: &[Written]) -> Model {
     records
         .iter()
         .map(|(id, v, m)| (id.clone(), v.clone().unwrap(), m.unwrap()))
@@ -347,7 +372,12 @@ fn a_crash_in_a_write_of_a_forked_source_replays_it_without_reaching_the_fork() 
     let mut root_model = model_of(&records);
     let fork_model = model_of(&records);
     // Acknowledged writes of the source after the fork.
-    write(&db, "root", WriteKind::Update, &[("n3".into(), None, Some(-3))]);
+    write(
+        &db,
+        "root",
+        WriteKind::Update,
+        &[("n3".into(), None, Some(-3))],
+    );
     root_model[3].2 = -3;
     db.delete(&source, Some(&["n4".to_string()]), None, None)
         .unwrap();
@@ -401,7 +431,12 @@ fn a_fork_of_a_current_snapshot_shares_its_file_and_opens_from_it() {
         assert_eq!(std::fs::metadata(&linked).unwrap().nlink(), 2);
     }
     // The source moves on; the shared file is the fork's state still.
-    write(&db, "root", WriteKind::Update, &[("n0".into(), None, Some(-1))]);
+    write(
+        &db,
+        "root",
+        WriteKind::Update,
+        &[("n0".into(), None, Some(-1))],
+    );
     drop(db);
     let db = open(dir.path());
     let mut root_model = model_of(&records);
@@ -409,7 +444,12 @@ fn a_fork_of_a_current_snapshot_shares_its_file_and_opens_from_it() {
     assert_matches(&db, "root", &root_model);
     assert_matches(&db, "fork", &model_of(&records));
     // Its writes go to its own records, and its own snapshot replaces the link.
-    write(&db, "fork", WriteKind::Update, &[("n1".into(), None, Some(-2))]);
+    write(
+        &db,
+        "fork",
+        WriteKind::Update,
+        &[("n1".into(), None, Some(-2))],
+    );
     db.close();
     #[cfg(unix)]
     {

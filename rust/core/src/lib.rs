@@ -9,14 +9,14 @@ mod codec;
 mod config;
 #[cfg(test)]
 mod crash_tests;
-#[cfg(test)]
-mod fork_tests;
 mod database;
 pub mod distance;
 mod error;
 #[cfg(test)]
 mod failpoint;
 pub mod filter;
+#[cfg(test)]
+mod fork_tests;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
 mod index;

@@ -750,7 +750,8 @@ mod tests {
         let path = dir.path().join("s.seg");
         assert!(segment.write_snapshot(&path, 4).unwrap());
         let snapshot = Snapshot::open(&path).unwrap().unwrap();
-        let (mut reopened, _) = Segment::open_snapshot(&snapshot, snapshot.header.collection, parameters).unwrap();
+        let (mut reopened, _) =
+            Segment::open_snapshot(&snapshot, snapshot.header.collection, parameters).unwrap();
         assert!(reopened.sparse_indexes.read().contains_key("sparse"));
         assert_eq!(
             reopened
@@ -800,7 +801,8 @@ mod tests {
                 .optional_bytes(snapshot::Kind::SparseIndexes)
                 .is_none()
         );
-        let (opened, _) = Segment::open_snapshot(&snapshot, snapshot.header.collection, parameters).unwrap();
+        let (opened, _) =
+            Segment::open_snapshot(&snapshot, snapshot.header.collection, parameters).unwrap();
         assert!(opened.sparse_indexes.read().is_empty());
         let query = SparseVector {
             indices: vec![3],
@@ -897,7 +899,8 @@ mod tests {
 
         let snapshot = Snapshot::open(&path).unwrap().unwrap();
         assert_eq!(snapshot.header.seq, 9);
-        let (mut opened, inserted) = Segment::open_snapshot(&snapshot, snapshot.header.collection, parameters).unwrap();
+        let (mut opened, inserted) =
+            Segment::open_snapshot(&snapshot, snapshot.header.collection, parameters).unwrap();
         assert_eq!(inserted, 0);
         assert_eq!(opened.count(), 5);
         assert_eq!(opened.row_of("id5"), None);
@@ -925,7 +928,8 @@ mod tests {
         assert_eq!(opened.row(0).id, "id0");
         // The mapped file itself is unchanged: a second open sees the snapshot's state.
         let again = Snapshot::open(&path).unwrap().unwrap();
-        let (reopened, _) = Segment::open_snapshot(&again, again.header.collection, parameters).unwrap();
+        let (reopened, _) =
+            Segment::open_snapshot(&again, again.header.collection, parameters).unwrap();
         assert_eq!(reopened.vector(0), [0.0, 1.0]);
         assert_eq!(reopened.count(), 5);
     }

@@ -382,6 +382,56 @@ mod tests {
     use crate::schema;
 
     #[test]
+    fn a_store_from_before_forks_migrates_and_forks_its_collections() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.sqlite3");
+        let configuration = CollectionConfiguration::resolve(None, None).unwrap();
+        {
+            let conn = rusqlite::Connection::open(&path).unwrap();
+            for migration in &MIGRATIONS[..3] {
+                conn.execute_batch(migration).unwrap();
+            }
+            conn.pragma_update(None, "user_version", 3).unwrap();
+            conn.execute_batch(
+                "INSERT INTO tenants (name) VALUES ('t');
+                 INSERT INTO databases (id, name, tenant) VALUES ('d', 'db', 't');",
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO collections (id, name, database_id, configuration, next_row) \
+                 VALUES (?1, 'old', 'd', ?2, 2)",
+                params![
+                    Uuid::new_v4().to_string(),
+                    serde_json::to_string(&configuration).unwrap()
+                ],
+            )
+            .unwrap();
+            for row in 0..2i64 {
+                conn.execute(
+                    "INSERT INTO records (key, id, embedding) VALUES (?1, ?2, ?3)",
+                    params![(1i64 << 32) | row, format!("r{row}"), vec![0u8; 8]],
+                )
+                .unwrap();
+            }
+        }
+        let mut store = Store::open(Some(&path), false).unwrap();
+        let old = store.collection_by_name("d", "old").unwrap().unwrap();
+        assert_eq!(store.fork_count(old.key).unwrap(), 0);
+        let fork = store.fork_collection(old.key, "new").unwrap();
+        assert!(
+            fork.key > old.key + 1,
+            "the layer took a key of the sequence"
+        );
+        let mut ids = Vec::new();
+        store
+            .load_records(fork.key, fork.next_row, |record| ids.push(record.id))
+            .unwrap();
+        assert_eq!(ids, ["r0", "r1"]);
+        assert_eq!(store.fork_count(old.key).unwrap(), 1);
+        assert_eq!(store.fork_count(fork.key).unwrap(), 1);
+    }
+
+    #[test]
     fn collections_of_a_store_from_before_schemas_get_the_schema_of_their_configuration() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("store.sqlite3");

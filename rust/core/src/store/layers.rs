@@ -228,7 +228,11 @@ pub(super) fn collect_garbage(tx: &Transaction<'_>) -> Result<()> {
 
 /// Every key whose records and masks make up what `collection` shows, from its own
 /// down, each with the rows it contributes (`0..limit`).
-pub(super) fn chain(conn: &rusqlite::Connection, collection: i64, next_row: u32) -> Result<Vec<(i64, u32)>> {
+pub(super) fn chain(
+    conn: &rusqlite::Connection,
+    collection: i64,
+    next_row: u32,
+) -> Result<Vec<(i64, u32)>> {
     let mut levels = vec![(collection, next_row)];
     let mut at = collection;
     let mut limit = next_row;

@@ -146,18 +146,24 @@ impl Store {
             if limit == 0 {
                 continue;
             }
-            let mut masks = self.conn.prepare_cached(
-                "SELECT key FROM record_masks WHERE key BETWEEN ?1 AND ?2",
-            )?;
+            let mut masks = self
+                .conn
+                .prepare_cached("SELECT key FROM record_masks WHERE key BETWEEN ?1 AND ?2")?;
             let masked: Vec<i64> = masks
-                .query_map([record_key(key, 0), record_key(key, limit - 1)], |r| r.get(0))?
+                .query_map([record_key(key, 0), record_key(key, limit - 1)], |r| {
+                    r.get(0)
+                })?
                 .collect::<Result<_, _>>()?;
             self.load_range(key, limit, |record| {
                 if decided.insert(record.row) {
                     found.push(record);
                 }
             })?;
-            decided.extend(masked.into_iter().map(|key| (key & i64::from(u32::MAX)) as u32));
+            decided.extend(
+                masked
+                    .into_iter()
+                    .map(|key| (key & i64::from(u32::MAX)) as u32),
+            );
         }
         found.sort_unstable_by_key(|record| record.row);
         found.into_iter().for_each(each);
