@@ -430,6 +430,8 @@ fn a_fork_of_a_current_snapshot_shares_its_file_and_opens_from_it() {
         use std::os::unix::fs::MetadataExt;
         assert_eq!(std::fs::metadata(&linked).unwrap().nlink(), 2);
     }
+    // Opened from the shared file, the fork reads as its source.
+    assert_matches(&db, "fork", &model_of(&records));
     // The source moves on; the shared file is the fork's state still.
     write(
         &db,
@@ -461,4 +463,45 @@ fn a_fork_of_a_current_snapshot_shares_its_file_and_opens_from_it() {
     fork_model[1].2 = -2;
     assert_matches(&db, "fork", &fork_model);
     assert_matches(&db, "root", &root_model);
+}
+
+#[test]
+fn repair_keeps_every_member_of_a_lineage_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(dir.path());
+    let mut rng = Rng(0xF0F0_1234);
+    let mut models = BTreeMap::new();
+    create(&db, "root");
+    models.insert("root".to_string(), Model::new());
+    let mut next = 0;
+    for _ in 0..150 {
+        step(&db, &mut models, &mut rng, &mut next);
+    }
+    // At least one fork survives, and its source is written after it.
+    let (name, model) = models
+        .iter()
+        .next()
+        .map(|(n, m)| (n.clone(), m.clone()))
+        .unwrap();
+    db.fork_collection(&id_of(&db, &name), "last").unwrap();
+    models.insert("last".to_string(), model.clone());
+    write(&db, &name, WriteKind::Add, &numbered(0..3));
+    models
+        .get_mut(&name)
+        .unwrap()
+        .extend(model_of(&numbered(0..3)));
+    drop(db);
+    // Repair removes the snapshots and loads every collection from the store's layers.
+    crate::repair::repair(dir.path()).unwrap();
+    assert_eq!(
+        std::fs::read_dir(dir.path().join(INDEX_DIR))
+            .unwrap()
+            .count(),
+        models.len()
+    );
+    let db = open(dir.path());
+    for (name, model) in &models {
+        assert_matches(&db, name, model);
+    }
+    db.close();
 }

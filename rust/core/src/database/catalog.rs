@@ -16,7 +16,7 @@ use crate::index::HnswParameters;
 use crate::metadata::{Metadata, MetadataUpdate, check_key};
 use crate::names::{check_collection_name, check_database_name, check_tenant_name};
 use crate::schema::{self, CollectionSchema};
-use crate::segment::Segment;
+use crate::segment::{Segment, Snapshot};
 use crate::store::{CollectionRecord, DatabaseRecord, Store};
 
 fn check_collection_metadata(metadata: Option<&Metadata>, field: &str) -> Result<()> {
@@ -286,8 +286,12 @@ impl Database {
         let record = storage.store.fork_collection(source.key, new_name)?;
         #[cfg(test)]
         crate::failpoint::crash_point("fork committed, not published");
-        let segment = source.segment.read().fork(record.key);
         let shared_snapshot = self.share_snapshot(&source_id, &source, &record.id);
+        // Opened from the shared file, the fork maps the vectors and rows the source
+        // mapped (the page cache holds them once) instead of copying them.
+        let segment = shared_snapshot
+            .and_then(|_| self.open_shared_snapshot(&record))
+            .unwrap_or_else(|| source.segment.read().fork(record.key));
         let handle = CollectionHandle::new(
             &record,
             segment,
@@ -322,6 +326,29 @@ impl Database {
                     "could not link {} as {}: {e}; the fork writes a snapshot of its own",
                     from.display(),
                     to.display()
+                );
+                None
+            }
+        }
+    }
+
+    /// The fork's segment from the snapshot it shares with its source, if that opens as
+    /// it is (it always should: it was the source's whole state a moment ago).
+    fn open_shared_snapshot(&self, record: &CollectionRecord) -> Option<Segment> {
+        let path = snapshot_file(self.path.as_ref()?, &record.id);
+        let opened = Snapshot::open(&path).and_then(|snapshot| {
+            let snapshot = snapshot.ok_or("it is missing")?;
+            let parameters = HnswParameters::from(&record.configuration.hnsw);
+            Segment::open_snapshot(&snapshot, record.key, parameters)
+        });
+        match opened {
+            Ok((segment, 0)) => Some(segment),
+            Ok(_) => None,
+            Err(reason) => {
+                log::warn!(
+                    "the shared snapshot {} did not open ({reason}); the fork copies its \
+                     source's segment",
+                    path.display()
                 );
                 None
             }
