@@ -15,7 +15,7 @@ Three cases, each in a fresh directory under --dir (default: a temporary directo
   chromadb's PersistentClient too).
 
 Disk is ``du`` of the directory (hard links counted once), memory the process's resident
-set; both before and right after the call, and disk again after the client closes (which
+set and its anonymous part (without mapped files); both before and right after the call, and disk again after the client closes (which
 also writes the source's lagging snapshot and trims the log, so the size of the fork's own
 index files is printed too).
 """
@@ -23,7 +23,6 @@ index files is printed too).
 from __future__ import annotations
 
 import argparse
-import resource
 import subprocess
 import tempfile
 import time
@@ -42,9 +41,16 @@ def disk_mib(path: Path) -> float:
     return int(out.stdout.split()[0]) / 1024
 
 
-def rss_mib() -> float:
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * resource.getpagesize() / 2**20
+def memory_mib() -> tuple[float, float]:
+    """The resident set, and its anonymous part (what the process holds itself; the rest
+    is mapped files, whose pages the page cache shares)."""
+    fields = {}
+    with open("/proc/self/status") as status:
+        for line in status:
+            name, _, value = line.partition(":")
+            if name in ("VmRSS", "RssAnon"):
+                fields[name] = int(value.split()[0]) / 1024
+    return fields["VmRSS"], fields["RssAnon"]
 
 
 def fill(collection: Any, rows: int, dim: int) -> None:
@@ -84,7 +90,7 @@ def measure(client_factory: Any, path: Path, case: str, rows: int, dim: int) -> 
     elif case == "behind":
         # One write more than the snapshot holds.
         source.update(ids=["id0"], metadatas=[{"i": -1, "even": True}])
-    disk, rss = disk_mib(path), rss_mib()
+    disk, (rss, anon) = disk_mib(path), memory_mib()
     start = time.perf_counter()
     fork = copy_all(client, source, "copy") if case == "copy" else source.fork("fork")
     seconds = time.perf_counter() - start
@@ -94,7 +100,8 @@ def measure(client_factory: Any, path: Path, case: str, rows: int, dim: int) -> 
         "seconds": round(seconds, 3),
         "disk_before_mib": round(disk, 1),
         "disk_growth_mib": round(disk_mib(path) - disk, 1),
-        "rss_growth_mib": round(rss_mib() - rss, 1),
+        "rss_growth_mib": round(memory_mib()[0] - rss, 1),
+        "anon_growth_mib": round(memory_mib()[1] - anon, 1),
     }
     fork_id = fork.id
     client.close()
@@ -112,10 +119,11 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--dim", type=int, default=384)
     parser.add_argument("--dir", type=Path, default=None, help="where the directories go")
+    parser.add_argument("--cases", default="current,behind,copy", help="comma-separated")
     parser.add_argument("--chromadb", action="store_true", help="also copy with chromadb")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
-        for case in ("current", "behind", "copy"):
+        for case in filter(None, args.cases.split(",")):
             print(measure(azurite.PersistentClient, Path(tmp) / case, case, args.rows, args.dim))
         if args.chromadb:
             import chromadb
