@@ -11,8 +11,8 @@ Three cases, each in a fresh directory under --dir (default: a temporary directo
   the fork shares the file (a hard link);
 - ``behind``: the source was just written, its snapshot lags, and the fork writes a
   snapshot of its own at close;
-- ``copy``: create + get + add, the copy a chromadb user makes (``--chromadb`` runs it on
-  chromadb's PersistentClient too).
+- ``copy``: create + get + add, page by page, the copy a chromadb user makes
+  (``--chromadb`` runs it on chromadb's PersistentClient too).
 
 Disk is ``du`` of the directory (hard links counted once), memory the process's resident
 set and its anonymous part (without mapped files); both before and right after the call, and disk again after the client closes (which
@@ -67,14 +67,17 @@ def fill(collection: Any, rows: int, dim: int) -> None:
 
 def copy_all(client: Any, source: Any, name: str) -> Any:
     target = client.create_collection(name, embedding_function=None)
-    records = source.get(include=["embeddings", "metadatas", "documents"])
-    for start in range(0, len(records["ids"]), BATCH):
-        end = start + BATCH
+    # Page by page: chromadb's get of all 100,000 records at once fails ("too many SQL
+    # variables").
+    for start in range(0, source.count(), BATCH):
+        page = source.get(
+            include=["embeddings", "metadatas", "documents"], limit=BATCH, offset=start
+        )
         target.add(
-            ids=records["ids"][start:end],
-            embeddings=records["embeddings"][start:end],
-            metadatas=records["metadatas"][start:end],
-            documents=records["documents"][start:end],
+            ids=page["ids"],
+            embeddings=page["embeddings"],
+            metadatas=page["metadatas"],
+            documents=page["documents"],
         )
     return target
 

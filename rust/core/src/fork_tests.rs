@@ -505,3 +505,23 @@ fn repair_keeps_every_member_of_a_lineage_whole() {
     }
     db.close();
 }
+
+#[test]
+fn forks_in_memory_copy_the_segment_and_equal_the_model() {
+    // Without a directory there is no snapshot to share: each fork copies its source's
+    // segment.
+    let db = Database::open(None, DatabaseOptions::default()).unwrap();
+    let mut rng = Rng(0x1234_5678_9ABC);
+    let mut models = BTreeMap::new();
+    create(&db, "root");
+    models.insert("root".to_string(), Model::new());
+    let mut next = 0;
+    for _ in 0..12 {
+        for _ in 0..25 {
+            step(&db, &mut models, &mut rng, &mut next);
+        }
+        for (name, model) in &models {
+            assert_matches(&db, name, model);
+        }
+    }
+}

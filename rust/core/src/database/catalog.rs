@@ -272,9 +272,11 @@ impl Database {
 
     /// Forks a collection as `new_name` in its database: a new collection with the same
     /// records, metadata, configuration and schema, independent from then on. The store
-    /// shares the records (nothing is copied there), memory gets a copy of the segment,
-    /// and a segment snapshot that holds the source's last write is shared as a hard
-    /// link, so that neither the fork nor its next open rebuilds anything.
+    /// shares the records (nothing is copied there), and the source's segment snapshot,
+    /// brought up to date first, becomes the fork's too (a hard link) and its segment is
+    /// opened from it: the vectors and rows stay mapped, not copied. Without a snapshot
+    /// to share (in memory, or when it cannot be written or linked), memory gets a copy
+    /// of the source's segment.
     pub fn fork_collection(&self, id: &str, new_name: &str) -> Result<CollectionInfo> {
         let source_id = record_collection_id(id)?;
         self.check_writable()?;
@@ -282,6 +284,12 @@ impl Database {
         let source = self.handle(&source_id)?;
         // Held, no write of the source is between its store rows and its segment.
         let _writer = source.writer.lock();
+        // A snapshot that lags behind the source is written now, so that the fork can
+        // share it: the source would write it at close anyway, and the fork need not
+        // write a copy of its own. Other collections' writes go on meanwhile.
+        if self.path.is_some() && source.changes_since_checkpoint.load(Ordering::Acquire) > 0 {
+            self.write_snapshot(&source_id, &source);
+        }
         let mut storage = self.storage()?;
         let record = storage.store.fork_collection(source.key, new_name)?;
         #[cfg(test)]
