@@ -525,3 +525,46 @@ fn forks_in_memory_copy_the_segment_and_equal_the_model() {
         }
     }
 }
+
+#[test]
+fn deleting_a_database_deletes_the_records_of_its_lineages() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(dir.path());
+    db.create_database("doomed", DEFAULT_TENANT).unwrap();
+    let source = db
+        .create_collection(DEFAULT_TENANT, "doomed", "root", None, None, None, false)
+        .unwrap()
+        .id
+        .to_string();
+    let batch = |range: std::ops::Range<usize>| RecordBatch {
+        ids: range.clone().map(|i| format!("d{i}")).collect(),
+        embeddings: Some(
+            Embeddings::new(
+                range.flat_map(|i| [i as f32; DIMENSION]).collect(),
+                DIMENSION,
+            )
+            .unwrap(),
+        ),
+        ..RecordBatch::default()
+    };
+    db.write(&source, WriteKind::Add, &batch(0..10)).unwrap();
+    let fork = db.fork_collection(&source, "fork").unwrap().id.to_string();
+    db.write(&source, WriteKind::Upsert, &batch(0..3)).unwrap();
+    db.delete(&fork, Some(&["d5".to_string()]), None, None)
+        .unwrap();
+    db.delete_database("doomed", DEFAULT_TENANT).unwrap();
+    db.close();
+    let store = rusqlite::Connection::open(dir.path().join(crate::database::STORE_FILE)).unwrap();
+    for table in [
+        "records",
+        "record_masks",
+        "record_layers",
+        "lineages",
+        "collections",
+    ] {
+        let left: i64 = store
+            .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(left, 0, "{table}");
+    }
+}
