@@ -863,18 +863,3 @@ def test_collection_equality(client: Client, make_collection: MakeCollection) ->
     assert collection != "coll"
     collection.modify(metadata={"changed": True})
     assert collection == client.get_collection("coll", embedding_function=None)
-
-
-@pytest.mark.parametrize(
-    ("call", "message"),
-    [
-        (lambda c: c.fork("copy"), "Collection forking is not implemented for Local Chroma"),
-    ],
-    ids=["fork"],
-)
-def test_hosted_only_features(
-    make_collection: MakeCollection, call: Callable, message: str
-) -> None:
-    with pytest.raises(NotImplementedError) as error:
-        call(make_collection())
-    assert str(error.value) == message

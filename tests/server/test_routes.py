@@ -236,8 +236,17 @@ EXCHANGES: dict[tuple[str, str], Exchange] = {
         ),
     ),
     ("GET", API + "/collections/{crn}"): not_implemented("Collection lookup by CRN"),
-    ("POST", RECORDS + "/fork"): not_implemented("Collection forking"),
-    ("GET", RECORDS + "/fork_count"): not_implemented("Collection forking"),
+    ("POST", RECORDS + "/fork"): Exchange(
+        200,
+        lambda reply, seeded: (
+            reply["name"] == "forked"
+            and reply["id"] != seeded.collection["id"]
+            and {key: value for key, value in reply.items() if key not in ("id", "name")}
+            == {key: value for key, value in seeded.collection.items() if key not in ("id", "name")}
+        ),
+        {"new_name": "forked"},
+    ),
+    ("GET", RECORDS + "/fork_count"): Exchange(200, lambda reply, seeded: reply == {"count": 0}),
     ("GET", RECORDS + "/indexing_status"): not_implemented("Indexing status"),
     ("POST", RECORDS + "/search"): Exchange(
         200,

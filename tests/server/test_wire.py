@@ -445,8 +445,6 @@ def test_record_route_errors(http: httpx.Client) -> None:
     status, name, message = error_of(http.get(f"{DEFAULT}/collections/{missing}/count"))
     assert (status, name) == (404, "NotFoundError")
     assert message.startswith(f"Collection [{missing}] does not exist")
-    collection = new_collection(http)
-    assert error_of(http.post(f"{records(collection)}/fork", json={"new_name": "f"}))[0] == 501
     assert error_of(http.get("/api/v2/collections/tenant:db:name"))[0] == 501
 
 

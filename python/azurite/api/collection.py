@@ -12,7 +12,6 @@ from typing import Any, Protocol
 
 from azurite.api import embedding
 from azurite.api.collection_core import (
-    FORK_NOT_IMPLEMENTED,
     GET_INCLUDE,
     QUERY_INCLUDE,
     CollectionCore,
@@ -182,7 +181,17 @@ class Collection(CollectionCore):
         self._after_modify(self._engine.modify_collection(*call), configuration)
 
     def fork(self, new_name: str) -> Collection:
-        raise NotImplementedError(FORK_NOT_IMPLEMENTED)
+        """A new collection named ``new_name`` in this one's database, with its records,
+        metadata, configuration and schema, independent from now on. It shares this
+        collection's embedding function and data loader, as chromadb's does."""
+        model = self._engine.fork_collection(self._model["id"], new_name)
+        return Collection(self._client, model, self._embedding_function, self._data_loader)
+
+    def fork_count(self) -> int:
+        """How many forks this collection's lineage (the collection it was forked from,
+        first of all, and every fork of it or of its forks) has made, deleted ones
+        included."""
+        return self._engine.fork_count(self._model["id"])
 
     def search(self, searches: Any, read_level: Any = None) -> SearchResult:
         """Runs one ``Search`` or a list of them (filter, rank, group_by, limit, select) and
@@ -339,7 +348,14 @@ class AsyncCollection(CollectionCore):
         self._after_modify(await self._engine.modify_collection(*call), configuration)
 
     async def fork(self, new_name: str) -> AsyncCollection:
-        raise NotImplementedError(FORK_NOT_IMPLEMENTED)
+        """A new collection named ``new_name``; see ``Collection.fork``."""
+        model = await self._engine.fork_collection(self._model["id"], new_name)
+        return AsyncCollection(self._client, model, self._embedding_function, self._data_loader)
+
+    async def fork_count(self) -> int:
+        """How many forks this collection's lineage has made; see
+        ``Collection.fork_count``."""
+        return await self._engine.fork_count(self._model["id"])
 
     async def search(self, searches: Any, read_level: Any = None) -> SearchResult:
         """Runs one ``Search`` or a list of them; see ``Collection.search``."""

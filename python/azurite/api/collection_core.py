@@ -690,6 +690,3 @@ class CollectionCore:
         # the collection keeps embedding with the stored one.
         if not (embedding.is_legacy(function) and stored.get("type") == "known"):
             self._embedding_function = function
-
-
-FORK_NOT_IMPLEMENTED = "Collection forking is not implemented for Local Chroma"

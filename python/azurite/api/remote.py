@@ -276,6 +276,13 @@ class Requests:
         then = self.get_collection_by_id(tenant, database, id)
         return Request("PUT", self._records(id), body, decode=lambda p: then)
 
+    def fork_collection(self, id: str, new_name: str) -> Request[CollectionModel]:
+        body = {"new_name": new_name}
+        return Request("POST", f"{self._records(id)}/fork", body, decode=self._remember)
+
+    def fork_count(self, id: str) -> Request[int]:
+        return Request("GET", f"{self._records(id)}/fork_count", decode=lambda p: int(p["count"]))
+
     # ---- records
 
     def _write(
@@ -640,6 +647,12 @@ class RemoteDatabase:
     def delete_collection(self, tenant: str, database: str, name: str) -> None:
         self.send(self.requests.delete_collection(tenant, database, name))
 
+    def fork_collection(self, id: str, new_name: str) -> CollectionModel:
+        return self.send(self.requests.fork_collection(id, new_name))
+
+    def fork_count(self, id: str) -> int:
+        return self.send(self.requests.fork_count(id))
+
     def modify_collection(
         self,
         id: str,
@@ -825,6 +838,12 @@ class AsyncRemoteDatabase:
 
     async def delete_collection(self, tenant: str, database: str, name: str) -> None:
         await self.send(self.requests.delete_collection(tenant, database, name))
+
+    async def fork_collection(self, id: str, new_name: str) -> CollectionModel:
+        return await self.send(self.requests.fork_collection(id, new_name))
+
+    async def fork_count(self, id: str) -> int:
+        return await self.send(self.requests.fork_count(id))
 
     async def modify_collection(
         self,

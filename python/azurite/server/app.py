@@ -27,7 +27,14 @@ from azurite.server.errors import (
     engine_error_response,
     error_response,
 )
-from azurite.server.openapi import SEARCH_REQUEST, SEARCH_RESPONSE, Operation, OperationRoute
+from azurite.server.openapi import (
+    FORK_COUNT_RESPONSE,
+    FORK_REQUEST,
+    SEARCH_REQUEST,
+    SEARCH_RESPONSE,
+    Operation,
+    OperationRoute,
+)
 from azurite.server.wire import JsonResponse, parse_json
 
 logger = logging.getLogger("azurite.server")
@@ -233,8 +240,27 @@ def api_routes() -> list[OperationRoute]:
         _unsupported(
             "GET", API + "/collections/{crn}", "get_collection_by_crn", "Collection lookup by CRN"
         ),
-        _unsupported("POST", RECORDS + "/fork", "fork_collection", "Collection forking"),
-        _unsupported("GET", RECORDS + "/fork_count", "fork_count", "Collection forking"),
+        OperationRoute(
+            "POST",
+            RECORDS + "/fork",
+            endpoint(h.fork_collection, body=True),
+            Operation(
+                "fork_collection",
+                "Fork a collection: a new one with its records, metadata and configuration",
+                request_body=True,
+                request_schema=FORK_REQUEST,
+            ),
+        ),
+        OperationRoute(
+            "GET",
+            RECORDS + "/fork_count",
+            endpoint(h.fork_count),
+            Operation(
+                "fork_count",
+                "How many forks the collection's lineage has made",
+                response_schema=FORK_COUNT_RESPONSE,
+            ),
+        ),
         _unsupported("GET", RECORDS + "/indexing_status", "indexing_status", "Indexing status"),
         OperationRoute(
             "POST",

@@ -263,6 +263,20 @@ def modify_collection(call: Call) -> Any:
     return EMPTY
 
 
+def fork_collection(call: Call) -> Any:
+    body = call.payload("ForkCollectionPayload")
+    # Ids are global, but the database in the path is still checked, as Chroma does.
+    call.database_name()
+    return wire.collection(
+        call.database.fork_collection(call.collection_id, body.required_string("new_name"))
+    )
+
+
+def fork_count(call: Call) -> Any:
+    call.database_name()
+    return {"count": call.database.fork_count(call.collection_id)}
+
+
 def delete_collection(call: Call) -> Any:
     call.database.delete_collection(call.tenant, call.database_name(), call.path["name"])
     return EMPTY

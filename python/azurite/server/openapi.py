@@ -99,6 +99,20 @@ SEARCH_RESPONSE: dict[str, Any] = {
     },
 }
 
+#: Chroma's ``ForkCollectionPayload``; the answer is the new collection.
+FORK_REQUEST: dict[str, Any] = {
+    "type": "object",
+    "required": ["new_name"],
+    "properties": {"new_name": {"type": "string"}},
+}
+
+#: Chroma's ``ForkCountResponse``.
+FORK_COUNT_RESPONSE: dict[str, Any] = {
+    "type": "object",
+    "required": ["count"],
+    "properties": {"count": {"type": "integer", "minimum": 0}},
+}
+
 
 @dataclass(frozen=True)
 class Operation:

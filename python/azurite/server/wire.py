@@ -146,6 +146,7 @@ PAYLOADS: dict[str, int | None] = {
     "QueryRequestPayload": None,
     "DeleteCollectionRecordsPayload": None,
     "SearchRequestPayload": 2,
+    "ForkCollectionPayload": 1,
 }
 
 

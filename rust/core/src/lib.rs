@@ -15,6 +15,8 @@ mod error;
 #[cfg(test)]
 mod failpoint;
 pub mod filter;
+#[cfg(test)]
+mod fork_tests;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
 mod index;

@@ -214,7 +214,26 @@ fn salvage_rows(damaged: &Path, target: &Path) -> std::result::Result<u64, Strin
         .map_err(|e| e.to_string())?;
     let mut conn = Connection::open(target).map_err(|e| e.to_string())?;
     let tx = conn.transaction().map_err(|e| e.to_string())?;
-    for table in ["settings", "tenants", "databases", "collections"] {
+    for table in [
+        "settings",
+        "tenants",
+        "databases",
+        "collections",
+        "record_layers",
+        "record_masks",
+        "lineages",
+    ] {
+        // A store from before forks has no layer tables: the copy's stay empty.
+        let present = old
+            .query_row(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
+                [table],
+                |_| Ok(()),
+            )
+            .is_ok();
+        if !present {
+            continue;
+        }
         let read = || -> rusqlite::Result<(Vec<String>, Vec<Vec<rusqlite::types::Value>>)> {
             let mut stmt = old.prepare(&format!("SELECT * FROM {table}"))?;
             let columns: Vec<String> = stmt.column_names().iter().map(|c| c.to_string()).collect();
@@ -238,9 +257,20 @@ fn salvage_rows(damaged: &Path, target: &Path) -> std::result::Result<u64, Strin
                 .map_err(|e| format!("the catalog table {table} cannot be copied: {e}"))?;
         }
     }
+    // Layers keep the keys of the sequence the collections draw from: the copy's
+    // sequence must not hand them out again.
+    tx.execute(
+        "UPDATE sqlite_sequence SET seq = MAX(seq, \
+             (SELECT COALESCE(MAX(key), 0) FROM record_layers)) WHERE name = 'collections'",
+        [],
+    )
+    .map_err(|e| e.to_string())?;
     let collections: Vec<(i64, i64)> = {
         let mut stmt = tx
-            .prepare("SELECT key, next_row FROM collections")
+            .prepare(
+                "SELECT key, next_row FROM collections \
+                 UNION ALL SELECT key, rows FROM record_layers",
+            )
             .map_err(|e| e.to_string())?;
         stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
             .and_then(|rows| rows.collect())

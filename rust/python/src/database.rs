@@ -256,6 +256,20 @@ impl Database {
         })
     }
 
+    fn fork_collection<'py>(
+        &self,
+        py: Python<'py>,
+        id: &str,
+        new_name: String,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let info = guarded_without_gil(py, || self.inner.fork_collection(id, &new_name))?;
+        convert::collection_to_py(py, &info)
+    }
+
+    fn fork_count(&self, py: Python<'_>, id: &str) -> PyResult<u64> {
+        guarded_without_gil(py, || self.inner.fork_count(id))
+    }
+
     #[pyo3(signature = (id, new_name=None, new_metadata=None, new_configuration_json=None))]
     fn modify_collection<'py>(
         &self,

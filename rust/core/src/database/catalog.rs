@@ -3,10 +3,12 @@
 //! and dropped with it.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use serde_json::Value;
 use uuid::Uuid;
 
+use super::directory::snapshot_file;
 use super::{CollectionHandle, CollectionInfo, Database, record_collection_id};
 use crate::config::CollectionConfiguration;
 use crate::error::{Error, Result};
@@ -14,7 +16,7 @@ use crate::index::HnswParameters;
 use crate::metadata::{Metadata, MetadataUpdate, check_key};
 use crate::names::{check_collection_name, check_database_name, check_tenant_name};
 use crate::schema::{self, CollectionSchema};
-use crate::segment::Segment;
+use crate::segment::{Segment, Snapshot};
 use crate::store::{CollectionRecord, DatabaseRecord, Store};
 
 fn check_collection_metadata(metadata: Option<&Metadata>, field: &str) -> Result<()> {
@@ -266,6 +268,106 @@ impl Database {
         self.collections.write().remove(&record.id);
         self.remove_snapshot(&record.id);
         Ok(())
+    }
+
+    /// Forks a collection as `new_name` in its database: a new collection with the same
+    /// records, metadata, configuration and schema, independent from then on. The store
+    /// shares the records (nothing is copied there), and the source's segment snapshot,
+    /// brought up to date first, becomes the fork's too (a hard link) and its segment is
+    /// opened from it: the vectors and rows stay mapped, not copied. Without a snapshot
+    /// to share (in memory, or when it cannot be written or linked), memory gets a copy
+    /// of the source's segment.
+    pub fn fork_collection(&self, id: &str, new_name: &str) -> Result<CollectionInfo> {
+        let source_id = record_collection_id(id)?;
+        self.check_writable()?;
+        check_collection_name(new_name, "new_name")?;
+        let source = self.handle(&source_id)?;
+        // Held, no write of the source is between its store rows and its segment.
+        let _writer = source.writer.lock();
+        // A snapshot that lags behind the source is written now, so that the fork can
+        // share it: the source would write it at close anyway, and the fork need not
+        // write a copy of its own. Other collections' writes go on meanwhile.
+        if self.path.is_some() && source.changes_since_checkpoint.load(Ordering::Acquire) > 0 {
+            self.write_snapshot(&source_id, &source);
+        }
+        let mut storage = self.storage()?;
+        let record = storage.store.fork_collection(source.key, new_name)?;
+        #[cfg(test)]
+        crate::failpoint::crash_point("fork committed, not published");
+        let shared_snapshot = self.share_snapshot(&source_id, &source, &record.id);
+        // Opened from the shared file, the fork maps the vectors and rows the source
+        // mapped (the page cache holds them once) instead of copying them.
+        let segment = shared_snapshot
+            .and_then(|_| self.open_shared_snapshot(&record))
+            .unwrap_or_else(|| source.segment.read().fork(record.key));
+        let handle = CollectionHandle::new(
+            &record,
+            segment,
+            source.applied_seq.load(Ordering::Acquire),
+            shared_snapshot.unwrap_or(0),
+        );
+        if shared_snapshot.is_none() && self.path.is_some() {
+            // Its own snapshot is written at the usual times, and at close at the latest.
+            let live = handle.segment.read().count() as usize;
+            handle
+                .changes_since_checkpoint
+                .store(live, Ordering::Release);
+        }
+        self.collections.write().insert(record.id, Arc::new(handle));
+        Ok(CollectionInfo::from(&record))
+    }
+
+    /// Links the source's segment snapshot as the fork's when it holds the source's last
+    /// write; returns the write it holds. A fork opens from it as the source would
+    /// (`recovery` accepts a snapshot of a collection the fork reads through).
+    fn share_snapshot(&self, source: &Uuid, handle: &CollectionHandle, fork: &Uuid) -> Option<u64> {
+        let dir = self.path.as_ref()?;
+        let seq = handle.snapshot_seq.load(Ordering::Acquire);
+        if seq == 0 || handle.changes_since_checkpoint.load(Ordering::Acquire) > 0 {
+            return None;
+        }
+        let (from, to) = (snapshot_file(dir, source), snapshot_file(dir, fork));
+        match std::fs::hard_link(&from, &to) {
+            Ok(()) => Some(seq),
+            Err(e) => {
+                log::warn!(
+                    "could not link {} as {}: {e}; the fork writes a snapshot of its own",
+                    from.display(),
+                    to.display()
+                );
+                None
+            }
+        }
+    }
+
+    /// The fork's segment from the snapshot it shares with its source, if that opens as
+    /// it is (it always should: it was the source's whole state a moment ago).
+    fn open_shared_snapshot(&self, record: &CollectionRecord) -> Option<Segment> {
+        let path = snapshot_file(self.path.as_ref()?, &record.id);
+        let opened = Snapshot::open(&path).and_then(|snapshot| {
+            let snapshot = snapshot.ok_or("it is missing")?;
+            let parameters = HnswParameters::from(&record.configuration.hnsw);
+            Segment::open_snapshot(&snapshot, record.key, parameters)
+        });
+        match opened {
+            Ok((segment, 0)) => Some(segment),
+            Ok(_) => None,
+            Err(reason) => {
+                log::warn!(
+                    "the shared snapshot {} did not open ({reason}); the fork copies its \
+                     source's segment",
+                    path.display()
+                );
+                None
+            }
+        }
+    }
+
+    /// How many forks the collection's lineage has made (Chroma counts every fork of the
+    /// collection it started from and of their forks, the deleted ones too).
+    pub fn fork_count(&self, id: &str) -> Result<u64> {
+        let handle = self.handle(&record_collection_id(id)?)?;
+        self.storage()?.store.fork_count(handle.key)
     }
 
     /// Renames a collection, replaces its metadata, or updates its mutable configuration.

@@ -26,7 +26,7 @@ use crate::wal::Log;
 fn load_from_store(store: &Store, record: &CollectionRecord) -> Result<Segment> {
     let mut changes = Vec::new();
     let mut wrong_dimension = None;
-    store.load_records(record.key, |stored| {
+    store.load_records(record.key, record.next_row, |stored| {
         if record
             .dimension
             .is_some_and(|d| stored.embedding.len() != d as usize)
@@ -138,7 +138,11 @@ fn open_collection(
     };
     let header = snapshot.header;
     let complete = header.seq >= record.last_write;
-    let mismatch = if header.collection != record.key
+    // A fork's snapshot can be its source's (linked when the fork was made): it shows the
+    // records the fork reads through.
+    let written_for_this = header.collection == record.key
+        || store.layers_below(record.key)?.contains(&header.collection);
+    let mismatch = if !written_for_this
         || header.dimension != record.dimension
         || header.next_row > record.next_row
         || header.seq > last_seq
@@ -157,7 +161,7 @@ fn open_collection(
         None
     };
     let opened = match mismatch {
-        None => Segment::open_snapshot(&snapshot, parameters),
+        None => Segment::open_snapshot(&snapshot, record.key, parameters),
         Some(reason) => Err(reason),
     };
     let (mut segment, inserted) = match opened {

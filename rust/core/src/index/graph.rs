@@ -98,6 +98,7 @@ fn stored_distance(space: Space, vectors: &VectorStore, a: u32, b: u32) -> f32 {
     }
 }
 
+#[derive(Clone)]
 pub struct Graph {
     space: Space,
     max_neighbors: usize,

@@ -113,6 +113,7 @@ fn quantize(vector: &[f32], codes: &mut [i8]) -> Scaling {
 
 /// The int8 codes of every row of a [`VectorStore`](super::vectors::VectorStore), row-major
 /// like its vectors, and each row's scaling.
+#[derive(Clone)]
 pub struct QuantizedStore {
     dimension: usize,
     codes: Vec<i8>,

@@ -150,6 +150,22 @@ impl VectorStore {
         &self.quantized
     }
 
+    /// A copy that owns every row: the mapped rows are copied out, since the copy's
+    /// writes must not reach this store's mapping.
+    pub fn to_owned_copy(&self) -> VectorStore {
+        let mut tail = Vec::with_capacity(self.mapped_floats().len() + self.tail.len());
+        tail.extend_from_slice(self.mapped_floats());
+        tail.extend_from_slice(&self.tail);
+        VectorStore {
+            dimension: self.dimension,
+            mapped: None,
+            mapped_rows: 0,
+            tail,
+            inverse_norms: self.inverse_norms.clone(),
+            quantized: self.quantized.clone(),
+        }
+    }
+
     /// Bytes held per vector in f32: its values and its inverse norm.
     pub fn f32_bytes_per_vector(&self) -> usize {
         (self.dimension + 1) * std::mem::size_of::<f32>()

@@ -10,7 +10,7 @@ use roaring::RoaringBitmap;
 use crate::filter::Scalar;
 use crate::metadata::{Metadata, MetadataValue, Number};
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct KeyPostings {
     strings: HashMap<String, RoaringBitmap>,
     numbers: BTreeMap<Number, RoaringBitmap>,
@@ -98,7 +98,7 @@ impl KeyPostings {
     }
 }
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct MetadataIndex {
     keys: HashMap<String, KeyPostings>,
 }

@@ -177,16 +177,18 @@ impl Segment {
         segment
     }
 
-    /// A segment opened from its snapshot: vectors and rows stay in the mapped file, the
+    /// A segment opened from its snapshot, as collection `collection` (a fork opens its
+    /// source's snapshot until it writes one): vectors and rows stay in the mapped file, the
     /// graph is decoded, and the id map and metadata index wait for their first use. Also
     /// returns how many live rows the snapshot's index lacked and had to be inserted.
     pub fn open_snapshot(
         snapshot: &Snapshot,
+        collection: i64,
         index: HnswParameters,
     ) -> Result<(Segment, usize), String> {
         let header = snapshot.header;
         let dimension = header.dimension.ok_or("a snapshot without vectors")? as usize;
-        let mut segment = Segment::new(header.collection, index, Some(dimension), header.next_row);
+        let mut segment = Segment::new(collection, index, Some(dimension), header.next_row);
         segment.live = RoaringBitmap::deserialize_from(snapshot.bytes(snapshot::Kind::Live))
             .map_err(|e| format!("live rows: {e}"))?;
         if segment.live.max().is_some_and(|max| max >= header.next_row) {
@@ -235,6 +237,26 @@ impl Segment {
         .map_err(|e| e.0)?;
         segment.index = decoded;
         Ok((segment, inserted))
+    }
+
+    /// A copy of this segment for a fork with key `collection`: the same rows, indexes
+    /// and graph, independent from now on. A snapshot's mapped rows are shared (they are
+    /// never written); the vectors are copied, as writes change them in place.
+    pub fn fork(&self, collection: i64) -> Segment {
+        Segment {
+            collection,
+            space: self.space,
+            rows: self.rows.clone(),
+            row_of_id: self.row_of_id.clone(),
+            live: self.live.clone(),
+            next_row: self.next_row,
+            vectors: self.vectors.as_ref().map(VectorStore::to_owned_copy),
+            index: self.index.clone(),
+            workers: self.workers.clone(),
+            metadata_index: self.metadata_index.clone(),
+            text_index: self.text_index.clone(),
+            sparse_indexes: RwLock::new(self.sparse_indexes.read().clone()),
+        }
     }
 
     /// Places loaded records in their rows, without the metadata and text indexes; returns
@@ -728,7 +750,8 @@ mod tests {
         let path = dir.path().join("s.seg");
         assert!(segment.write_snapshot(&path, 4).unwrap());
         let snapshot = Snapshot::open(&path).unwrap().unwrap();
-        let (mut reopened, _) = Segment::open_snapshot(&snapshot, parameters).unwrap();
+        let (mut reopened, _) =
+            Segment::open_snapshot(&snapshot, snapshot.header.collection, parameters).unwrap();
         assert!(reopened.sparse_indexes.read().contains_key("sparse"));
         assert_eq!(
             reopened
@@ -778,7 +801,8 @@ mod tests {
                 .optional_bytes(snapshot::Kind::SparseIndexes)
                 .is_none()
         );
-        let (opened, _) = Segment::open_snapshot(&snapshot, parameters).unwrap();
+        let (opened, _) =
+            Segment::open_snapshot(&snapshot, snapshot.header.collection, parameters).unwrap();
         assert!(opened.sparse_indexes.read().is_empty());
         let query = SparseVector {
             indices: vec![3],
@@ -875,7 +899,8 @@ mod tests {
 
         let snapshot = Snapshot::open(&path).unwrap().unwrap();
         assert_eq!(snapshot.header.seq, 9);
-        let (mut opened, inserted) = Segment::open_snapshot(&snapshot, parameters).unwrap();
+        let (mut opened, inserted) =
+            Segment::open_snapshot(&snapshot, snapshot.header.collection, parameters).unwrap();
         assert_eq!(inserted, 0);
         assert_eq!(opened.count(), 5);
         assert_eq!(opened.row_of("id5"), None);
@@ -903,7 +928,8 @@ mod tests {
         assert_eq!(opened.row(0).id, "id0");
         // The mapped file itself is unchanged: a second open sees the snapshot's state.
         let again = Snapshot::open(&path).unwrap().unwrap();
-        let (reopened, _) = Segment::open_snapshot(&again, parameters).unwrap();
+        let (reopened, _) =
+            Segment::open_snapshot(&again, again.header.collection, parameters).unwrap();
         assert_eq!(reopened.vector(0), [0.0, 1.0]);
         assert_eq!(reopened.count(), 5);
     }

@@ -151,6 +151,7 @@ fn decode_row(bytes: &[u8]) -> Option<RowRef<'_>> {
 }
 
 /// The rows of a snapshot, read in place from its mapping.
+#[derive(Clone)]
 pub struct MappedRows {
     map: Arc<Mmap>,
     /// `rows + 1` little-endian `u64` offsets into `data`.
@@ -216,7 +217,7 @@ impl MappedRows {
 }
 
 /// Rows by number: a snapshot's (`mapped`, until written again) and those in memory.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct RowTable {
     mapped: Option<MappedRows>,
     /// Mapped rows taken since the snapshot: deleted, or replaced by a row of `written`.

@@ -16,7 +16,7 @@ use roaring::RoaringBitmap;
 use crate::codec::{DecodeError, Decoder, Encoder};
 use crate::metadata::SparseVector;
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct PostingList {
     rows: Vec<u32>,
     values: Vec<f32>,
@@ -58,7 +58,7 @@ impl PostingList {
     }
 }
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct SparseIndex {
     postings: HashMap<u32, PostingList>,
 }

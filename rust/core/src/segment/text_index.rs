@@ -22,7 +22,7 @@ fn trigrams(text: &str) -> Vec<Trigram> {
     found
 }
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct TextIndex {
     postings: HashMap<Trigram, RoaringBitmap>,
 }

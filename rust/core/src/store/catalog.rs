@@ -5,7 +5,7 @@ use rusqlite::{OptionalExtension, params};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::records::delete_records_of;
+use super::layers;
 use super::{CollectionRecord, DatabaseRecord, Store};
 use crate::codec::{decode_metadata, encode_metadata};
 use crate::config::CollectionConfiguration;
@@ -115,9 +115,10 @@ impl Store {
                 .collect::<Result<Vec<i64>, _>>()?
         };
         for key in &keys {
-            delete_records_of(&tx, *key)?;
+            layers::release_records(&tx, *key)?;
         }
         tx.execute("DELETE FROM databases WHERE id = ?1", [database_id])?;
+        layers::collect_garbage(&tx)?;
         tx.commit()?;
         self.reclaim_free_pages();
         self.checkpoint_catalog()?;
@@ -280,10 +281,92 @@ impl Store {
         self.checkpoint_catalog()
     }
 
+    /// Forks collection `source` as `name` in its database, in one transaction: the
+    /// catalog row is copied (metadata, configuration, schema, dimension, rows, last
+    /// write), and a new layer between the source and the fork shares every record (see
+    /// `layers`). Nothing of the records is copied.
+    pub fn fork_collection(&mut self, source: i64, name: &str) -> Result<CollectionRecord> {
+        let database_id: String = self
+            .conn
+            .query_row(
+                "SELECT database_id FROM collections WHERE key = ?1",
+                [source],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or_else(|| Error::NotFound(format!("Collection [{source}] does not exist")))?;
+        if self.collection_by_name(&database_id, name)?.is_some() {
+            return Err(Error::AlreadyExists(format!(
+                "Collection [{name}] already exists"
+            )));
+        }
+        let tx = self.conn.transaction()?;
+        let layer = layers::next_key(&tx)?;
+        // The source feeds one layer: an older fork's layer now reads it through the new
+        // one, which shows what the older one did not copy yet.
+        tx.execute(
+            "UPDATE record_layers SET below = ?1 WHERE below = ?2",
+            [layer, source],
+        )?;
+        tx.execute(
+            "INSERT INTO record_layers (key, below, rows) \
+             SELECT ?1, key, next_row FROM collections WHERE key = ?2",
+            [layer, source],
+        )?;
+        tx.execute(
+            "INSERT INTO collections (id, name, database_id, metadata, configuration, \
+                 dimension, next_row, schema, last_write, below, lineage) \
+             SELECT ?1, ?2, database_id, metadata, configuration, dimension, next_row, \
+                 schema, last_write, ?3, COALESCE(lineage, key) \
+             FROM collections WHERE key = ?4",
+            params![Uuid::new_v4().to_string(), name, layer, source],
+        )?;
+        let key = tx.last_insert_rowid();
+        tx.execute(
+            "INSERT INTO lineages (root, forks) \
+             SELECT COALESCE(lineage, key), 1 FROM collections WHERE key = ?1 \
+             ON CONFLICT (root) DO UPDATE SET forks = forks + 1",
+            [source],
+        )?;
+        #[cfg(test)]
+        crate::failpoint::crash_point("fork written, not committed");
+        tx.commit()?;
+        self.checkpoint_catalog()?;
+        self.collection_by_key(key)?
+            .ok_or_else(|| Error::Internal("a fork vanished as it was made".to_string()))
+    }
+
+    /// The keys whose records a collection reads through, nearest first (empty for a
+    /// collection that is not a fork).
+    pub fn layers_below(&self, key: i64) -> Result<Vec<i64>> {
+        let mut below = Vec::new();
+        let mut at = key;
+        while let Some((next, _)) = layers::below_of(&self.conn, at)? {
+            below.push(next);
+            at = next;
+        }
+        Ok(below)
+    }
+
+    /// How many forks the lineage of a collection has made, the deleted ones included.
+    pub fn fork_count(&self, key: i64) -> Result<u64> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT l.forks FROM collections c JOIN lineages l \
+                 ON l.root = COALESCE(c.lineage, c.key) WHERE c.key = ?1",
+                [key],
+                |r| r.get::<_, i64>(0),
+            )
+            .optional()?
+            .unwrap_or(0) as u64)
+    }
+
     pub fn delete_collection(&mut self, key: i64) -> Result<()> {
         let tx = self.conn.transaction()?;
-        delete_records_of(&tx, key)?;
+        layers::release_records(&tx, key)?;
         tx.execute("DELETE FROM collections WHERE key = ?1", [key])?;
+        layers::collect_garbage(&tx)?;
         tx.commit()?;
         self.reclaim_free_pages();
         self.checkpoint_catalog()
@@ -297,6 +380,56 @@ mod tests {
     use super::super::MIGRATIONS;
     use super::*;
     use crate::schema;
+
+    #[test]
+    fn a_store_from_before_forks_migrates_and_forks_its_collections() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.sqlite3");
+        let configuration = CollectionConfiguration::resolve(None, None).unwrap();
+        {
+            let conn = rusqlite::Connection::open(&path).unwrap();
+            for migration in &MIGRATIONS[..3] {
+                conn.execute_batch(migration).unwrap();
+            }
+            conn.pragma_update(None, "user_version", 3).unwrap();
+            conn.execute_batch(
+                "INSERT INTO tenants (name) VALUES ('t');
+                 INSERT INTO databases (id, name, tenant) VALUES ('d', 'db', 't');",
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO collections (id, name, database_id, configuration, next_row) \
+                 VALUES (?1, 'old', 'd', ?2, 2)",
+                params![
+                    Uuid::new_v4().to_string(),
+                    serde_json::to_string(&configuration).unwrap()
+                ],
+            )
+            .unwrap();
+            for row in 0..2i64 {
+                conn.execute(
+                    "INSERT INTO records (key, id, embedding) VALUES (?1, ?2, ?3)",
+                    params![(1i64 << 32) | row, format!("r{row}"), vec![0u8; 8]],
+                )
+                .unwrap();
+            }
+        }
+        let mut store = Store::open(Some(&path), false).unwrap();
+        let old = store.collection_by_name("d", "old").unwrap().unwrap();
+        assert_eq!(store.fork_count(old.key).unwrap(), 0);
+        let fork = store.fork_collection(old.key, "new").unwrap();
+        assert!(
+            fork.key > old.key + 1,
+            "the layer took a key of the sequence"
+        );
+        let mut ids = Vec::new();
+        store
+            .load_records(fork.key, fork.next_row, |record| ids.push(record.id))
+            .unwrap();
+        assert_eq!(ids, ["r0", "r1"]);
+        assert_eq!(store.fork_count(old.key).unwrap(), 1);
+        assert_eq!(store.fork_count(fork.key).unwrap(), 1);
+    }
 
     #[test]
     fn collections_of_a_store_from_before_schemas_get_the_schema_of_their_configuration() {

@@ -8,6 +8,7 @@
 //! transaction that applies a resolved batch.
 
 mod catalog;
+mod layers;
 mod records;
 
 use std::path::Path;
@@ -104,6 +105,26 @@ const MIGRATIONS: &[&str] = &[
     -- The last write (log sequence number) of each collection: a segment snapshot that
     -- holds it is complete, and opens without reading the log.
     ALTER TABLE collections ADD COLUMN last_write INTEGER NOT NULL DEFAULT 0;
+",
+    "
+    -- Forks share their source's records through layers (store/layers.rs): a layer
+    -- shows `rows` rows, its own records and masks over those of `below`.
+    CREATE TABLE record_layers (
+        key INTEGER PRIMARY KEY,
+        below INTEGER,
+        rows INTEGER NOT NULL
+    );
+    CREATE INDEX record_layers_below ON record_layers (below);
+    -- Rows (keyed as records are) that a collection or layer deleted while the layer it
+    -- reads through still holds them.
+    CREATE TABLE record_masks (key INTEGER PRIMARY KEY);
+    -- The layer a fork reads its inherited rows through; NULL for a collection that
+    -- was never forked from another.
+    ALTER TABLE collections ADD COLUMN below INTEGER;
+    -- The key of the collection a fork's lineage started from; NULL for that one itself.
+    ALTER TABLE collections ADD COLUMN lineage INTEGER;
+    -- How many forks each lineage has made (deleted ones included), as Chroma counts.
+    CREATE TABLE lineages (root INTEGER PRIMARY KEY, forks INTEGER NOT NULL);
 ",
 ];
 
@@ -323,7 +344,9 @@ impl Store {
 
     pub fn reset(&mut self) -> Result<()> {
         self.conn.execute_batch(
-            "DELETE FROM records; DELETE FROM collections; DELETE FROM databases; DELETE FROM tenants;",
+            "DELETE FROM records; DELETE FROM record_masks; DELETE FROM record_layers; \
+             DELETE FROM lineages; DELETE FROM collections; DELETE FROM databases; \
+             DELETE FROM tenants;",
         )?;
         self.ensure_defaults()?;
         self.checkpoint_catalog()

@@ -1,21 +1,23 @@
 //! The records table: applying a resolved batch in one transaction, loading a
 //! collection's records in row order, and finding records that do not decode (repair).
 
+use roaring::RoaringBitmap;
 use rusqlite::{OptionalExtension, Transaction, params};
 use serde_json::Value;
 
+use super::layers::{self, StoredRow};
 use super::{Store, StoredRecord};
 use crate::batch::{Change, ResolvedBatch};
 use crate::codec::{decode_metadata, encode_metadata};
 use crate::error::Result;
 use crate::schema::CollectionSchema;
 
-fn record_key(collection: i64, row: u32) -> i64 {
+pub(super) fn record_key(collection: i64, row: u32) -> i64 {
     (collection << 32) | i64::from(row)
 }
 
 /// The first and last record key a collection can have.
-fn record_key_range(collection: i64) -> (i64, i64) {
+pub(super) fn record_key_range(collection: i64) -> (i64, i64) {
     (record_key(collection, 0), record_key(collection, u32::MAX))
 }
 
@@ -73,9 +75,10 @@ impl Store {
     /// that does not decode, a missing id): `(key, id, what is wrong)`. For repair.
     pub fn undecodable_records(&self) -> Result<Vec<(i64, String, String)>> {
         let dimensions: Vec<(i64, Option<i64>)> = {
-            let mut stmt = self
-                .conn
-                .prepare("SELECT key, dimension FROM collections")?;
+            let mut stmt = self.conn.prepare(
+                "SELECT key, dimension FROM collections \
+                 UNION ALL SELECT key, NULL FROM record_layers",
+            )?;
             stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
                 .collect::<Result<_, _>>()?
         };
@@ -123,14 +126,60 @@ impl Store {
         Ok(())
     }
 
-    /// Every record of a collection in row order.
-    pub fn load_records(&self, collection: i64, mut each: impl FnMut(StoredRecord)) -> Result<()> {
-        let mut stmt = self.conn.prepare(
+    /// Every record a collection shows, in row order: its own and, for a fork, those it
+    /// reads through its layers.
+    pub fn load_records(
+        &self,
+        collection: i64,
+        next_row: u32,
+        each: impl FnMut(StoredRecord),
+    ) -> Result<()> {
+        let chain = layers::chain(&self.conn, collection, next_row)?;
+        if chain.len() == 1 {
+            return self.load_range(collection, u32::MAX, each);
+        }
+        // Upper levels decide a row first: their records, and their masks, hide the
+        // rows below.
+        let mut decided = RoaringBitmap::new();
+        let mut found = Vec::new();
+        for (key, limit) in chain {
+            if limit == 0 {
+                continue;
+            }
+            let mut masks = self
+                .conn
+                .prepare_cached("SELECT key FROM record_masks WHERE key BETWEEN ?1 AND ?2")?;
+            let masked: Vec<i64> = masks
+                .query_map([record_key(key, 0), record_key(key, limit - 1)], |r| {
+                    r.get(0)
+                })?
+                .collect::<Result<_, _>>()?;
+            self.load_range(key, limit, |record| {
+                if decided.insert(record.row) {
+                    found.push(record);
+                }
+            })?;
+            decided.extend(
+                masked
+                    .into_iter()
+                    .map(|key| (key & i64::from(u32::MAX)) as u32),
+            );
+        }
+        found.sort_unstable_by_key(|record| record.row);
+        found.into_iter().for_each(each);
+        Ok(())
+    }
+
+    /// The own records of `key` at rows `0..limit`, in row order.
+    fn load_range(&self, key: i64, limit: u32, mut each: impl FnMut(StoredRecord)) -> Result<()> {
+        if limit == 0 {
+            return Ok(());
+        }
+        let mut stmt = self.conn.prepare_cached(
             "SELECT key, id, embedding, document, metadata, uri FROM records \
              WHERE key BETWEEN ?1 AND ?2 ORDER BY key",
         )?;
-        let (first, last) = record_key_range(collection);
-        let mut rows = stmt.query([first, last])?;
+        let mut rows = stmt.query([record_key(key, 0), record_key(key, limit - 1)])?;
         while let Some(r) = rows.next()? {
             let row = (r.get::<_, i64>(0)? & i64::from(u32::MAX)) as u32;
             let id: String = r.get(1)?;
@@ -156,15 +205,6 @@ impl Store {
     }
 }
 
-pub(super) fn delete_records_of(tx: &Transaction<'_>, collection: i64) -> Result<()> {
-    let (first, last) = record_key_range(collection);
-    tx.execute(
-        "DELETE FROM records WHERE key BETWEEN ?1 AND ?2",
-        [first, last],
-    )?;
-    Ok(())
-}
-
 fn apply_in(tx: &Transaction<'_>, seq: u64, batch: &ResolvedBatch) -> Result<()> {
     let exists = tx
         .query_row(
@@ -188,6 +228,10 @@ fn apply_in(tx: &Transaction<'_>, seq: u64, batch: &ResolvedBatch) -> Result<()>
         "UPDATE collections SET next_row = MAX(next_row, ?1), last_write = ?3 WHERE key = ?2",
         params![batch.next_row, batch.collection, seq as i64],
     )?;
+    // A fork reads the rows it inherited through its layers, and the layer it feeds (if
+    // it was forked) must keep showing each row as it was: see `layers`.
+    let fed = layers::fed_layer(tx, batch.collection)?;
+    let inherited = layers::below_of(tx, batch.collection)?.map_or(0, |(_, rows)| rows);
     let mut put = tx.prepare_cached(
         "INSERT INTO records (key, id, embedding, document, metadata, uri) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
@@ -196,18 +240,35 @@ fn apply_in(tx: &Transaction<'_>, seq: u64, batch: &ResolvedBatch) -> Result<()>
          document = excluded.document, metadata = excluded.metadata, uri = excluded.uri",
     )?;
     let mut delete = tx.prepare_cached("DELETE FROM records WHERE key = ?1")?;
+    let mut own = tx.prepare_cached("SELECT 1 FROM records WHERE key = ?1")?;
     for change in &batch.changes {
+        let row = match change {
+            Change::Put(record) => record.row,
+            Change::Delete { row } => *row,
+        };
+        if let Some(layer) = fed {
+            layers::preserve_row(tx, batch.collection, layer, row)?;
+        }
+        let key = record_key(batch.collection, row);
         match change {
             Change::Put(record) => {
                 let metadata = record.metadata.as_ref().map(encode_metadata);
-                // An empty blob stands for "no new vector": the stored one is kept.
-                let blob = record
-                    .embedding
-                    .as_deref()
-                    .map(f32s_to_blob)
-                    .unwrap_or_default();
+                // An empty blob stands for "no new vector": the stored one is kept, and
+                // an inherited row's vector is the one it inherited.
+                let blob = match record.embedding.as_deref() {
+                    Some(vector) => f32s_to_blob(vector),
+                    None if row < inherited && own.query([key])?.next()?.is_none() => {
+                        layers::view(tx, batch.collection, row)?
+                            .map(|(_, embedding, ..): StoredRow| embedding)
+                            .unwrap_or_default()
+                    }
+                    None => Vec::new(),
+                };
+                if row < inherited {
+                    layers::unmask(tx, batch.collection, row)?;
+                }
                 put.execute(params![
-                    record_key(batch.collection, record.row),
+                    key,
                     record.id,
                     blob,
                     record.document,
@@ -216,7 +277,10 @@ fn apply_in(tx: &Transaction<'_>, seq: u64, batch: &ResolvedBatch) -> Result<()>
                 ])?;
             }
             Change::Delete { row } => {
-                delete.execute([record_key(batch.collection, *row)])?;
+                delete.execute([key])?;
+                if *row < inherited {
+                    layers::mask(tx, batch.collection, *row)?;
+                }
             }
         }
     }

@@ -88,6 +88,7 @@ impl IndexStats {
     }
 }
 
+#[derive(Clone)]
 pub struct HnswIndex {
     parameters: HnswParameters,
     graph: Graph,
