@@ -17,7 +17,14 @@ import pytest
 from _pytest.nodes import Node
 from chromadb.utils.embedding_functions.onnx_mini_lm_l6_v2 import ONNXMiniLM_L6_V2
 
-from chroma_suite.selection import SUITE_ROOT, excluded_file_reason, excluded_reason
+from chroma_suite.selection import (
+    CLOUD_FEATURE_TESTS,
+    SUITE_ROOT,
+    excluded_file_reason,
+    excluded_reason,
+    lifted,
+    test_name,
+)
 
 try:
     from _pytest.nodeid import coerce_node_id
@@ -38,6 +45,8 @@ else:
 #: The form being run: ``short`` caps every test at a few Hypothesis examples, ``full`` keeps
 #: the suite's own counts (its default ``fast`` preset and each test's explicit settings).
 FORM = os.environ["AZURITE_SUITE_FORM"]
+#: ``azurite`` or ``chroma``: only against Azurite are the Chroma Cloud feature tests lifted.
+SERVER = os.environ["AZURITE_SUITE_SERVER"]
 SHORT_MAX_EXAMPLES = 3
 SHORT_STATEFUL_STEPS = 10
 
@@ -95,6 +104,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             dropped.append(item)
         else:
             _fix_explicit_settings(item)
+            if SERVER == "azurite" and lifted(test_name(item), FORM):
+                _lift_distributed_only_skips(item, CLOUD_FEATURE_TESTS[test_name(item)])
             kept.append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
@@ -108,6 +119,24 @@ def _fix_explicit_settings(item: pytest.Item) -> None:
     explicit = getattr(test, "_hypothesis_internal_use_settings", None)
     if isinstance(explicit, hypothesis.settings):
         test._hypothesis_internal_use_settings = _run_settings(explicit)  # type: ignore[union-attr]
+
+
+def _lift_distributed_only_skips(item: pytest.Item, reasons: tuple[str, ...]) -> None:
+    """Removes the ``skipif`` marks of ``item`` with these reasons, one each; any other mark
+    (another skip, an xfail) stays. pytest evaluates skip marks from the item's own markers
+    when the test is set up, so the test function and its module stay as chromadb ships them."""
+    for reason in reasons:
+        marks = [
+            mark
+            for mark in item.own_markers
+            if mark.name == "skipif" and mark.kwargs.get("reason") == reason
+        ]
+        if len(marks) != 1:
+            raise pytest.UsageError(
+                f"{item.nodeid} is listed as a Chroma Cloud feature test skipped with "
+                f"{reason!r}, but it has {len(marks)} skip marks with that reason"
+            )
+        item.own_markers.remove(marks[0])
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:

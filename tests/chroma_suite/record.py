@@ -7,7 +7,9 @@
 Each run starts a fresh server. A test that passes against ``chroma run`` but not against
 Azurite keeps the reason already written for it in ``known_failures.json``; a new one gets
 its failure message prefixed with ``UNEXPLAINED:``, to be replaced by its cause. Tests that
-pass now leave the list. The per-file counts are printed for the issue note.
+pass now leave the list. ``known_differences.json`` is kept the same way for the tests of
+Chroma Cloud features run with their skip lifted that do not pass against Azurite. The
+per-file counts are printed for the issue note.
 """
 
 from __future__ import annotations
@@ -19,8 +21,10 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from chroma_suite.expected import (
+    KNOWN_DIFFERENCES,
     KNOWN_FAILURES,
     REFERENCE,
+    lifted_in,
     load_reference,
     passes_on,
     reference_path,
@@ -52,17 +56,15 @@ def table(form: str, chroma: Outcomes, azurite: Outcomes) -> str:
     return "\n".join(lines)
 
 
-def update_known_failures(form: str, chroma: Outcomes, azurite: Outcomes) -> None:
-    known: dict[str, dict[str, str]] = (
-        json.loads(KNOWN_FAILURES.read_text()) if KNOWN_FAILURES.exists() else {}
-    )
+def update_list(path: Path, form: str, failing: list[str], azurite: Outcomes) -> None:
+    """Sets ``path``'s list for ``form`` to ``failing``, keeping the reasons already written."""
+    known: dict[str, dict[str, str]] = json.loads(path.read_text()) if path.exists() else {}
     previous = known.get(form, {})
-    failing = sorted(passes_on(chroma) - passes_on(azurite))
     known[form] = {
         test: previous.get(test) or f"UNEXPLAINED: {azurite[test].get('message', '')}"
         for test in failing
     }
-    KNOWN_FAILURES.write_text(json.dumps(known, indent=1, sort_keys=True) + "\n")
+    path.write_text(json.dumps(known, indent=1, sort_keys=True) + "\n")
 
 
 def main() -> None:
@@ -81,7 +83,10 @@ def main() -> None:
                 json.dumps(outcomes, indent=1, sort_keys=True) + "\n"
             )
         chroma, azurite = load_reference(form, "chroma"), load_reference(form, "azurite")
-        update_known_failures(form, chroma, azurite)
+        update_list(KNOWN_FAILURES, form, sorted(passes_on(chroma) - passes_on(azurite)), azurite)
+        update_list(
+            KNOWN_DIFFERENCES, form, sorted(lifted_in(azurite, form) - passes_on(azurite)), azurite
+        )
         print(table(form, chroma, azurite))
 
 

@@ -86,6 +86,7 @@ def run_suite(server: str, form: str, directory: Path) -> Outcomes:
             "ANONYMIZED_TELEMETRY": "False",
             "AZURITE_SUITE_OUTCOMES": str(outcomes_file),
             "AZURITE_SUITE_FORM": form,
+            "AZURITE_SUITE_SERVER": server,
             # chromadb's default embedding function (run by the client before it sends
             # documents) reads this copy of the model instead of downloading it.
             "AZURITE_SUITE_MODEL_DIR": str(_minilm_files.resolve_model_dir()),
