@@ -69,7 +69,8 @@ SPANN_DISABLED = "SPANN creation/modification disallowed in Rust bindings or int
 CLUSTER_ONLY = "Requires Kubernetes to be running with a valid config"
 
 #: chromadb's tests of the Chroma Cloud features Azurite implements (issue 13: the Search API,
-#: GroupBy, sparse vectors), by file and function name, each with the skips it ships with.
+#: GroupBy, sparse vectors, fork), by file and function name, each with the skips it ships
+#: with.
 #: Against ``azurite run`` those skips alone are lifted: the module-level conditions stay as
 #: chromadb sets them in integration mode, so a test that reads them in its body still takes
 #: its single-node path (no compaction waits, HNSW rather than SPANN). Against ``chroma run``
@@ -77,11 +78,6 @@ CLUSTER_ONLY = "Requires Kubernetes to be running with a valid config"
 #: Azurite unless ``known_differences.json`` names it with its reason.
 #:
 #: Skipped outside distributed Chroma and left out, with why:
-#: - api/test_fork_count_api.py, property/test_fork.py and
-#:   api/test_schema_e2e.py::test_collection_fork_inherits_and_isolates_schema (full form):
-#:   fork(), being built; each becomes one entry here, ``(CLUSTER_ONLY,)`` (the last one
-#:   ``(SPANN_DISABLED, CLUSTER_ONLY)``; it also waits on compaction, unguarded, through
-#:   wait_for_version_increase, so it will be a known difference).
 #: - api/test_indexing_status.py: get_indexing_status() reports the compactor's progress
 #:   (indexed vs unindexed log operations); some of its tests wait for a compaction.
 #: - api/test_count_api.py: count() at the read levels of a log-and-compactor deployment; not
@@ -131,6 +127,23 @@ CLOUD_FEATURE_TESTS: dict[str, tuple[str, ...]] = {
             "test_fts_disabled_search_api_blocks_document_filter",
         )
     },
+    **{
+        f"api/test_fork_count_api.py::{name}": (CLUSTER_ONLY,)
+        for name in (
+            "test_fork_count_no_forks",
+            "test_fork_count_after_single_fork",
+            "test_fork_count_after_multiple_forks",
+            "test_fork_count_empty_collection",
+            "test_fork_count_returns_integer",
+        )
+    },
+    "property/test_fork.py::test_fork": (CLUSTER_ONLY,),
+    # Full form only (FULL_FORM_ONLY): it waits on compaction, unguarded, through
+    # wait_for_version_increase, so it is a known difference there.
+    "api/test_schema_e2e.py::test_collection_fork_inherits_and_isolates_schema": (
+        SPANN_DISABLED,
+        CLUSTER_ONLY,
+    ),
 }
 
 #: Lifted tests that keep their skip in the short form, with why: a known difference that
