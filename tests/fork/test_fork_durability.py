@@ -145,22 +145,24 @@ def test_a_kill_during_forks_and_writes_leaves_every_collection_at_its_acknowled
     )
     assert process.stdout is not None
     writes, forks = 0, {}
-    for line in process.stdout:
+
+    def take(line: str) -> None:
+        nonlocal writes
         fields = line.split()
         if fields[0] == "w":
             writes = int(fields[1]) + 1
         else:
             forks[fields[1]] = (int(fields[2]), int(fields[3]))
+
+    for line in process.stdout:
+        take(line)
         if writes >= 150 and len(forks) >= 4:
             break
     process.send_signal(signal.SIGKILL)
     process.wait()
+    # Reports already written before the kill still count.
     for line in process.stdout:
-        fields = line.split()
-        if fields[0] == "w":
-            writes = int(fields[1]) + 1
-        else:
-            forks[fields[1]] = (int(fields[2]), int(fields[3]))
+        take(line)
     process.stdout.close()
 
     states = lineage.history(writes + 1)
