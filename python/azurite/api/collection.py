@@ -221,9 +221,15 @@ class Collection(CollectionCore):
         where_document: dict[str, Any] | None = None,
         include: list[str] | None = None,
     ) -> Any:
-        """Azurite: :meth:`to_arrow` as a pandas DataFrame (metadata as one dict per
-        record, keyed by kind)."""
-        return self.to_arrow(where, where_document, include).to_pandas()
+        """Azurite: :meth:`to_arrow` as a pandas DataFrame whose columns keep their Arrow
+        types (``pandas.ArrowDtype``): numpy-backed columns would turn the integers of a
+        metadata kind that some records lack into floats, losing large ones."""
+        table = self.to_arrow(where, where_document, include)
+        try:
+            import pandas
+        except ImportError:
+            raise ImportError("to_pandas needs pandas: pip install pandas") from None
+        return table.to_pandas(types_mapper=pandas.ArrowDtype)
 
     def to_polars(
         self,
