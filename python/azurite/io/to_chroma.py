@@ -8,6 +8,7 @@ Only chromadb's public client API is used (``create_collection``, ``get_collecti
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from azurite.base_types import SparseVector
@@ -50,24 +51,25 @@ def _chroma_configuration(configuration_json: str) -> tuple[dict[str, Any], Any]
     return configuration, function
 
 
-def _chroma_metadatas(metadatas: list[Any] | None) -> list[Any] | None:
-    """The metadata with sparse vectors as chromadb's own class, which its validation
-    checks for."""
-    if metadatas is None:
-        return None
-    from chromadb.base_types import SparseVector as ChromaSparseVector
+def _refusal(identifier: str, key: str, value: Any) -> str | None:
+    """Why chromadb cannot hold ``value``, or None."""
+    if isinstance(value, SparseVector):
+        # chromadb 1.5's local clients refuse them ("Cannot convert Python object to
+        # MetadataValue"); only Chroma Cloud stores them.
+        return f"record {identifier!r}: chromadb's local clients cannot store the sparse vector of metadata key {key!r}"
+    values = value if isinstance(value, list) else [value]
+    if any(isinstance(item, float) and not math.isfinite(item) for item in values):
+        # chromadb accepts the write and then returns the record without any metadata.
+        return f"record {identifier!r}: chromadb loses the metadata of a record whose key {key!r} holds an infinite float"
+    return None
 
-    def convert(value: Any) -> Any:
-        if isinstance(value, SparseVector):
-            return ChromaSparseVector(
-                indices=value.indices, values=value.values, labels=value.labels
-            )
-        return value
 
-    return [
-        {key: convert(value) for key, value in metadata.items()} if metadata else None
-        for metadata in metadatas
-    ]
+def _check_metadatas(records: Records) -> None:
+    for identifier, metadata in zip(records.ids, records.metadatas or ()):
+        for key, value in (metadata or {}).items():
+            problem = _refusal(identifier, key, value)
+            if problem is not None:
+                raise InvalidArgumentError(problem)
 
 
 def _write(collection: Any, records: Records, mode: str) -> None:
@@ -76,14 +78,15 @@ def _write(collection: Any, records: Records, mode: str) -> None:
             "Records without an embedding cannot be loaded into chromadb without embedding "
             "them: export the collection with its embeddings"
         )
+    _check_metadatas(records)
     arguments: dict[str, Any] = {
         "ids": records.ids,
-        "metadatas": _chroma_metadatas(records.metadatas),
+        "metadatas": records.metadatas,
+        "documents": records.documents,
+        "uris": records.uris,
     }
     if records.embeddings is not None:
         arguments["embeddings"] = records.embeddings
-    arguments["documents"] = records.documents
-    arguments["uris"] = records.uris
     (collection.upsert if mode == "upsert" else collection.add)(**arguments)
 
 
@@ -99,8 +102,11 @@ def load_into_chroma(
     the exported one's name), in batches of the client's ``get_max_batch_size()``.
     ``mode`` is ``"create"`` (a new collection, with the file's configuration, metadata
     and embedding function), ``"add"`` or ``"upsert"`` (into an existing collection).
-    Unlike :func:`azurite.io.import_collection` this is not atomic: chromadb has no way to
-    publish a collection in one step. Returns chromadb's collection."""
+    chromadb cannot store sparse vectors (its local clients) or keep infinite floats: such
+    records are refused, naming them. Unlike :func:`azurite.io.import_collection` this is
+    not atomic, as chromadb cannot publish a collection in one step: a failed load into a
+    new collection deletes it, one into an existing collection keeps the batches written
+    before the failure. Returns chromadb's collection."""
     if mode not in ("create", "add", "upsert"):
         raise ValueError(f"mode must be one of create, add, upsert, got {mode!r}")
     batch_size = int(chroma_client.get_max_batch_size())
@@ -123,6 +129,13 @@ def load_into_chroma(
             )
         else:
             collection = chroma_client.get_collection(target)
-        for records in opened.batches(batch_size):
-            _write(collection, records, mode)
+        try:
+            for records in opened.batches(batch_size):
+                _write(collection, records, mode)
+        except BaseException:
+            if mode == "create":
+                # chromadb cannot publish a collection in one step; a collection created
+                # here goes again, so that a failed load leaves no half-loaded one.
+                chroma_client.delete_collection(target)
+            raise
     return collection
