@@ -90,9 +90,9 @@ def _load(
     if target is not None and mode == "create":
         raise AlreadyExistsError(f"Collection [{name}] already exists")
     dimension = source.dimension
-    if target is not None and target["dimension"] is not None and dimension is not None:
-        if dimension != target["dimension"]:
-            raise _dimension_error(target["dimension"], dimension)
+    expected = target["dimension"] if target is not None else None
+    if expected is not None and dimension is not None and dimension != expected:
+        raise _dimension_error(expected, dimension)
     header = source.header
     if target is None and header is not None:
         staged_model = engine.stage_import(

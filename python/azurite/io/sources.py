@@ -92,6 +92,7 @@ def _file_source(path: Path, format: str | None) -> Source:
     if not path.is_file():
         raise InvalidArgumentError(f"{description}: no such file")
     chosen = format_of(path, format)
+    # The files stay open while the source is read; the stack closes them with it.
     resources = ExitStack()
     try:
         if chosen == "parquet":
@@ -106,7 +107,7 @@ def _file_source(path: Path, format: str | None) -> Source:
                 resources,
             )
         if chosen == "arrow":
-            stream = resources.enter_context(open(path, "rb"))
+            stream = resources.enter_context(open(path, "rb"))  # noqa: SIM115
             is_file = stream.read(len(_IPC_FILE_MAGIC)) == _IPC_FILE_MAGIC
             stream.seek(0)
             try:
@@ -121,7 +122,7 @@ def _file_source(path: Path, format: str | None) -> Source:
                     f"{description}: not an Arrow IPC file or stream ({error})"
                 ) from None
             return _arrow_source(description, reader.schema, lambda _size: batches, resources)
-        stream = resources.enter_context(open(path, "rb"))
+        stream = resources.enter_context(open(path, "rb"))  # noqa: SIM115
         header = read_header(stream, description)
         return Source(
             description,
