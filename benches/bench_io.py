@@ -71,6 +71,9 @@ def main() -> None:
     parser.add_argument("--formats", default="parquet,arrow,jsonl", help="comma-separated")
     parser.add_argument("--dir", type=Path, default=None, help="where the files go")
     parser.add_argument("--profile", action="store_true", help="profile the first import")
+    parser.add_argument(
+        "--no-import", action="store_true", help="measure exports only (keeps no files)"
+    )
     args = parser.parse_args()
     formats = [f for f in args.formats.split(",") if f]
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
@@ -87,6 +90,9 @@ def main() -> None:
             seconds = time.perf_counter() - start
             size = round(file.stat().st_size / 2**20, 1)
             print(rate(f"export {format}", written, seconds, file_mib=size), flush=True)
+            if args.no_import:
+                file.unlink()
+                continue
             profiler = cProfile.Profile() if args.profile and number == 0 else None
             start = time.perf_counter()
             if profiler is not None:

@@ -7,8 +7,9 @@ on stdout, one JSON object a line.
     python io_worker.py whole DB NAME               (the same for to_arrow of everything)
     python io_worker.py import DB FILE NAME MODE BATCH   (reports each batch written, then
                                                           the memory the import added)
-    python io_worker.py add DB NAME ROWS DIM DOC BATCH   (the memory adding the records of
-                                                          ``fill`` in batches added)
+    python io_worker.py read - FILE BATCH      (the memory reading FILE as an import does,
+                                               batch by batch into engine columns, added)
+    python io_worker.py read-whole - FILE      (the same for reading it whole)
 
 Memory: the anonymous resident memory (RssAnon: the process's own allocations, not the
 pages of the database's snapshot files it maps, which the kernel can drop at will) is
@@ -71,8 +72,27 @@ def rows(start: int, count: int, dimension: int, document: int) -> dict[str, obj
     }
 
 
+def read(file: str, batch: int | None) -> None:
+    """Reads ``file`` as an import does (whole when ``batch`` is None) without writing."""
+    import pyarrow.parquet as pq
+
+    from azurite.io.records import from_batch
+    from azurite.io.sources import open_source
+
+    memory = PeakAnonymousMemory()
+    if batch is None:
+        records = len(from_batch(pq.read_table(file), file))
+    else:
+        with open_source(file) as source:
+            records = sum(len(page) for page in source.batches(batch))
+    report(read=records, growth_kib=memory.growth_kib())
+
+
 def main(argv: list[str]) -> None:
     command, path = argv[0], argv[1]
+    if command in ("read", "read-whole"):
+        read(argv[2], int(argv[3]) if command == "read" else None)
+        return
     client = azurite.PersistentClient(path=path)
     if command == "fill":
         name, total, dimension, document = argv[2], int(argv[3]), int(argv[4]), int(argv[5])
@@ -91,13 +111,6 @@ def main(argv: list[str]) -> None:
         else:
             written = collection.to_arrow().num_rows
         report(written=written, growth_kib=memory.growth_kib())
-    elif command == "add":
-        name, total, dimension, document, batch = (argv[2], *map(int, argv[3:7]))
-        collection = client.create_collection(name, embedding_function=None)
-        memory = PeakAnonymousMemory()
-        for start in range(0, total, batch):
-            collection.add(**rows(start, min(batch, total - start), dimension, document))  # type: ignore[arg-type]
-        report(added=collection.count(), growth_kib=memory.growth_kib())
     elif command == "import":
         from azurite.io import import_collection
 
@@ -108,7 +121,7 @@ def main(argv: list[str]) -> None:
         def progress(count: int) -> None:
             nonlocal done
             done += count
-            report(imported=done)
+            report(imported=done, growth_kib=memory.peak - memory.start)
 
         import_collection(client, file, name=name, mode=mode, batch_size=batch, progress=progress)
         report(finished=True, growth_kib=memory.growth_kib())

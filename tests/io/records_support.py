@@ -38,12 +38,12 @@ EDGE_METADATAS: list[dict[str, Any] | None] = [
 ]
 
 
-def edge_records(seed: int = 0) -> dict[str, Any]:
+def edge_records(seed: int = 0, dimension: int = DIMENSION) -> dict[str, Any]:
     """The columns of an ``add`` of the edge records."""
     rows = len(EDGE_METADATAS)
     rng = np.random.default_rng(seed)
-    vectors = rng.standard_normal((rows, DIMENSION)).astype(np.float32)
-    vectors[0] = [-0.0, 0.0, np.finfo(np.float32).max, np.finfo(np.float32).tiny, 1e-45]
+    vectors = rng.standard_normal((rows, dimension)).astype(np.float32)
+    vectors[0, :5] = [-0.0, 0.0, np.finfo(np.float32).max, np.finfo(np.float32).tiny, 1e-45]
     documents: list[str | None] = [f"document {row}" for row in range(rows)]
     documents[1], documents[2], documents[3] = "", "ünïcødé ☃ 𝄞", None
     uris: list[str | None] = [None] * rows

@@ -139,7 +139,9 @@ def test_a_bad_record_late_in_the_file_leaves_nothing_behind(client: azurite.Cli
     # The last batch holds a vector of another dimension: the engine refuses it after
     # five batches were written to the staging collection.
     vectors = [[float(i), 1.0] for i in range(50)] + [[1.0, 2.0, 3.0]]
-    table = pa.table({"id": [f"r{i}" for i in range(51)], "embedding": pa.array(vectors, pa.list_(pa.float32()))})
+    table = pa.table(
+        {"id": [f"r{i}" for i in range(51)], "embedding": pa.array(vectors, pa.list_(pa.float32()))}
+    )
     target = client.create_collection("kept", embedding_function=None)
     target.add(ids=["k"], embeddings=[[0.0, 0.0]])
     before = all_records(target)

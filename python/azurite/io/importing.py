@@ -15,8 +15,9 @@ collection's embedding function.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -30,6 +31,16 @@ from azurite.io.sources import Source, open_source
 
 MODES = ("create", "add", "upsert")
 Progress = Callable[[int], None]
+
+
+class Client(Protocol):
+    """A synchronous client of one tenant and database (embedded or HTTP)."""
+
+    tenant: str
+    database: str
+
+    @property
+    def _engine(self) -> Engine: ...
 
 
 def _existing(engine: Engine, tenant: str, database: str, name: str) -> CollectionModel | None:
@@ -95,13 +106,16 @@ def _load(
         raise _dimension_error(expected, dimension)
     header = source.header
     if target is None and header is not None:
+        # The schema alone: it holds the configuration (the vector index, the embedding
+        # function) as well as every key's indexes, and chromadb refuses both at once.
+        has_schema = bool(json.loads(header.schema_json or "null"))
         staged_model = engine.stage_import(
             tenant,
             database,
             name,
-            configuration_json=header.configuration_json,
+            configuration_json=None if has_schema else header.configuration_json,
             metadata=header.metadata,
-            schema_json=header.schema_json,
+            schema_json=header.schema_json if has_schema else None,
         )
     else:
         staged_model = engine.stage_import(tenant, database, name)
@@ -129,7 +143,7 @@ def _load(
 
 
 def import_collection(
-    client: EngineSource,
+    client: Client,
     source: Any,
     name: str | None = None,
     mode: str = "create",
@@ -144,7 +158,7 @@ def import_collection(
     exported from) of the client's tenant and database, ``batch_size`` records at a time,
     atomically. A new collection gets the configuration, metadata and schema the file
     records. Returns the collection; calls ``progress`` with each batch's size."""
-    tenant, database = client.tenant, client.database  # type: ignore[attr-defined]
+    tenant, database = client.tenant, client.database
     with open_source(source, format) as opened:
         target = name if name is not None else (opened.header.name if opened.header else None)
         if target is None:
