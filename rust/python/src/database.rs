@@ -110,6 +110,18 @@ impl Database {
         })
     }
 
+    /// Copies the database into `dest` (a new or empty directory) while other threads keep
+    /// writing: `{"seq": last write held, "collections": n, "bytes": n, "path": dest}`.
+    fn backup<'py>(&self, py: Python<'py>, dest: PathBuf) -> PyResult<Bound<'py, PyDict>> {
+        let report = guarded_without_gil(py, || self.inner.backup(&dest))?;
+        let dict = PyDict::new(py);
+        dict.set_item("seq", report.seq)?;
+        dict.set_item("collections", report.collections)?;
+        dict.set_item("bytes", report.bytes)?;
+        dict.set_item("path", dest.to_string_lossy())?;
+        Ok(dict)
+    }
+
     fn reset(&self, py: Python<'_>) -> PyResult<()> {
         guarded_without_gil(py, || self.inner.reset())
     }
