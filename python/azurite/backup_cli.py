@@ -97,8 +97,7 @@ def restore(source: str, path: str) -> list[str]:
     target = Path(path)
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise InvalidArgumentError(
-            f"The restore destination {path} exists and is not empty: name a new or empty "
-            "directory"
+            f"The restore destination {path} exists and is not empty: name a new or empty directory"
         )
     if not (Path(source) / STORE_FILE).is_file():
         raise InvalidArgumentError(

@@ -112,7 +112,9 @@ def test_a_backup_brings_back_forks_sparse_vectors_deletes_and_every_database(
     sparse.add(
         ids=[f"p{i}" for i in range(50)],
         embeddings=rng.normal(size=(50, 4)),
-        metadatas=[{"sparse": SparseVector(indices=[i, i + 3], values=[1.0, 0.5])} for i in range(50)],
+        metadatas=[
+            {"sparse": SparseVector(indices=[i, i + 3], values=[1.0, 0.5])} for i in range(50)
+        ],
     )
     query = SparseVector(indices=[4, 7], values=[1.0, 2.0])
     search = azurite.Search().rank(azurite.Knn(query=query, key="sparse")).limit(5)

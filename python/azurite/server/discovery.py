@@ -11,8 +11,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
 
 ADDRESS_FILE = "azurite.server"
 LOCK_FILE = "azurite.lock"
@@ -36,11 +39,30 @@ def advertised(path: str | os.PathLike[str], url: str) -> Iterator[None]:
     temporary = address.with_name(ADDRESS_FILE + ".tmp")
     temporary.write_text(json.dumps({"pid": os.getpid(), "url": url}))
     os.replace(temporary, address)
+
+    def withdraw() -> None:
+        with contextlib.suppress(FileNotFoundError):
+            address.unlink()
+
+    # uvicorn ends a graceful shutdown by raising the signal that asked for it again,
+    # with the handler it found: SIGTERM's default one ends the process at once, past
+    # any `finally`. This handler withdraws the address first, then lets it do so.
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def terminated(signum: int, frame: FrameType | None) -> None:
+        withdraw()
+        signal.signal(signal.SIGTERM, previous)
+        signal.raise_signal(signal.SIGTERM)
+
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    if in_main_thread and previous == signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, terminated)
     try:
         yield
     finally:
-        with contextlib.suppress(FileNotFoundError):
-            address.unlink()
+        withdraw()
+        if in_main_thread and previous == signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def server_url(path: str | os.PathLike[str]) -> str | None:
