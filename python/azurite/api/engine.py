@@ -101,13 +101,15 @@ class IndexStats(TypedDict):
 
 class BackupReport(TypedDict):
     """What a backup copied: the last write the copy holds (every write acknowledged
-    before the backup began, none after this one), its collections, the bytes written and
-    the directory it is in (on the machine of the engine that made it)."""
+    before the backup began, none after this one), its collections, the bytes written,
+    the directory it is in (on the machine of the engine that made it) and how long
+    writers were held while that write was fixed."""
 
     seq: int
     collections: int
     bytes: int
     path: str
+    writer_pause_ms: float
 
 
 @dataclass

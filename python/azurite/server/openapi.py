@@ -125,12 +125,13 @@ BACKUP_REQUEST: dict[str, Any] = {
 
 BACKUP_RESPONSE: dict[str, Any] = {
     "type": "object",
-    "required": ["seq", "collections", "bytes", "path"],
+    "required": ["seq", "collections", "bytes", "path", "writer_pause_ms"],
     "properties": {
         "seq": {"type": "integer", "minimum": 0, "description": "The last write the copy holds"},
         "collections": {"type": "integer", "minimum": 0},
         "bytes": {"type": "integer", "minimum": 0},
         "path": {"type": "string"},
+        "writer_pause_ms": {"type": "number", "minimum": 0},
     },
 }
 

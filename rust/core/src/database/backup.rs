@@ -22,6 +22,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags};
 use uuid::Uuid;
@@ -34,7 +35,7 @@ use crate::error::{Error, Result};
 use crate::wal::list_segments;
 
 /// What a backup copied.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct BackupReport {
     /// The last write the copy holds: every write acknowledged before the backup began,
     /// and none after this one.
@@ -42,6 +43,8 @@ pub struct BackupReport {
     pub collections: usize,
     /// Bytes written into the copy.
     pub bytes: u64,
+    /// How long writers were held while the copy's write was fixed.
+    pub writer_pause: Duration,
 }
 
 /// A file opened under the barrier and how much of it belongs to the copy.
@@ -61,6 +64,7 @@ struct Pinned {
     store: Connection,
     collections: usize,
     files: Vec<PinnedFile>,
+    writer_pause: Duration,
 }
 
 impl Database {
@@ -73,7 +77,7 @@ impl Database {
         let Some(dir) = self.path.clone() else {
             return Err(Error::invalid(
                 "An in-memory database cannot be backed up: it has no files to copy. Use a \
-                 PersistentClient (or export its collections) to keep its data",
+                 PersistentClient for data to keep",
             ));
         };
         if self.read_only {
@@ -128,6 +132,7 @@ impl Database {
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         let storage = self.storage()?;
+        let paused = Instant::now();
         // The read transaction's snapshot is taken by its first read, under the lock.
         store.execute_batch("BEGIN")?;
         let stored_seq: i64 = store.query_row(
@@ -199,6 +204,7 @@ impl Database {
             store,
             collections: ids.len(),
             files,
+            writer_pause: paused.elapsed(),
         })
     }
 }
@@ -315,6 +321,7 @@ fn write_copy(staging: &Path, pinned: Pinned) -> Result<BackupReport> {
         seq: pinned.seq,
         collections: pinned.collections,
         bytes,
+        writer_pause: pinned.writer_pause,
     })
 }
 
@@ -646,13 +653,25 @@ mod tests {
     }
 
     #[test]
-    fn an_in_memory_database_is_refused() {
+    fn in_memory_and_read_only_databases_are_refused() {
         let db = Database::open(None, DatabaseOptions::default()).unwrap();
         let dest = tempfile::tempdir().unwrap();
         assert!(matches!(
             db.backup(&dest.path().join("copy")),
             Err(Error::InvalidArgument(message)) if message.contains("in-memory")
         ));
+        let dir = tempfile::tempdir().unwrap();
+        open(dir.path()).close();
+        let options = DatabaseOptions {
+            read_only: true,
+            ..DatabaseOptions::default()
+        };
+        let reader = Database::open(Some(dir.path()), options).unwrap();
+        assert!(matches!(
+            reader.backup(&dest.path().join("copy")),
+            Err(Error::InvalidArgument(message)) if message.contains("read-only")
+        ));
+        assert!(!dest.path().join("copy").exists());
     }
 
     #[test]
