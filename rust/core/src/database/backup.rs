@@ -295,6 +295,8 @@ fn write_copy(staging: &Path, pinned: Pinned) -> Result<BackupReport> {
     let store_copy = staging.join(STORE_FILE);
     copy_store(&pinned.store, &store_copy)?;
     drop(pinned.store);
+    #[cfg(test)]
+    crate::failpoint::crash_point("backup store copied");
     let mut bytes = std::fs::metadata(&store_copy)
         .map_err(|e| Error::io(&store_copy, e))?
         .len();
@@ -522,6 +524,9 @@ mod tests {
             let (db, busy) = (Arc::clone(&db), busy.clone());
             let (acknowledged, stop) = (Arc::clone(&acknowledged), Arc::clone(&stop));
             std::thread::spawn(move || {
+                // Small log segments: the log rotates and releases segments while the
+                // backup copies the ones it pinned.
+                crate::failpoint::set_segment_bytes(16 << 10);
                 let mut n = 0;
                 while !stop.load(Ordering::Acquire) && n < 2000 {
                     db.write(&busy, WriteKind::Add, &batch(n * BATCH..(n + 1) * BATCH))
@@ -672,6 +677,64 @@ mod tests {
             Err(Error::InvalidArgument(message)) if message.contains("read-only")
         ));
         assert!(!dest.path().join("copy").exists());
+    }
+
+    #[test]
+    fn a_snapshot_behind_by_several_log_segments_is_brought_up_to_date_in_the_copy() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = open(dir.path());
+        let name = collection(&db, "lagging", 1000);
+        db.write(&name, WriteKind::Add, &batch(0..100)).unwrap();
+        db.write_all_snapshots();
+        // Every commit closes its segment; two closed segments behind a snapshot are
+        // kept (a third would have the snapshot written anew).
+        crate::failpoint::set_segment_bytes(1);
+        db.write(&name, WriteKind::Add, &batch(100..110)).unwrap();
+        db.delete(&name, Some(&["id5".to_string()]), None, None)
+            .unwrap();
+        let dest = dir.path().with_extension("copy");
+        db.backup(&dest).unwrap();
+        assert_eq!(list_segments(&dest.join(LOG_DIR)).unwrap().len(), 3);
+        let copy = open(&dest);
+        assert_opened_from_snapshots(&copy);
+        let expected: Vec<String> = (0..110)
+            .filter(|&i| i != 5)
+            .map(|i| format!("id{i}"))
+            .collect();
+        assert_eq!(ids(&copy, &name), expected);
+        copy.close();
+        std::fs::remove_dir_all(&dest).unwrap();
+    }
+
+    #[test]
+    fn a_backup_that_crashes_midway_leaves_nothing_at_its_destination() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = open(dir.path());
+        let name = collection(&db, "interrupted", 10);
+        db.write(&name, WriteKind::Add, &batch(0..50)).unwrap();
+        let dest = dir.path().with_extension("copy");
+        crate::failpoint::arm("backup store copied");
+        let crashed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| db.backup(&dest)));
+        assert!(crashed.is_err(), "the failpoint was not reached");
+        assert!(!dest.exists());
+        // The database goes on, and the next backup to the same place succeeds.
+        db.write(&name, WriteKind::Add, &batch(50..60)).unwrap();
+        db.backup(&dest).unwrap();
+        assert_eq!(ids(&open(&dest), &name).len(), 60);
+        std::fs::remove_dir_all(&dest).unwrap();
+        let parent = dest.parent().unwrap();
+        let prefix = format!(".{}.backup-", dest.file_name().unwrap().to_string_lossy());
+        for entry in std::fs::read_dir(parent).unwrap() {
+            let entry = entry.unwrap().path();
+            if entry
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(&prefix)
+            {
+                std::fs::remove_dir_all(entry).unwrap();
+            }
+        }
     }
 
     #[test]
