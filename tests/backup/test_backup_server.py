@@ -4,6 +4,7 @@ from an HTTP client, while clients keep writing."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -17,7 +18,8 @@ import pytest
 from server.servers import Server, azurite_server
 
 import azurite
-from azurite import HttpClient, PersistentClient
+from azurite import AsyncHttpClient, HttpClient, PersistentClient
+from azurite.api.engine import BackupReport
 from azurite.errors import ChromaAuthError, InvalidArgumentError
 from azurite.server.discovery import ADDRESS_FILE
 
@@ -93,6 +95,16 @@ def test_http_clients_and_the_cli_with_a_url_back_up_through_the_route(tmp_path:
             client.backup(str(tmp_path / "by-client"))
         with pytest.raises(ChromaAuthError):
             http_client(server, "wrong").backup(str(tmp_path / "refused"))
+
+        async def backup_asynchronously() -> BackupReport:
+            headers = {"Authorization": "Bearer secret"}
+            client = await AsyncHttpClient(host=server.host, port=server.port, headers=headers)
+            try:
+                return await client.backup(str(tmp_path / "by-async-client"))
+            finally:
+                await client.close()
+
+        assert asyncio.run(backup_asynchronously())["collections"] == 1
         refused = cli("backup", "--url", server.url, "--to", str(tmp_path / "refused"))
         assert refused.returncode == 1
         by_url = cli(
@@ -106,7 +118,7 @@ def test_http_clients_and_the_cli_with_a_url_back_up_through_the_route(tmp_path:
         assert by_url.returncode == 0, by_url.stderr
         client.close()
     assert not (tmp_path / "refused").exists()
-    for name in ("by-client", "by-url"):
+    for name in ("by-client", "by-async-client", "by-url"):
         copy = PersistentClient(tmp_path / name)
         records = copy.get_collection("served").get(include=["documents"])
         assert (records["ids"], records["documents"]) == (["a", "b"], ["x", "y"])
