@@ -103,6 +103,7 @@ def restore(source: str, path: str) -> list[str]:
         raise InvalidArgumentError(
             f"{source} is not an Azurite database directory (it has no {STORE_FILE})"
         )
+    refuse_open_directory(Path(source))
     staging = target.parent / f".{target.name}.restore-{os.getpid()}-{uuid.uuid4().hex}"
     try:
         # The lock and the address belong to a process that had the source open.
@@ -116,6 +117,30 @@ def restore(source: str, path: str) -> list[str]:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return warnings
+
+
+def refuse_open_directory(source: Path) -> None:
+    """A directory some process has open for writing may change while it is copied: it is
+    backed up (``azurite backup``), not restored from. Where the OS lock cannot be probed
+    (no ``fcntl``), the copy goes ahead."""
+    try:
+        import fcntl
+    except ImportError:
+        return
+    lock_file = source / LOCK_FILE
+    if not lock_file.is_file():
+        return
+    with open(lock_file, "rb") as lock:
+        try:
+            # The engine's lock is an exclusive flock: a shared one is refused while it is held.
+            fcntl.flock(lock, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = lock.read().decode(errors="replace").strip() or "unknown"
+            raise DatabaseLockedError(
+                f"{source} is open for writing in another process (pid {holder}): copy it "
+                "with `azurite backup` instead"
+            ) from None
+        fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 class _Collect(logging.Handler):

@@ -164,11 +164,16 @@ def test_a_directory_held_by_a_process_without_a_server_is_a_clear_locked_error(
         assert holder.stdout is not None and holder.stdin is not None
         assert holder.stdout.readline().strip() == "open"
         done = cli("backup", "--path", str(tmp_path / "db"), "--to", str(tmp_path / "copy"))
+        # Nor is a directory in use restored from: it may change while it is copied.
+        restored = cli("restore", "--from", str(tmp_path / "db"), "--path", str(tmp_path / "r"))
         holder.stdin.close()
     assert done.returncode == 1
     assert "already open for writing in another process" in done.stderr
     assert "--url" in done.stderr
     assert not (tmp_path / "copy").exists()
+    assert restored.returncode == 1
+    assert f"pid {holder.pid}" in restored.stderr and "azurite backup" in restored.stderr
+    assert not (tmp_path / "r").exists()
 
 
 def test_the_address_of_a_killed_server_is_ignored(tmp_path: Path) -> None:
