@@ -179,7 +179,8 @@ def serve(config: ServerConfig) -> None:
     print(f"Azurite {__azurite_version__} (chromadb {__version__} API)")
     print(f"Saving data to: {os.path.abspath(config.path)}")
     print(f"Connect to Azurite at: http://{config.host}:{config.port}", flush=True)
-    # `azurite backup` of this directory finds the server through it.
+    # Recorded beside the lock, so that `azurite backup --path` of this directory asks
+    # this server for the copy.
     with advertised(config.path, local_url(config.host, config.port)):
         uvicorn.run(
             create_app(config, database),
