@@ -142,6 +142,14 @@ EXCHANGES: dict[tuple[str, str], Exchange] = {
         lambda reply, seeded: reply == {"is_executor_ready": True, "is_log_client_ready": True},
     ),
     ("POST", API + "/reset"): Exchange(200, lambda reply, seeded: reply is True),
+    # A destination that holds files is refused before anything is written.
+    ("POST", API + "/backup"): Exchange(
+        400,
+        lambda reply, seeded: (
+            reply["error"] == "InvalidArgumentError" and "is not empty" in reply["message"]
+        ),
+        {"path": "/"},
+    ),
     ("POST", API + "/tenants"): Exchange(200, is_empty, {"name": "unused"}),
     ("GET", TENANT): Exchange(
         200, lambda reply, seeded: reply == {"name": "default_tenant", "resource_name": None}

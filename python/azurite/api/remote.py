@@ -30,6 +30,7 @@ from azurite.api.engine import (
     DEFAULT_READ_LEVEL,
     AsyncConnection,
     AsyncEngine,
+    BackupReport,
     CollectionModel,
     Connection,
     DatabaseModel,
@@ -189,6 +190,9 @@ class Requests:
 
     def reset(self) -> Request[bool]:
         return Request("POST", "/reset", decode=bool)
+
+    def backup(self, dest: str) -> Request[BackupReport]:
+        return Request("POST", "/backup", {"path": dest})
 
     # ---- tenants and databases
 
@@ -594,6 +598,9 @@ class RemoteDatabase:
     def reset(self) -> None:
         self.send(self.requests.reset())
 
+    def backup(self, dest: str) -> BackupReport:
+        return self.send(self.requests.backup(dest))
+
     def create_tenant(self, name: str) -> None:
         self.send(self.requests.create_tenant(name))
 
@@ -785,6 +792,9 @@ class AsyncRemoteDatabase:
 
     async def reset(self) -> None:
         await self.send(self.requests.reset())
+
+    async def backup(self, dest: str) -> BackupReport:
+        return await self.send(self.requests.backup(dest))
 
     async def create_tenant(self, name: str) -> None:
         await self.send(self.requests.create_tenant(name))

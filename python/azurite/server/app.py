@@ -28,6 +28,8 @@ from azurite.server.errors import (
     error_response,
 )
 from azurite.server.openapi import (
+    BACKUP_REQUEST,
+    BACKUP_RESPONSE,
     FORK_COUNT_RESPONSE,
     FORK_REQUEST,
     SEARCH_REQUEST,
@@ -196,6 +198,19 @@ def api_routes() -> list[OperationRoute]:
         get(API + "/auth/identity", h.identity, "identity", "Caller identity", blocking=False),
         get(API + "/healthcheck", h.healthcheck, "healthcheck", "Readiness", blocking=False),
         _operation("POST", API + "/reset", h.reset, "reset", "Delete everything (if allowed)"),
+        OperationRoute(
+            "POST",
+            API + "/backup",
+            endpoint(h.backup, body=True),
+            Operation(
+                "backup",
+                "Copy the database into a new directory of the server's machine, consistent "
+                "while writes go on (Azurite)",
+                request_body=True,
+                request_schema=BACKUP_REQUEST,
+                response_schema=BACKUP_RESPONSE,
+            ),
+        ),
         post(API + "/tenants", h.create_tenant, "create_tenant", "Create a tenant"),
         get(TENANT, h.get_tenant, "get_tenant", "Get a tenant"),
         _operation("PATCH", TENANT, h.update_tenant, "update_tenant", "Update a tenant", body=True),

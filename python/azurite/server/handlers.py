@@ -122,6 +122,11 @@ def reset(call: Call) -> Any:
     return True
 
 
+def backup(call: Call) -> Any:
+    # The engine refuses a destination that holds anything, so a backup never overwrites.
+    return call.database.backup(call.payload("BackupPayload").required_string("path"))
+
+
 # ---- tenants and databases
 
 

@@ -113,6 +113,28 @@ FORK_COUNT_RESPONSE: dict[str, Any] = {
     "properties": {"count": {"type": "integer", "minimum": 0}},
 }
 
+#: Azurite's own route: a backup of the whole database into a directory of the server's
+#: machine.
+BACKUP_REQUEST: dict[str, Any] = {
+    "type": "object",
+    "required": ["path"],
+    "properties": {
+        "path": {"type": "string", "description": "A new or empty directory on the server"}
+    },
+}
+
+BACKUP_RESPONSE: dict[str, Any] = {
+    "type": "object",
+    "required": ["seq", "collections", "bytes", "path", "writer_pause_ms"],
+    "properties": {
+        "seq": {"type": "integer", "minimum": 0, "description": "The last write the copy holds"},
+        "collections": {"type": "integer", "minimum": 0},
+        "bytes": {"type": "integer", "minimum": 0},
+        "path": {"type": "string"},
+        "writer_pause_ms": {"type": "number", "minimum": 0},
+    },
+}
+
 
 @dataclass(frozen=True)
 class Operation:

@@ -110,6 +110,23 @@ impl Database {
         })
     }
 
+    /// Copies the database into `dest` (a new or empty directory) while other threads keep
+    /// writing: `{"seq": last write held, "collections": n, "bytes": n, "path": dest,
+    /// "writer_pause_ms": how long writers were held}`.
+    fn backup<'py>(&self, py: Python<'py>, dest: PathBuf) -> PyResult<Bound<'py, PyDict>> {
+        let report = guarded_without_gil(py, || self.inner.backup(&dest))?;
+        let dict = PyDict::new(py);
+        dict.set_item("seq", report.seq)?;
+        dict.set_item("collections", report.collections)?;
+        dict.set_item("bytes", report.bytes)?;
+        dict.set_item("path", dest.to_string_lossy())?;
+        dict.set_item(
+            "writer_pause_ms",
+            report.writer_pause.as_secs_f64() * 1000.0,
+        )?;
+        Ok(dict)
+    }
+
     fn reset(&self, py: Python<'_>) -> PyResult<()> {
         guarded_without_gil(py, || self.inner.reset())
     }

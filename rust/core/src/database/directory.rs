@@ -89,7 +89,7 @@ pub(crate) fn journal_file(dir: &Path, collection: &Uuid) -> PathBuf {
 }
 
 const JOURNAL_EXTENSION: &str = "graph";
-const JOURNAL_FRAME_HEADER: usize = 4 + 4 + 8 + 8;
+pub(crate) const JOURNAL_FRAME_HEADER: usize = 4 + 4 + 8 + 8;
 
 /// Appends a journal frame: `[payload length u32][crc32 u32][snapshot seq u64][seq u64]
 /// [payload]`, the checksum covering both sequence numbers and the payload. A frame cut

@@ -6,6 +6,7 @@
 //! submodules: `recovery` (open), `catalog` (tenants, databases, collections), `records`
 //! (record writes and reads), and `directory` (the files of a database directory).
 
+mod backup;
 mod catalog;
 mod directory;
 mod records;
@@ -28,6 +29,7 @@ use crate::schema::CollectionSchema;
 use crate::segment::Segment;
 use crate::store::{CollectionRecord, Store};
 use crate::wal::Log;
+pub use backup::BackupReport;
 pub use directory::{CHROMA_STORE_FILE, INDEX_DIR, LOCK_FILE, LOG_DIR, STORE_FILE};
 use directory::{append_journal_frame, journal_file, snapshot_file};
 pub(crate) use directory::{lock_directory, refuse_chroma_directory};
