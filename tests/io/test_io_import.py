@@ -180,3 +180,27 @@ def test_a_table_without_header_needs_a_name(client: azurite.Client) -> None:
     with pytest.raises(ValueError, match="mode must be one of create, add, upsert"):
         import_collection(client, table, name="named", mode="replace")
     assert collection_names(client) == []
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".jsonl"])
+def test_the_embedding_function_comes_along(
+    client: azurite.Client, tmp_path: Path, suffix: str
+) -> None:
+    from azurite.utils.embedding_functions import DefaultEmbeddingFunction
+
+    source = client.create_collection(
+        "with-function",
+        configuration={"hnsw": {"space": "cosine"}},
+        embedding_function=DefaultEmbeddingFunction(),
+    )
+    source.add(ids=["a"], embeddings=[[0.5] * 384], documents=["kept as is"])
+    copy = import_collection(client, exported(source, tmp_path, suffix), name="copy")
+    stored = client.get_collection("with-function").configuration_json
+    assert copy.configuration_json == stored
+    assert stored["embedding_function"]["name"] == "default"
+    assert stored["hnsw"]["space"] == "cosine"
+    # Documents without vectors in a later import are embedded by the function it recorded.
+    copy.import_from(pa.table({"id": ["b"], "document": ["a new text"]}), mode="add")
+    vector = copy.get(ids=["b"], include=["embeddings"])["embeddings"].astype(np.float32)
+    expected = np.asarray(DefaultEmbeddingFunction()(["a new text"]), dtype=np.float32)
+    assert np.array_equal(vector.view(np.uint32), expected.view(np.uint32))
