@@ -240,7 +240,9 @@ fn a_published_import_replaces_its_target_under_the_targets_id_and_name() {
     // Readers of the target still see it as it was.
     assert_holds(&db, &target, &base);
 
-    let published = db.publish_imports(&[staging_id.clone()]).unwrap();
+    let published = db
+        .publish_imports(std::slice::from_ref(&staging_id))
+        .unwrap();
     assert_eq!(published.len(), 1);
     assert_eq!(published[0].id.to_string(), target);
     assert_eq!(published[0].name, "books");
@@ -299,7 +301,9 @@ fn an_import_of_a_new_name_is_created_as_create_collection_creates_one() {
     let staging_id = staging.id.to_string();
     let model = records(0..10, 3);
     write(&db, &staging_id, WriteKind::Add, &model);
-    let published = db.publish_imports(&[staging_id.clone()]).unwrap();
+    let published = db
+        .publish_imports(std::slice::from_ref(&staging_id))
+        .unwrap();
     assert_eq!(published[0].id, staging.id);
     let found = db
         .get_collection(DEFAULT_TENANT, DEFAULT_DATABASE, "fresh")
@@ -360,13 +364,16 @@ fn an_import_of_a_new_name_is_created_as_create_collection_creates_one() {
     assert_eq!(rows(dir.path(), "imports"), 0);
 }
 
+/// Something done to an import's target while the import runs.
+type Change = dyn Fn(&Database);
+
 #[test]
 fn publishing_is_refused_whole_when_a_target_moved_or_a_name_was_taken() {
     let db = Database::open(None, DatabaseOptions::default()).unwrap();
     let target = create(&db, "target");
     let base = records(0..8, 0);
     write(&db, &target, WriteKind::Add, &base);
-    let moved_target: [(&str, &dyn Fn(&Database)); 4] = [
+    let moved_target: [(&str, &Change); 4] = [
         ("written", &|db| {
             write(
                 db,
