@@ -696,3 +696,35 @@ fn a_crash_while_an_import_of_a_new_name_is_published_leaves_none_or_all_of_it()
         db.close();
     }
 }
+
+#[test]
+fn a_write_that_waited_for_a_replaced_collection_lands_in_the_one_holding_its_id() {
+    for round in 0..10 {
+        let db = Database::open(None, DatabaseOptions::default()).unwrap();
+        let target = create(&db, "target");
+        write(&db, &target, WriteKind::Add, &records(0..10, 0));
+        let staging = stage(&db, "target").id.to_string();
+        write(&db, &staging, WriteKind::Upsert, &records(0..10, 1));
+        // The publish and a write of the target both wait for its writer lock; which one
+        // gets it first is up to the scheduler.
+        let (published, ()) = std::thread::scope(|scope| {
+            let (publish, written) = db.while_writer_held(&target, || {
+                let publish = scope.spawn(|| db.publish_imports(std::slice::from_ref(&staging)));
+                let written =
+                    scope.spawn(|| write(&db, &target, WriteKind::Add, &records(50..51, 2)));
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                (publish, written)
+            });
+            (publish.join().unwrap(), written.join().unwrap())
+        });
+        let mut expected = match published {
+            // The publish went first: the write went on to the import, which holds the id.
+            Ok(_) => records(0..10, 1),
+            // The write went first: the publish found the target written.
+            Err(Error::InvalidArgument(_)) => records(0..10, 0),
+            Err(other) => panic!("round {round}: {other:?}"),
+        };
+        expected.extend(records(50..51, 2));
+        assert_holds(&db, &target, &expected);
+    }
+}

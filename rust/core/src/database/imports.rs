@@ -296,4 +296,14 @@ impl Database {
         self.remove_snapshot(&id);
         Ok(())
     }
+
+    /// Runs `work` holding the writer lock of collection `id` (tests of what waits for it).
+    #[cfg(test)]
+    pub(crate) fn while_writer_held<T>(&self, id: &str, work: impl FnOnce() -> T) -> T {
+        let handle = self
+            .handle(&record_collection_id(id).expect("an id"))
+            .expect("an open collection");
+        let _writer = handle.writer.lock();
+        work()
+    }
 }
