@@ -220,10 +220,11 @@ impl Database {
         let keys: Vec<i64> = staged.iter().map(|handle| handle.key).collect();
         let mut storage = self.storage()?;
         let published = storage.store.publish_imports(&keys, |swaps| {
-            let Some(dir) = &self.path else {
+            let replaced: Vec<Uuid> = swaps.iter().filter_map(|(_, replaced)| *replaced).collect();
+            let Some(dir) = self.path.as_ref().filter(|_| !replaced.is_empty()) else {
                 return Ok(());
             };
-            for replaced in swaps.iter().filter_map(|(_, replaced)| *replaced) {
+            for replaced in replaced {
                 // Its snapshot, if any, is gone from here on, published or not: reopened
                 // before the commit, it loads from the store; kept, it writes a new one at
                 // close.
