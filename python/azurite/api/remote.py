@@ -287,6 +287,37 @@ class Requests:
     def fork_count(self, id: str) -> Request[int]:
         return Request("GET", f"{self._records(id)}/fork_count", decode=lambda p: int(p["count"]))
 
+    # ---- imports (Azurite's own routes: staging collections published all at once)
+
+    def stage_import(
+        self,
+        tenant: str,
+        database: str,
+        name: str,
+        configuration_json: str | None = None,
+        metadata: Metadata | None = None,
+        schema_json: str | None = None,
+    ) -> Request[CollectionModel]:
+        body = {
+            "name": name,
+            "metadata": serialize_metadata(metadata),
+            "configuration": _loads(configuration_json),
+            "schema": _loads(schema_json),
+        }
+        path = f"/tenants/{tenant}/databases/{database}/imports"
+        return Request("POST", path, body, decode=self._remember)
+
+    def publish_imports(self, ids: list[str]) -> Request[list[CollectionModel]]:
+        return Request(
+            "POST",
+            "/imports/publish",
+            {"ids": ids},
+            decode=lambda payload: [self._remember(item) for item in payload],
+        )
+
+    def abandon_import(self, id: str) -> Request[None]:
+        return Request("DELETE", f"/imports/{id}", decode=_nothing)
+
     # ---- records
 
     def _write(
@@ -660,6 +691,27 @@ class RemoteDatabase:
     def fork_count(self, id: str) -> int:
         return self.send(self.requests.fork_count(id))
 
+    def stage_import(
+        self,
+        tenant: str,
+        database: str,
+        name: str,
+        configuration_json: str | None = None,
+        metadata: Metadata | None = None,
+        schema_json: str | None = None,
+    ) -> CollectionModel:
+        return self.send(
+            self.requests.stage_import(
+                tenant, database, name, configuration_json, metadata, schema_json
+            )
+        )
+
+    def publish_imports(self, ids: list[str]) -> list[CollectionModel]:
+        return self.send(self.requests.publish_imports(ids))
+
+    def abandon_import(self, id: str) -> None:
+        self.send(self.requests.abandon_import(id))
+
     def modify_collection(
         self,
         id: str,
@@ -854,6 +906,27 @@ class AsyncRemoteDatabase:
 
     async def fork_count(self, id: str) -> int:
         return await self.send(self.requests.fork_count(id))
+
+    async def stage_import(
+        self,
+        tenant: str,
+        database: str,
+        name: str,
+        configuration_json: str | None = None,
+        metadata: Metadata | None = None,
+        schema_json: str | None = None,
+    ) -> CollectionModel:
+        return await self.send(
+            self.requests.stage_import(
+                tenant, database, name, configuration_json, metadata, schema_json
+            )
+        )
+
+    async def publish_imports(self, ids: list[str]) -> list[CollectionModel]:
+        return await self.send(self.requests.publish_imports(ids))
+
+    async def abandon_import(self, id: str) -> None:
+        await self.send(self.requests.abandon_import(id))
 
     async def modify_collection(
         self,

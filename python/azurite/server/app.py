@@ -32,8 +32,10 @@ from azurite.server.openapi import (
     BACKUP_RESPONSE,
     FORK_COUNT_RESPONSE,
     FORK_REQUEST,
+    PUBLISH_IMPORTS_REQUEST,
     SEARCH_REQUEST,
     SEARCH_RESPONSE,
+    STAGE_IMPORT_REQUEST,
     Operation,
     OperationRoute,
 )
@@ -275,6 +277,36 @@ def api_routes() -> list[OperationRoute]:
                 "How many forks the collection's lineage has made",
                 response_schema=FORK_COUNT_RESPONSE,
             ),
+        ),
+        OperationRoute(
+            "POST",
+            DATABASE + "/imports",
+            endpoint(h.stage_import, body=True),
+            Operation(
+                "stage_import",
+                "Azurite: stage an import into a collection (a new one, or a copy of the "
+                "existing one), invisible until published",
+                request_body=True,
+                request_schema=STAGE_IMPORT_REQUEST,
+            ),
+        ),
+        OperationRoute(
+            "POST",
+            API + "/imports/publish",
+            endpoint(h.publish_imports, body=True),
+            Operation(
+                "publish_imports",
+                "Azurite: publish staged imports, all of them or none",
+                request_body=True,
+                request_schema=PUBLISH_IMPORTS_REQUEST,
+            ),
+        ),
+        _operation(
+            "DELETE",
+            API + "/imports/{collection_id}",
+            h.abandon_import,
+            "abandon_import",
+            "Azurite: abandon a staged import",
         ),
         _unsupported("GET", RECORDS + "/indexing_status", "indexing_status", "Indexing status"),
         OperationRoute(

@@ -106,6 +106,26 @@ FORK_REQUEST: dict[str, Any] = {
     "properties": {"new_name": {"type": "string"}},
 }
 
+#: Azurite's staging of an imported collection: create_collection's fields but
+#: ``get_or_create``.
+STAGE_IMPORT_REQUEST: dict[str, Any] = {
+    "type": "object",
+    "required": ["name"],
+    "properties": {
+        "name": {"type": "string"},
+        "metadata": {"type": ["object", "null"]},
+        "configuration": {"type": ["object", "null"]},
+        "schema": {"type": ["object", "null"]},
+    },
+}
+
+#: The staging collections to publish together.
+PUBLISH_IMPORTS_REQUEST: dict[str, Any] = {
+    "type": "object",
+    "required": ["ids"],
+    "properties": {"ids": {"type": "array", "items": {"type": "string"}}},
+}
+
 #: Chroma's ``ForkCountResponse``.
 FORK_COUNT_RESPONSE: dict[str, Any] = {
     "type": "object",

@@ -19,6 +19,8 @@ pub mod filter;
 mod fork_tests;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
+#[cfg(test)]
+mod import_tests;
 mod index;
 mod metadata;
 mod names;
