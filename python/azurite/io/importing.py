@@ -125,6 +125,11 @@ def _load(
         write = engine.add if mode in ("create", "add") else engine.upsert
         for records in source.batches(batch_size):
             _embed_missing(records, staged, source.description)
+            found = records.embeddings.shape[1] if records.embeddings is not None else None
+            if found is not None and dimension is not None and found != dimension:
+                # A header whose dimension its vectors contradict: refused as a target of
+                # that dimension would refuse them.
+                raise _dimension_error(dimension, found)
             write(
                 staged_id,
                 records.ids,
