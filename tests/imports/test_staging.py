@@ -1,5 +1,5 @@
 """Imports through staging collections, on the engine itself (``azurite._core.Database``),
-persistent and in memory: an import is hidden until published, replaces its target under
+persistent, in memory and through ``azurite run`` (the HTTP clients' engine): an import is hidden until published, replaces its target under
 the target's id and name or creates a new name, is refused whole when its target moved
 or its name was taken, can be abandoned, and is all or nothing across a SIGKILL: killed
 while writing, the target is exactly as it was; killed after the publish returned, the
@@ -15,11 +15,13 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pytest
+from server.servers import Server, azurite_server
 
+import azurite
 from azurite._core import Database
 from azurite.errors import AlreadyExistsError, InvalidArgumentError, NotFoundError
 
@@ -32,8 +34,22 @@ CHANGED = (
 )
 
 
-@pytest.fixture(params=["persistent", "memory"])
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with azurite_server(tmp_path_factory.mktemp("server"), "--allow-reset") as running:
+        yield running
+
+
+@pytest.fixture(params=["persistent", "memory", "http"])
 def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    if request.param == "http":
+        running: Server = request.getfixturevalue("server")
+        client = azurite.HttpClient(host=running.host, port=running.port)
+        client.reset()
+        # The HTTP clients' engine answers every call of the engine's through the server.
+        yield cast(Database, client._engine)
+        client.close()
+        return
     database = Database(tmp_path / "db" if request.param == "persistent" else None)
     yield database
     database.close()
