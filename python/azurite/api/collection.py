@@ -199,6 +199,81 @@ class Collection(CollectionCore):
         level reads every acknowledged write."""
         return self._search_result(self._engine.search(*self._prepare_search(searches, read_level)))
 
+    # ---- export and import (azurite.io, which needs pyarrow: pip install azurite[arrow])
+
+    def to_arrow(
+        self,
+        where: dict[str, Any] | None = None,
+        where_document: dict[str, Any] | None = None,
+        include: list[str] | None = None,
+    ) -> Any:
+        """Azurite: the records (those passing the filters) as a ``pyarrow.Table`` in the
+        layout of ``docs/formats.md``, with the collection's configuration in its schema
+        metadata. ``include`` chooses among documents, uris, embeddings and metadatas
+        (all by default)."""
+        from azurite.io import to_arrow
+
+        return to_arrow(self, where=where, where_document=where_document, include=include)
+
+    def to_pandas(
+        self,
+        where: dict[str, Any] | None = None,
+        where_document: dict[str, Any] | None = None,
+        include: list[str] | None = None,
+    ) -> Any:
+        """Azurite: :meth:`to_arrow` as a pandas DataFrame whose columns keep their Arrow
+        types (``pandas.ArrowDtype``): numpy-backed columns would turn the integers of a
+        metadata kind that some records lack into floats, losing large ones."""
+        table = self.to_arrow(where, where_document, include)
+        try:
+            import pandas
+        except ImportError:
+            raise ImportError("to_pandas needs pandas: pip install pandas") from None
+        return table.to_pandas(types_mapper=pandas.ArrowDtype)
+
+    def to_polars(
+        self,
+        where: dict[str, Any] | None = None,
+        where_document: dict[str, Any] | None = None,
+        include: list[str] | None = None,
+    ) -> Any:
+        """Azurite: :meth:`to_arrow` as a polars DataFrame."""
+        table = self.to_arrow(where, where_document, include)
+        try:
+            import polars
+        except ImportError:
+            raise ImportError("to_polars needs polars: pip install polars") from None
+        return polars.from_arrow(table)
+
+    def export_to(
+        self,
+        path_or_sink: Any,
+        format: str | None = None,
+        batch_size: int = 10_000,
+        include: list[str] | None = None,
+    ) -> int:
+        """Azurite: writes the records to a Parquet, Arrow IPC or JSONL file (the format
+        from the extension, or ``format=``) or a binary stream, ``batch_size`` at a time;
+        returns how many were written. See ``azurite.io.export_collection``."""
+        from azurite.io import export_collection
+
+        return export_collection(self, path_or_sink, format, batch_size, include)
+
+    def import_from(
+        self,
+        source: Any,
+        mode: str = "upsert",
+        format: str | None = None,
+        batch_size: int = 10_000,
+    ) -> None:
+        """Azurite: loads a Parquet, Arrow IPC or JSONL file, a pyarrow Table or a pandas /
+        polars DataFrame into this collection, all or nothing: ``mode="upsert"`` updates
+        the records whose id exists and adds the others, ``"add"`` skips them. See
+        ``azurite.io.import_into``."""
+        from azurite.io import import_into
+
+        import_into(self, source, mode, format, batch_size)
+
 
 class AsyncCollection(CollectionCore):
     """A collection of an asynchronous client: the methods of ``Collection``, as
