@@ -1,0 +1,1 @@
+"""Moving data into and out of Azurite."""
