@@ -1,5 +1,6 @@
 """The ``azurite`` command: ``azurite run`` serves a database over Chroma's HTTP API v2;
-``azurite repair`` repairs a damaged database directory.
+``azurite repair`` repairs a damaged database directory; ``azurite import-chroma`` imports
+a chromadb directory.
 
 Every option of ``run`` can also come from an environment variable (``AZURITE_<OPTION>``);
 a flag given on the command line wins over the variable.
@@ -15,6 +16,7 @@ import sys
 from collections.abc import Sequence
 
 from azurite import __azurite_version__, __version__
+from azurite.io.chroma.command import add_import_chroma_parser, import_chroma_command
 from azurite.server.config import DEFAULT_MAX_BODY_SIZE, ServerConfig
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
@@ -128,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     subcommands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _run_parser(subcommands)
     _repair_parser(subcommands)
+    add_import_chroma_parser(subcommands)
     subcommands.add_parser("version", help="print Azurite's version")
     return parser
 
@@ -193,6 +196,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         serve(_config(arguments))
     elif arguments.command == "repair":
         sys.exit(repair(arguments.path))
+    elif arguments.command == "import-chroma":
+        sys.exit(import_chroma_command(arguments))
     elif arguments.command == "version":
         print(__azurite_version__)
     else:

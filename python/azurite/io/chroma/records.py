@@ -82,7 +82,10 @@ def _split(record_id: str, metadata: Metadata | None) -> tuple[str | None, str |
         uri is None or isinstance(uri, str)
     ):
         raise CorruptionError(f"record {record_id!r} has a document or URI that is not text")
-    return document, uri, rest or None
+    if not rest and uri is None:
+        return document, uri, None
+    # chromadb's get drops the document key, then shows the map ({} with a URI alone).
+    return document, uri, rest
 
 
 class CollectionRecords:
