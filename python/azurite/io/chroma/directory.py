@@ -30,7 +30,10 @@ SUPPORTED_VERSIONS = "chromadb 1.5.0 to 1.5.9"
 # (directory, version) -> (file name, MD5 of its SQL), as chromadb records them.
 _MIGRATIONS_1_5 = {
     ("embeddings_queue", 1): ("00001-embeddings.sqlite.sql", "d3755dfd232be8e8301f4d7fcfb3a486"),
-    ("embeddings_queue", 2): ("00002-embeddings-queue-config.sqlite.sql", "8fbfe4ffb3e57f1d8bfdc58510a82e85"),  # fmt: skip
+    ("embeddings_queue", 2): (
+        "00002-embeddings-queue-config.sqlite.sql",
+        "8fbfe4ffb3e57f1d8bfdc58510a82e85",
+    ),
     ("metadb", 1): ("00001-embedding-metadata.sqlite.sql", "2b4cf52c4bb2676e21d6860a4409f856"),
     ("metadb", 2): ("00002-embedding-metadata.sqlite.sql", "12a570f7121b3a8ce750a2a7c36da20f"),
     ("metadb", 3): ("00003-full-text-tokenize.sqlite.sql", "f97ad6334aeaa8f419f01110b648b97a"),
@@ -42,10 +45,16 @@ _MIGRATIONS_1_5 = {
     ("sysdb", 3): ("00003-collection-dimension.sqlite.sql", "42d22d0574d31d419c2a0e7f625c93aa"),
     ("sysdb", 4): ("00004-tenants-databases.sqlite.sql", "048867ce8fcdefe4023c7110e4433591"),
     ("sysdb", 5): ("00005-remove-topic.sqlite.sql", "b1367c826b8fba5f96f27befdc1d42d2"),
-    ("sysdb", 6): ("00006-collection-segment-metadata.sqlite.sql", "4eea7468935bf25d4604a0fed2366116"),  # fmt: skip
+    ("sysdb", 6): (
+        "00006-collection-segment-metadata.sqlite.sql",
+        "4eea7468935bf25d4604a0fed2366116",
+    ),
     ("sysdb", 7): ("00007-collection-config.sqlite.sql", "1c7e63bba346a42a18b6ab7f1c989bed"),
     ("sysdb", 8): ("00008-maintenance-log.sqlite.sql", "0a0e7e93111a01789addf64961c6127c"),
-    ("sysdb", 9): ("00009-segment-collection-not-null.sqlite.sql", "054355aef9e63702bf54ea29e61563f1"),  # fmt: skip
+    ("sysdb", 9): (
+        "00009-segment-collection-not-null.sqlite.sql",
+        "054355aef9e63702bf54ea29e61563f1",
+    ),
     ("sysdb", 10): ("00010-collection-schema.sqlite.sql", "5c3a5ac4b79df76799b4721827ed5e1d"),
 }
 _METADATA_SEGMENT = "urn:chroma:segment/metadata/sqlite"
@@ -137,9 +146,7 @@ class ChromaDirectory:
         self._connection.close()
 
     def _check_store(self, store: str) -> None:
-        tables = {
-            name for (name,) in self._connection.execute("SELECT name FROM sqlite_master")
-        }
+        tables = {name for (name,) in self._connection.execute("SELECT name FROM sqlite_master")}
         if "migrations" not in tables:
             raise VersionMismatchError(
                 f"{store} has no migrations table: it was not written by chromadb 0.4 or later"
@@ -152,9 +159,8 @@ class ChromaDirectory:
         }
         unknown = sorted(set(found) - set(_MIGRATIONS_1_5))
         if unknown:
-            directory, version = unknown[0]
             raise VersionMismatchError(
-                f"{store} carries migration {directory}/{found[unknown[0]][0]}, which "
+                f"{store} carries migration {unknown[0][0]}/{found[unknown[0]][0]}, which "
                 f"{SUPPORTED_VERSIONS} do not know: it was written by a newer chromadb. "
                 f"Supported: directories written by {SUPPORTED_VERSIONS}."
             )
@@ -263,17 +269,18 @@ class ChromaDirectory:
         folder = os.path.join(self.path, vector_segment)
         hnsw = None
         vector_seq = 0
-        if os.path.exists(os.path.join(folder, ID_MAP_FILE)):
-            # chromadb treats a folder whose map is empty as never written, and replays the
-            # whole log into it: so do we.
-            if read_id_map(os.path.join(folder, ID_MAP_FILE)).id_to_label:
-                if collection.dimension is None:
-                    raise CorruptionError(
-                        f"collection {collection.name!r} has vectors in {folder} but no "
-                        "dimension in the catalog"
-                    )
-                hnsw = HnswVectors(folder, collection.dimension, collection.space == "cosine")
-                vector_seq = self._max_seq(vector_segment)
+        id_map_path = os.path.join(folder, ID_MAP_FILE)
+        id_map = read_id_map(id_map_path) if os.path.exists(id_map_path) else None
+        # chromadb treats a folder whose map is empty (or absent) as never written, and
+        # replays the whole log into it: so do we.
+        if id_map is not None and id_map.id_to_label:
+            if collection.dimension is None:
+                raise CorruptionError(
+                    f"collection {collection.name!r} has vectors in {folder} but no "
+                    "dimension in the catalog"
+                )
+            hnsw = HnswVectors(folder, id_map, collection.dimension, collection.space == "cosine")
+            vector_seq = self._max_seq(vector_segment)
         return CollectionRecords(
             self._connection,
             collection.id,

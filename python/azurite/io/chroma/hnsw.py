@@ -71,10 +71,10 @@ def read_id_map(path: str) -> IdMap:
 class HnswVectors:
     """The vectors a persisted HNSW segment folder holds, looked up by record id."""
 
-    def __init__(self, folder: str, dimension: int, cosine: bool) -> None:
+    def __init__(self, folder: str, id_map: IdMap, dimension: int, cosine: bool) -> None:
         self.folder = folder
         self.dimension = dimension
-        self.id_map = read_id_map(os.path.join(folder, ID_MAP_FILE))
+        self.id_map = id_map
         header_path = os.path.join(folder, HEADER_FILE)
         try:
             with open(header_path, "rb") as file:
@@ -87,12 +87,16 @@ class HnswVectors:
          _top_level, _entry, _m_max, m0_max, _m, _mult, _ef) = _HEADER.unpack(header)  # fmt: skip
         links_size = _LINK_COUNT_SIZE + 4 * m0_max
         expected = (0, links_size, links_size + 4 * dimension, links_size + 4 * dimension + 8)
-        if version != _PERSISTENCE_VERSION or (
-            level0_offset,
-            data_offset,
-            label_offset,
-            element_size,
-        ) != expected:
+        if (
+            version != _PERSISTENCE_VERSION
+            or (
+                level0_offset,
+                data_offset,
+                label_offset,
+                element_size,
+            )
+            != expected
+        ):
             raise CorruptionError(
                 f"{header_path} does not describe an hnswlib index of {dimension}-dimensional "
                 "vectors in the layout chromadb 1.x writes"

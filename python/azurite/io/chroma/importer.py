@@ -154,7 +154,9 @@ def _write(
             progress(collection, written)
 
 
-def _verify(engine: Engine, model: CollectionModel, report: CollectionReport, sample: _Sample) -> None:
+def _verify(
+    engine: Engine, model: CollectionModel, report: CollectionReport, sample: _Sample
+) -> None:
     report.imported_count = engine.count(model["id"])
     if report.imported_count != report.source_count:
         report.mismatches.append(

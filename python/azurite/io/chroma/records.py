@@ -69,7 +69,9 @@ def _check_value(record_id: str, key: str, value: Any) -> None:
     )
 
 
-def _split(record_id: str, metadata: Metadata | None) -> tuple[str | None, str | None, Metadata | None]:
+def _split(
+    record_id: str, metadata: Metadata | None
+) -> tuple[str | None, str | None, Metadata | None]:
     """The document and URI chromadb keeps among a record's metadata, and the rest."""
     if not metadata:
         return None, None, None
