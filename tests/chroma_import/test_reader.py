@@ -4,6 +4,7 @@ whether a record's newest state is in the segments' files or only in the log."""
 
 from __future__ import annotations
 
+import pickle
 import sqlite3
 from pathlib import Path
 
@@ -76,7 +77,18 @@ def test_the_directory_holds_state_in_both_places(chroma_dir: Path) -> None:
     }
     ids = dict(store.execute("SELECT name, id FROM collections"))
     assert {ids["l2_flushed"], ids["cosine_flushed"], ids["ip_in_log"]} <= logged
+    # Records the HNSW files still hold that a later log entry deletes.
+    (segment,) = store.execute(
+        "SELECT id FROM segments WHERE collection = ? AND scope = 'VECTOR'",
+        (ids["l2_flushed"],),
+    ).fetchone()
     store.close()
+    in_files = pickle.loads((chroma_dir / segment / "index_metadata.pickle").read_bytes())
+    with ChromaDirectory(chroma_dir) as directory:
+        (collection,) = [c for c in directory.collections if c.name == "l2_flushed"]
+        live = {i for batch in directory.records(collection).batches(1000) for i in batch.ids}
+    assert set(in_files["id_to_label"]) - live
+    assert live - set(in_files["id_to_label"])
 
 
 def test_reading_changes_no_byte_of_the_directory(chroma_dir: Path) -> None:

@@ -162,7 +162,8 @@ def as_hnswlib_returns(vectors: npt.NDArray[np.float32]) -> npt.NDArray[np.float
     ``v / (|v| + 1e-30)`` and ``|v|``, and returns their product. The squared norm is summed
     in float32 in the vectors' order, as hnswlib does, so the result is its bits."""
     squares = vectors * vectors
-    norms = np.add.accumulate(squares, axis=1, dtype=np.float32)[:, -1:]
-    lengths = np.sqrt(norms, dtype=np.float32)
+    norms: npt.NDArray[np.float32] = np.add.accumulate(squares, axis=1, dtype=np.float32)
+    lengths = np.sqrt(norms[:, -1:], dtype=np.float32)
     inverse = np.float32(1.0) / (lengths + np.float32(1e-30))
-    return ((vectors * inverse) * lengths).astype(np.float32, copy=False)
+    returned: npt.NDArray[np.float32] = (vectors * inverse) * lengths
+    return returned
