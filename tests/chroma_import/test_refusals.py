@@ -91,6 +91,14 @@ def log_vector_of_the_wrong_size(chroma_dir: Path) -> None:
     )
 
 
+def log_metadata_of_an_unknown_type(chroma_dir: Path) -> None:
+    edit_store(
+        chroma_dir,
+        """UPDATE embeddings_queue SET metadata = '{"nested": {"a": 1}}' WHERE seq_id = """
+        "(SELECT max(seq_id) FROM embeddings_queue)",
+    )
+
+
 def record_without_vector(chroma_dir: Path) -> None:
     # A record of the metadata segment whose vector chromadb never received.
     edit_store(
@@ -123,6 +131,7 @@ CASES: list[tuple[Callable[[Path], None], type[Exception], str]] = [
     (id_map_naming_a_missing_label, CorruptionError, "lacks 1 of the vectors"),
     (wrong_header, CorruptionError, "in the layout chromadb 1.x writes"),
     (log_vector_of_the_wrong_size, CorruptionError, "holds a vector of 4 bytes"),
+    (log_metadata_of_an_unknown_type, CorruptionError, "metadata 'nested' of a type"),
     (record_without_vector, CorruptionError, "record 'orphan' is in the metadata segment"),
     (not_sqlite, CorruptionError, "is not a readable SQLite database"),
     (interrupted_write, InvalidArgumentError, "stopped in the middle of a write"),

@@ -26,6 +26,7 @@ ADD, UPDATE, UPSERT, DELETE = 0, 1, 2, 3
 _OPERATIONS = {ADD, UPDATE, UPSERT, DELETE}
 DOCUMENT_KEY = "chroma:document"
 URI_KEY = "chroma:uri"
+_SCALARS = (str, int, float, bool)
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,20 @@ def _decode_metadata(seq: int, text: str | None) -> dict[str, Any] | None:
         raise CorruptionError(f"log entry {seq} has unreadable metadata: {error}") from None
     if not isinstance(value, dict):
         raise CorruptionError(f"log entry {seq} has metadata that is not an object")
+    for key, item in value.items():
+        if key in (DOCUMENT_KEY, URI_KEY):
+            valid = item is None or isinstance(item, str)
+        else:
+            valid = (
+                item is None
+                or isinstance(item, _SCALARS)
+                or (isinstance(item, list) and item and all(isinstance(v, _SCALARS) for v in item))
+            )
+        if not valid:
+            raise CorruptionError(
+                f"log entry {seq} has metadata {key!r} of a type chromadb's local segments "
+                f"do not store: {item!r}"
+            )
     return value
 
 

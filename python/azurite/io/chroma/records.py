@@ -42,48 +42,17 @@ class RecordBatch:
         return len(self.ids)
 
 
-def _scalar(
-    key: str, string: str | None, integer: int | None, real: float | None, boolean: int | None
-) -> Any:
-    # chromadb reads the first column that is set, in this order.
-    if string is not None:
-        return string
-    if integer is not None:
-        return integer
-    if real is not None:
-        return real
-    if boolean is not None:
-        return bool(boolean)
-    raise CorruptionError(f"metadata key {key!r} of a record has no value")
+def _no_value(key: str) -> CorruptionError:
+    return CorruptionError(f"metadata key {key!r} of a record has no value")
 
 
-def _check_value(record_id: str, key: str, value: Any) -> None:
-    scalars = (str, int, float, bool)
-    if isinstance(value, scalars) or (
-        isinstance(value, list) and value and all(isinstance(v, scalars) for v in value)
-    ):
-        return
-    raise CorruptionError(
-        f"record {record_id!r} has metadata {key!r} of a type chromadb's local segments "
-        f"do not store: {value!r}"
-    )
-
-
-def _split(
-    record_id: str, metadata: Metadata | None
-) -> tuple[str | None, str | None, Metadata | None]:
+def _split(metadata: Metadata | None) -> tuple[str | None, str | None, Metadata | None]:
     """The document and URI chromadb keeps among a record's metadata, and the rest."""
     if not metadata:
         return None, None, None
     rest = dict(metadata)
     document = rest.pop(DOCUMENT_KEY, None)
     uri = rest.pop(URI_KEY, None)
-    for key, value in rest.items():
-        _check_value(record_id, key, value)
-    if not (document is None or isinstance(document, str)) or not (
-        uri is None or isinstance(uri, str)
-    ):
-        raise CorruptionError(f"record {record_id!r} has a document or URI that is not text")
     if not rest and uri is None:
         return document, uri, None
     # chromadb's get drops the document key, then shows the map ({} with a URI alone).
@@ -138,35 +107,46 @@ class CollectionRecords:
         """The stored metadata (document and URI keys included) of these rows."""
         if not rows:
             return {}
-        low, high = min(rows), max(rows)
-        found: dict[int, Metadata] = {}
-        for row, key, string, integer, real, boolean in self._connection.execute(
-            "SELECT id, key, string_value, int_value, float_value, bool_value "
+        found: dict[int, Metadata] = {row: {} for row in rows}
+        # chromadb reads the first column set among string, int, float, bool; a bool is an
+        # int column, so it comes apart.
+        bounds = (min(rows), max(rows))
+        for row, key, value, boolean in self._connection.execute(
+            "SELECT id, key, coalesce(string_value, int_value, float_value), bool_value "
             "FROM embedding_metadata WHERE id BETWEEN ? AND ?",
-            (low, high),
+            bounds,
         ):
-            if row in rows:
-                found.setdefault(row, {})[key] = _scalar(key, string, integer, real, boolean)
-        for row, key, string, integer, real, boolean in self._connection.execute(
-            "SELECT id, key, string_value, int_value, float_value, bool_value "
+            metadata = found.get(row)
+            if metadata is not None:
+                if value is None:
+                    if boolean is None:
+                        raise _no_value(key)
+                    value = bool(boolean)
+                metadata[key] = value
+        for row, key, value, boolean in self._connection.execute(
+            "SELECT id, key, coalesce(string_value, int_value, float_value), bool_value "
             "FROM embedding_metadata_array WHERE id BETWEEN ? AND ? ORDER BY id, key, rowid",
-            (low, high),
+            bounds,
         ):
-            if row in rows:
-                metadata = found.setdefault(row, {})
-                element = _scalar(key, string, integer, real, boolean)
-                current = metadata.get(key)
-                if isinstance(current, list):
-                    current.append(element)
+            metadata = found.get(row)
+            if metadata is not None:
+                if value is None:
+                    if boolean is None:
+                        raise _no_value(key)
+                    value = bool(boolean)
+                elements = metadata.get(key)
+                if isinstance(elements, list):
+                    elements.append(value)
                 else:
-                    metadata[key] = [element]
+                    metadata[key] = [value]
         return found
 
     def _base_rows(self, batch_size: int) -> Iterator[list[tuple[int, str]]]:
         last = -1
         while True:
             rows = self._connection.execute(
-                "SELECT id, embedding_id FROM embeddings WHERE segment_id = ? AND id > ? "
+                # "+": walk the table in row order rather than sort the segment's index.
+                "SELECT id, embedding_id FROM embeddings WHERE +segment_id = ? AND id > ? "
                 "ORDER BY id LIMIT ?",
                 (self._segment, last, batch_size),
             ).fetchall()
@@ -227,7 +207,7 @@ class CollectionRecords:
     def _batch(self, records: list[tuple[str, Metadata | None]]) -> RecordBatch:
         batch = RecordBatch()
         for record_id, metadata in records:
-            document, uri, rest = _split(record_id, metadata)
+            document, uri, rest = _split(metadata)
             batch.ids.append(record_id)
             batch.documents.append(document)
             batch.uris.append(uri)
