@@ -71,7 +71,7 @@ def id_map_that_runs_code(chroma_dir: Path) -> None:
     )
 
 
-def id_map_naming_a_missing_label(chroma_dir: Path) -> None:
+def id_map_naming_an_unknown_label(chroma_dir: Path) -> None:
     path = vector_folder(chroma_dir, "l2_flushed") / "index_metadata.pickle"
     content = pickle.loads(path.read_bytes())
     content["id_to_label"]["id-0"] = 99_999
@@ -128,7 +128,7 @@ CASES: list[tuple[Callable[[Path], None], type[Exception], str]] = [
     (truncated_vectors, CorruptionError, "its header needs"),
     (unreadable_id_map, CorruptionError, "not a readable HNSW id map"),
     (id_map_that_runs_code, CorruptionError, "refers to posix.system"),
-    (id_map_naming_a_missing_label, CorruptionError, "lacks 1 of the vectors"),
+    (id_map_naming_an_unknown_label, CorruptionError, "names label 99999, beyond"),
     (wrong_header, CorruptionError, "in the layout chromadb 1.x writes"),
     (log_vector_of_the_wrong_size, CorruptionError, "holds a vector of 4 bytes"),
     (log_metadata_of_an_unknown_type, CorruptionError, "metadata 'nested' of a type"),

@@ -105,22 +105,27 @@ class HnswVectors:
         self._data_offset = data_offset
         self._label_offset = label_offset
         self._elements = self._map(DATA_FILE, count * element_size).reshape(count, element_size)
-        # The labels of every element, to find the element that holds a label.
+        # The label of every element, to find the element that holds a label.
         labels = (
             np.ascontiguousarray(self._elements[:, label_offset : label_offset + _LABEL_SIZE])
             .view("<u8")
             .reshape(count)
         )
-        self._element_of_label: dict[int, int] = {}
-        wanted = set(self.id_map.id_to_label.values())
-        for element, label in enumerate(labels.tolist()):
-            if label in wanted:
-                self._element_of_label[label] = element
-        missing = wanted.difference(self._element_of_label)
-        if missing:
+        wanted = np.fromiter(self.id_map.id_to_label.values(), dtype=np.int64)
+        top = int(max(labels.max(initial=0), wanted.max(initial=0)))
+        # chromadb numbers labels from 1 and never reuses one, so none exceeds the count.
+        if top > count:
+            raise CorruptionError(
+                f"{os.path.join(folder, DATA_FILE)} or its id map names label {top}, beyond "
+                f"the index's {count} elements"
+            )
+        self._element_of_label = np.full(top + 1, -1, dtype=np.int64)
+        self._element_of_label[labels.astype(np.int64)] = np.arange(count, dtype=np.int64)
+        missing = wanted[self._element_of_label[wanted] < 0]
+        if len(missing):
             raise CorruptionError(
                 f"{os.path.join(folder, DATA_FILE)} lacks {len(missing)} of the vectors its "
-                f"id map names (label {min(missing)} first)"
+                f"id map names (label {int(missing.min())} first)"
             )
         self._lengths: npt.NDArray[np.float32] | None = (
             self._map(LENGTH_FILE, count * 4).view("<f4") if cosine else None
@@ -145,11 +150,10 @@ class HnswVectors:
         """The vectors of these ids (each must be in the map), as chromadb's ``get`` returns
         them: for cosine, hnswlib keeps the vector normalised beside its length and gives
         back their product."""
-        elements = np.fromiter(
-            (self._element_of_label[self.id_map.id_to_label[i]] for i in record_ids),
-            dtype=np.int64,
-            count=len(record_ids),
+        labels = np.fromiter(
+            (self.id_map.id_to_label[i] for i in record_ids), dtype=np.int64, count=len(record_ids)
         )
+        elements = self._element_of_label[labels]
         rows = self._elements[elements, self._data_offset : self._label_offset]
         vectors = np.ascontiguousarray(rows).view("<f4").reshape(len(record_ids), self.dimension)
         if self._lengths is not None:
