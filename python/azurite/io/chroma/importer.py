@@ -77,7 +77,9 @@ def _target_configuration(collection: ChromaCollection) -> str | None:
     return None
 
 
-def _ensure_database(engine: Engine, tenant: str, database: str) -> None:
+def _ensure_database(engine: Engine, tenant: str, database: str) -> bool:
+    """Creates the tenant and database if the target lacks them; True if it created the
+    database."""
     try:
         engine.get_tenant(tenant)
     except NotFoundError:
@@ -86,6 +88,8 @@ def _ensure_database(engine: Engine, tenant: str, database: str) -> None:
         engine.get_database(database, tenant)
     except NotFoundError:
         engine.create_database(database, tenant)
+        return True
+    return False
 
 
 def _refuse_existing(engine: Engine, source: ChromaDirectory) -> None:
@@ -229,8 +233,11 @@ def import_chroma(
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     with ChromaDirectory(chroma_dir) as source, _target_engine(client_or_path) as engine:
         _refuse_existing(engine, source)
-        for tenant, database in source.databases():
-            _ensure_database(engine, tenant, database)
+        created = [
+            (tenant, database)
+            for tenant, database in source.databases()
+            if _ensure_database(engine, tenant, database)
+        ]
         staged: list[str] = []
         reports: list[CollectionReport] = []
         samples: list[_Sample] = []
@@ -274,6 +281,9 @@ def import_chroma(
                 # removed by the next open of the target anyway.
                 with suppress(ChromaError):
                     engine.abandon_import(staging_id)
+            for tenant, database in created:
+                with suppress(ChromaError):
+                    engine.delete_database(database, tenant)
             raise
         for model, report, sample in zip(published, reports, samples):
             _verify(engine, model, report, sample)
