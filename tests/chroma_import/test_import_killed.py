@@ -74,3 +74,26 @@ def test_killed_import_leaves_the_target_unchanged(
     after = visible_collections(target)
     assert after["default_tenant/default_database/kept"] == 2
     assert len(after) == len(before) + len(report.collections)
+
+
+def test_failed_import_leaves_the_target_unchanged(chroma_dir: Path, tmp_path: Path) -> None:
+    target = tmp_path / "azurite"
+    client = azurite.PersistentClient(str(target))
+    client.create_collection("kept", embedding_function=None).add(ids=["a"], embeddings=[[1.0]])
+    azurite.api.client.SharedSystemClient.clear_system_cache()
+    before = visible_collections(target)
+    batches = 0
+
+    def fail_midway(_collection: object, _written: int) -> None:
+        nonlocal batches
+        batches += 1
+        if batches == 40:
+            raise RuntimeError("stopped by the test")
+
+    with pytest.raises(RuntimeError, match="stopped by the test"):
+        import_chroma(chroma_dir, target, batch_size=16, progress=fail_midway)
+    assert visible_collections(target) == before
+    admin = azurite.AdminClient(azurite.Settings(is_persistent=True, persist_directory=str(target)))
+    # The databases it created are gone again (a tenant cannot be deleted).
+    assert admin.list_databases(tenant="team_tenant") == []
+    assert [d["name"] for d in admin.list_databases()] == ["default_database"]
