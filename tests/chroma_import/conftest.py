@@ -13,6 +13,10 @@ from typing import Any
 
 import pytest
 
+import azurite
+
+from .write_chroma_directory import API_KEY_VARIABLE
+
 WRITER = Path(__file__).with_name("write_chroma_directory.py")
 INCLUDE = ["embeddings", "documents", "metadatas", "uris"]
 
@@ -41,6 +45,31 @@ def typed(value: Any) -> Any:
     if isinstance(value, list):
         return [typed(v) for v in value]
     return (type(value).__name__, value)
+
+
+def visible_collections(target: Path) -> dict[str, int]:
+    """Every collection of an Azurite directory and its count, the client closed after."""
+    client = azurite.PersistentClient(str(target))
+    admin = azurite.AdminClient(azurite.Settings(is_persistent=True, persist_directory=str(target)))
+    found = {}
+    for tenant in ("default_tenant", "team_tenant"):
+        try:
+            databases = admin.list_databases(tenant=tenant)
+        except azurite.errors.NotFoundError:
+            continue
+        for database in databases:
+            client.set_tenant(tenant, database["name"])
+            for collection in client.list_collections():
+                found[f"{tenant}/{database['name']}/{collection.name}"] = collection.count()
+    azurite.api.client.SharedSystemClient.clear_system_cache()
+    return found
+
+
+@pytest.fixture(autouse=True)
+def registered_function_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both clients build the registered function from its configuration when they open
+    its collection: it needs its API key variable, never a real key."""
+    monkeypatch.setenv(API_KEY_VARIABLE, "not-a-key")
 
 
 @pytest.fixture(scope="package")

@@ -15,6 +15,8 @@ import pytest
 import azurite
 from azurite.io.chroma import import_chroma
 
+from .conftest import visible_collections
+
 IMPORTER = """
 import sys
 from azurite.io.chroma import import_chroma
@@ -25,23 +27,6 @@ def progress(collection, written):
 import_chroma(sys.argv[1], sys.argv[2], batch_size=16, progress=progress)
 print("finished", flush=True)
 """
-
-
-def visible_collections(target: Path) -> dict[str, int]:
-    client = azurite.PersistentClient(str(target))
-    admin = azurite.AdminClient(azurite.Settings(is_persistent=True, persist_directory=str(target)))
-    found = {}
-    for tenant in ("default_tenant", "team_tenant"):
-        try:
-            databases = admin.list_databases(tenant=tenant)
-        except azurite.errors.NotFoundError:
-            continue
-        for database in databases:
-            client.set_tenant(tenant, database["name"])
-            for collection in client.list_collections():
-                found[f"{tenant}/{database['name']}/{collection.name}"] = collection.count()
-    azurite.api.client.SharedSystemClient.clear_system_cache()
-    return found
 
 
 @pytest.mark.parametrize("kill_after_batches", [1, 30, 90])
@@ -62,11 +47,14 @@ def test_killed_import_leaves_the_target_unchanged(
         text=True,
     )
     assert process.stdout is not None
-    for _ in range(kill_after_batches):
-        line = process.stdout.readline()
-        assert line and line != "finished\n", "the import ended before it could be killed"
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
+    try:
+        for _ in range(kill_after_batches):
+            line = process.stdout.readline()
+            assert line and line != "finished\n", "the import ended before it could be killed"
+    finally:
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+        process.stdout.close()
 
     assert visible_collections(target) == before
     report = import_chroma(chroma_dir, target)

@@ -4,7 +4,7 @@ chromadb has let go of every file when the tests read it:
     python write_chroma_directory.py DIR [RECORDS]
 
 Several tenants, databases and collections, each space, custom HNSW parameters, the
-default, a registered (SentenceTransformer, configured but never run) and no embedding
+default, a registered (Hugging Face's, configured but never run) and no embedding
 function; metadata of every type chromadb stores; documents and URIs; updates, upserts and
 deletes. sync_threshold is small in some collections, so their HNSW files hold the older
 writes while the newer ones (and some deletes) are only in the log.
@@ -12,11 +12,12 @@ writes while the newer ones (and some deletes) are only in the log.
 
 from __future__ import annotations
 
+import os
 import sys
 
 import chromadb
 import numpy as np
-from chromadb.utils.embedding_functions import SentenceTransformerEmbeddingFunction
+from chromadb.utils.embedding_functions import HuggingFaceEmbeddingFunction
 
 # Each collection: name, tenant, database, dimension, configuration (besides the function),
 # and which embedding function.
@@ -27,25 +28,23 @@ COLLECTIONS = [
     ("cosine_flushed", "default_tenant", "default_database", 16,
      {"hnsw": {"space": "cosine", "sync_threshold": 64, "batch_size": 32}}, "default"),
     ("ip_in_log", "default_tenant", "second_db", 5,
-     {"hnsw": {"space": "ip"}}, "sentence_transformer"),
+     {"hnsw": {"space": "ip"}}, "registered"),
     ("cosine_in_log", "team_tenant", "team_db", 12,
      {"hnsw": {"space": "cosine", "resize_factor": 1.5}}, "none"),
     ("l2_default", "team_tenant", "team_db", 3, None, "default"),
 ]  # fmt: skip
 EMPTY_COLLECTION = ("empty_one", "team_tenant", "team_db")
 EMPTY_DATABASE = ("team_tenant", "no_collections_db")
+API_KEY_VARIABLE = "CHROMA_HUGGINGFACE_API_KEY"
 
 
-def sentence_transformer() -> SentenceTransformerEmbeddingFunction:
-    """chromadb's SentenceTransformer function as its configuration describes it, without
-    loading the model (sentence-transformers is not installed): only the fields that
-    ``get_config`` reads are set."""
-    function = SentenceTransformerEmbeddingFunction.__new__(SentenceTransformerEmbeddingFunction)
-    function.model_name = "all-MiniLM-L6-v2"
-    function.device = "cpu"
-    function.normalize_embeddings = True
-    function.kwargs = {}
-    return function
+def registered_function() -> HuggingFaceEmbeddingFunction:
+    """A function of chromadb's registry that is configured without being run: its API
+    key is read from an environment variable, which the tests set to a dummy."""
+    os.environ.setdefault(API_KEY_VARIABLE, "not-a-key")
+    return HuggingFaceEmbeddingFunction(
+        api_key_env_var=API_KEY_VARIABLE, model_name="sentence-transformers/all-MiniLM-L6-v2"
+    )
 
 
 def metadata_of(i: int) -> dict[str, object]:
@@ -120,7 +119,7 @@ def main(path: str, records: int) -> None:
     functions = {
         "none": None,
         "default": chromadb.utils.embedding_functions.DefaultEmbeddingFunction(),
-        "sentence_transformer": sentence_transformer(),
+        "registered": registered_function(),
     }
     for seed, (name, tenant, database, dimension, configuration, function) in enumerate(
         COLLECTIONS
