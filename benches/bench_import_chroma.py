@@ -45,7 +45,7 @@ for start in range(0, rows, 5000):
 """
 
 CHROMADB_GET = """
-import sys, time, chromadb
+import resource, sys, time, chromadb
 path, batch = sys.argv[1], int(sys.argv[2])
 started = time.perf_counter()
 collection = chromadb.PersistentClient(path=path).get_collection("bench")
@@ -55,25 +55,30 @@ for offset in range(0, total, batch):
     got = collection.get(limit=batch, offset=offset,
                          include=["embeddings", "documents", "metadatas", "uris"])
     read += len(got["ids"])
-print(time.perf_counter() - started, read)
+usage = resource.getrusage(resource.RUSAGE_SELF)
+print(time.perf_counter() - started, usage.ru_utime + usage.ru_stime, read)
 """
 
 IMPORT = """
-import sys, time
+import resource, sys, time
 from azurite.io.chroma import import_chroma
 started = time.perf_counter()
 report = import_chroma(sys.argv[1], sys.argv[2])
 assert report.ok, report
-print(time.perf_counter() - started, report.collections[0].imported_count)
+usage = resource.getrusage(resource.RUSAGE_SELF)
+print(time.perf_counter() - started, usage.ru_utime + usage.ru_stime,
+      report.collections[0].imported_count)
 """
 
 
-def timed(script: str, *arguments: str) -> tuple[float, int]:
+def timed(script: str, *arguments: str) -> tuple[float, float, int]:
+    """Wall seconds, CPU seconds of the process (every thread, start-up included) and
+    records, as the script reports them."""
     out = subprocess.run(
         [sys.executable, "-c", script, *arguments], capture_output=True, text=True, check=True
     )
-    seconds, records = out.stdout.split()
-    return float(seconds), int(records)
+    seconds, cpu, records = out.stdout.split()
+    return float(seconds), float(cpu), int(records)
 
 
 def main() -> None:
@@ -97,15 +102,20 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         copy = Path(scratch) / "chroma"
         shutil.copytree(source, copy)
-        chroma_seconds, chroma_rows = timed(CHROMADB_GET, str(copy), str(args.batch))
-        import_seconds, imported = timed(IMPORT, str(source), str(Path(scratch) / "azurite"))
+        chroma_seconds, chroma_cpu, chroma_rows = timed(CHROMADB_GET, str(copy), str(args.batch))
+        import_seconds, import_cpu, imported = timed(
+            IMPORT, str(source), str(Path(scratch) / "azurite")
+        )
     assert chroma_rows == imported == args.rows, (chroma_rows, imported)
     result = {
         "rows": args.rows,
         "dim": args.dim,
         "chromadb_get_s": round(chroma_seconds, 2),
+        "chromadb_get_cpu_s": round(chroma_cpu, 2),
         "import_chroma_s": round(import_seconds, 2),
+        "import_chroma_cpu_s": round(import_cpu, 2),
         "ratio": round(import_seconds / chroma_seconds, 2),
+        "cpu_ratio": round(import_cpu / chroma_cpu, 2),
         "import_rows_per_s": round(args.rows / import_seconds),
     }
     print(json.dumps(result, indent=2))

@@ -18,7 +18,8 @@ from azurite.errors import AlreadyExistsError, ChromaError, NotFoundError
 from azurite.io.chroma.directory import ChromaCollection, ChromaDirectory
 from azurite.io.chroma.records import RecordBatch
 
-DEFAULT_BATCH_SIZE = 2_000
+# Large batches let the index build of each write use the collection's worker threads.
+DEFAULT_BATCH_SIZE = 10_000
 DEFAULT_SAMPLE_SIZE = 100
 
 # Called with (collection, records written so far) after each batch.
@@ -218,7 +219,7 @@ def import_chroma(
     on_collection: Callable[[ChromaCollection, int], None] | None = None,
 ) -> ImportReport:
     """Imports every tenant, database and collection of the chromadb directory
-    ``chroma_dir`` into Azurite (a client, or the path of a database directory), with
+    ``chroma_dir`` into Azurite (a local client, or the path of a database directory), with
     their vectors, documents, metadata, URIs, configuration and schema; nothing is
     embedded again and ``chroma_dir`` is not modified.
 
