@@ -55,7 +55,11 @@ def _decode_metadata(seq: int, text: str | None) -> dict[str, Any] | None:
             valid = (
                 item is None
                 or isinstance(item, _SCALARS)
-                or (isinstance(item, list) and item and all(isinstance(v, _SCALARS) for v in item))
+                or (
+                    isinstance(item, list)
+                    and len(item) > 0
+                    and all(isinstance(v, _SCALARS) for v in item)
+                )
             )
         if not valid:
             raise CorruptionError(
