@@ -17,8 +17,8 @@ from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 from hatchling.metadata.plugin.interface import MetadataHookInterface
 
 #: Top-level entries of the package (by name without suffix) that are the compiled engine
-#: or exist to run the server.
-LEFT_OUT = ("_core", "server", "cli")
+#: or exist to run the server (the command line, with its backup commands).
+LEFT_OUT = ("_core", "server", "cli", "backup_cli")
 SHIPPED_SUFFIXES = (".py", ".typed", ".txt")
 MARKER = "is_thin_client.py"
 

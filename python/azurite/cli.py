@@ -1,6 +1,7 @@
 """The ``azurite`` command: ``azurite run`` serves a database over Chroma's HTTP API v2;
-``azurite repair`` repairs a damaged database directory; ``azurite import-chroma`` imports
-a chromadb directory.
+``azurite repair`` repairs a damaged database directory; ``azurite backup`` and
+``azurite restore`` copy one consistently (``backup_cli.py``); ``azurite import-chroma``
+imports a chromadb directory (``io/chroma/command.py``).
 
 Every option of ``run`` can also come from an environment variable (``AZURITE_<OPTION>``);
 a flag given on the command line wins over the variable.
@@ -15,7 +16,7 @@ import socket
 import sys
 from collections.abc import Sequence
 
-from azurite import __azurite_version__, __version__
+from azurite import __azurite_version__, __version__, backup_cli
 from azurite.io.chroma.command import add_import_chroma_parser, import_chroma_command
 from azurite.server.config import DEFAULT_MAX_BODY_SIZE, ServerConfig
 
@@ -130,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     subcommands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _run_parser(subcommands)
     _repair_parser(subcommands)
+    backup_cli.add_parsers(subcommands)
     add_import_chroma_parser(subcommands)
     subcommands.add_parser("version", help="print Azurite's version")
     return parser
@@ -168,6 +170,7 @@ def serve(config: ServerConfig) -> None:
     from azurite import _core
     from azurite.errors import ChromaError
     from azurite.server import create_app
+    from azurite.server.discovery import advertised, local_url
 
     _check_address(config.host, config.port)
     try:
@@ -179,14 +182,17 @@ def serve(config: ServerConfig) -> None:
     print(f"Azurite {__azurite_version__} (chromadb {__version__} API)")
     print(f"Saving data to: {os.path.abspath(config.path)}")
     print(f"Connect to Azurite at: http://{config.host}:{config.port}", flush=True)
-    uvicorn.run(
-        create_app(config, database),
-        host=config.host,
-        port=config.port,
-        log_level=config.log_level,
-        # Clients keep connections open for 40 s between requests; so does the server.
-        timeout_keep_alive=40,
-    )
+    # Recorded beside the lock, so that `azurite backup --path` of this directory asks
+    # this server for the copy.
+    with advertised(config.path, local_url(config.host, config.port)):
+        uvicorn.run(
+            create_app(config, database),
+            host=config.host,
+            port=config.port,
+            log_level=config.log_level,
+            # Clients keep connections open for 40 s between requests; so does the server.
+            timeout_keep_alive=40,
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -196,6 +202,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         serve(_config(arguments))
     elif arguments.command == "repair":
         sys.exit(repair(arguments.path))
+    elif arguments.command in ("backup", "restore"):
+        sys.exit(backup_cli.run(arguments))
     elif arguments.command == "import-chroma":
         sys.exit(import_chroma_command(arguments))
     elif arguments.command == "version":

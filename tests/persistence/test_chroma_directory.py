@@ -6,6 +6,7 @@ user's collections."""
 from __future__ import annotations
 
 import hashlib
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -49,9 +50,9 @@ def refusal(directory: Path) -> str:
     return (
         f"{directory} is a Chroma database directory (it holds chroma.sqlite3): Azurite does not "
         "open a Chroma directory in place, and has not changed anything in it. To bring its "
-        "collections over, read them with chromadb and add them to an Azurite client on a "
-        "directory of its own; an importer (`azurite import --from-chroma`) is planned but "
-        "does not exist yet."
+        f"collections over, run `azurite import-chroma --from {shlex.quote(str(directory))} "
+        "--path <new dir>`, which copies them into an Azurite database in a directory of its "
+        "own."
     )
 
 

@@ -142,6 +142,21 @@ EXCHANGES: dict[tuple[str, str], Exchange] = {
         lambda reply, seeded: reply == {"is_executor_ready": True, "is_log_client_ready": True},
     ),
     ("POST", API + "/reset"): Exchange(200, lambda reply, seeded: reply is True),
+    # A destination that holds files is refused before anything is written.
+    ("POST", API + "/backup"): Exchange(
+        400,
+        lambda reply, seeded: (
+            reply["error"] == "InvalidArgumentError" and "is not empty" in reply["message"]
+        ),
+        {"path": "/"},
+    ),
+    # Publishing no import publishes nothing; a visible collection is no import to abandon.
+    ("POST", API + "/imports/publish"): Exchange(
+        200, lambda reply, seeded: reply == [], {"ids": []}
+    ),
+    ("DELETE", API + "/imports/{collection_id}"): Exchange(
+        404, lambda reply, seeded: reply["error"] == "NotFoundError"
+    ),
     ("POST", API + "/tenants"): Exchange(200, is_empty, {"name": "unused"}),
     ("GET", TENANT): Exchange(
         200, lambda reply, seeded: reply == {"name": "default_tenant", "resource_name": None}
@@ -173,6 +188,16 @@ EXCHANGES: dict[tuple[str, str], Exchange] = {
             and reply["id"] != seeded.collection["id"]
         ),
         {"name": "unused"},
+    ),
+    # A staging collection is shaped as a collection, with its own id and the target name.
+    ("POST", DATABASE + "/imports"): Exchange(
+        200,
+        lambda reply, seeded: (
+            reply["name"] == "staged"
+            and set(reply) == set(seeded.collection)
+            and reply["id"] != seeded.collection["id"]
+        ),
+        {"name": "staged"},
     ),
     ("GET", COLLECTIONS + "/by-id/{collection_id}"): Exchange(200, is_collection),
     ("GET", COLLECTIONS + "/{name}"): Exchange(200, is_collection),

@@ -26,6 +26,7 @@ from azurite.api.engine import (
     AsyncConnection,
     AsyncEngine,
     AsyncServer,
+    BackupReport,
     CollectionModel,
     Connection,
     Engine,
@@ -241,6 +242,13 @@ class ClientAPI(ClientCore[Collection], Connected):
         settings, or the server's)."""
         return self._server.reset()
 
+    def backup(self, path: str | os.PathLike[str]) -> BackupReport:
+        """Copies the whole database (every tenant) into ``path``, a new or empty
+        directory, while writers keep writing: the copy holds every write acknowledged
+        before the call and opens as it is (``PersistentClient(path)``, or ``azurite
+        restore``). Over HTTP, ``path`` is a directory on the server's machine."""
+        return self._engine.backup(os.fspath(path))
+
     def set_tenant(self, tenant: str, database: str = DEFAULT_DATABASE) -> None:
         self._check_tenant_and_database(tenant, database)
         self.tenant, self.database = tenant, database
@@ -370,6 +378,11 @@ class AsyncClientAPI(ClientCore[AsyncCollection], AsyncConnected):
     async def reset(self) -> bool:
         """Deletes everything, if the server allows it."""
         return await self._server.reset()
+
+    async def backup(self, path: str | os.PathLike[str]) -> BackupReport:
+        """Copies the whole database into ``path`` on the server's machine, a new or
+        empty directory, while writers keep writing (see ``ClientAPI.backup``)."""
+        return await self._engine.backup(os.fspath(path))
 
     async def set_tenant(self, tenant: str, database: str = DEFAULT_DATABASE) -> None:
         await self._check_tenant_and_database(tenant, database)

@@ -30,6 +30,7 @@ from azurite.api.engine import (
     DEFAULT_READ_LEVEL,
     AsyncConnection,
     AsyncEngine,
+    BackupReport,
     CollectionModel,
     Connection,
     DatabaseModel,
@@ -190,6 +191,9 @@ class Requests:
     def reset(self) -> Request[bool]:
         return Request("POST", "/reset", decode=bool)
 
+    def backup(self, dest: str) -> Request[BackupReport]:
+        return Request("POST", "/backup", {"path": dest})
+
     # ---- tenants and databases
 
     def create_tenant(self, name: str) -> Request[None]:
@@ -282,6 +286,37 @@ class Requests:
 
     def fork_count(self, id: str) -> Request[int]:
         return Request("GET", f"{self._records(id)}/fork_count", decode=lambda p: int(p["count"]))
+
+    # ---- imports (Azurite's own routes: staging collections published all at once)
+
+    def stage_import(
+        self,
+        tenant: str,
+        database: str,
+        name: str,
+        configuration_json: str | None = None,
+        metadata: Metadata | None = None,
+        schema_json: str | None = None,
+    ) -> Request[CollectionModel]:
+        body = {
+            "name": name,
+            "metadata": serialize_metadata(metadata),
+            "configuration": _loads(configuration_json),
+            "schema": _loads(schema_json),
+        }
+        path = f"/tenants/{tenant}/databases/{database}/imports"
+        return Request("POST", path, body, decode=self._remember)
+
+    def publish_imports(self, ids: list[str]) -> Request[list[CollectionModel]]:
+        return Request(
+            "POST",
+            "/imports/publish",
+            {"ids": ids},
+            decode=lambda payload: [self._remember(item) for item in payload],
+        )
+
+    def abandon_import(self, id: str) -> Request[None]:
+        return Request("DELETE", f"/imports/{id}", decode=_nothing)
 
     # ---- records
 
@@ -594,6 +629,9 @@ class RemoteDatabase:
     def reset(self) -> None:
         self.send(self.requests.reset())
 
+    def backup(self, dest: str) -> BackupReport:
+        return self.send(self.requests.backup(dest))
+
     def create_tenant(self, name: str) -> None:
         self.send(self.requests.create_tenant(name))
 
@@ -652,6 +690,27 @@ class RemoteDatabase:
 
     def fork_count(self, id: str) -> int:
         return self.send(self.requests.fork_count(id))
+
+    def stage_import(
+        self,
+        tenant: str,
+        database: str,
+        name: str,
+        configuration_json: str | None = None,
+        metadata: Metadata | None = None,
+        schema_json: str | None = None,
+    ) -> CollectionModel:
+        return self.send(
+            self.requests.stage_import(
+                tenant, database, name, configuration_json, metadata, schema_json
+            )
+        )
+
+    def publish_imports(self, ids: list[str]) -> list[CollectionModel]:
+        return self.send(self.requests.publish_imports(ids))
+
+    def abandon_import(self, id: str) -> None:
+        self.send(self.requests.abandon_import(id))
 
     def modify_collection(
         self,
@@ -786,6 +845,9 @@ class AsyncRemoteDatabase:
     async def reset(self) -> None:
         await self.send(self.requests.reset())
 
+    async def backup(self, dest: str) -> BackupReport:
+        return await self.send(self.requests.backup(dest))
+
     async def create_tenant(self, name: str) -> None:
         await self.send(self.requests.create_tenant(name))
 
@@ -844,6 +906,27 @@ class AsyncRemoteDatabase:
 
     async def fork_count(self, id: str) -> int:
         return await self.send(self.requests.fork_count(id))
+
+    async def stage_import(
+        self,
+        tenant: str,
+        database: str,
+        name: str,
+        configuration_json: str | None = None,
+        metadata: Metadata | None = None,
+        schema_json: str | None = None,
+    ) -> CollectionModel:
+        return await self.send(
+            self.requests.stage_import(
+                tenant, database, name, configuration_json, metadata, schema_json
+            )
+        )
+
+    async def publish_imports(self, ids: list[str]) -> list[CollectionModel]:
+        return await self.send(self.requests.publish_imports(ids))
+
+    async def abandon_import(self, id: str) -> None:
+        await self.send(self.requests.abandon_import(id))
 
     async def modify_collection(
         self,

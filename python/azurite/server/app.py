@@ -28,10 +28,14 @@ from azurite.server.errors import (
     error_response,
 )
 from azurite.server.openapi import (
+    BACKUP_REQUEST,
+    BACKUP_RESPONSE,
     FORK_COUNT_RESPONSE,
     FORK_REQUEST,
+    PUBLISH_IMPORTS_REQUEST,
     SEARCH_REQUEST,
     SEARCH_RESPONSE,
+    STAGE_IMPORT_REQUEST,
     Operation,
     OperationRoute,
 )
@@ -196,6 +200,19 @@ def api_routes() -> list[OperationRoute]:
         get(API + "/auth/identity", h.identity, "identity", "Caller identity", blocking=False),
         get(API + "/healthcheck", h.healthcheck, "healthcheck", "Readiness", blocking=False),
         _operation("POST", API + "/reset", h.reset, "reset", "Delete everything (if allowed)"),
+        OperationRoute(
+            "POST",
+            API + "/backup",
+            endpoint(h.backup, body=True),
+            Operation(
+                "backup",
+                "Copy the database into a new directory of the server's machine, consistent "
+                "while writes go on (Azurite)",
+                request_body=True,
+                request_schema=BACKUP_REQUEST,
+                response_schema=BACKUP_RESPONSE,
+            ),
+        ),
         post(API + "/tenants", h.create_tenant, "create_tenant", "Create a tenant"),
         get(TENANT, h.get_tenant, "get_tenant", "Get a tenant"),
         _operation("PATCH", TENANT, h.update_tenant, "update_tenant", "Update a tenant", body=True),
@@ -260,6 +277,36 @@ def api_routes() -> list[OperationRoute]:
                 "How many forks the collection's lineage has made",
                 response_schema=FORK_COUNT_RESPONSE,
             ),
+        ),
+        OperationRoute(
+            "POST",
+            DATABASE + "/imports",
+            endpoint(h.stage_import, body=True),
+            Operation(
+                "stage_import",
+                "Azurite: stage an import into a collection (a new one, or a copy of the "
+                "existing one), invisible until published",
+                request_body=True,
+                request_schema=STAGE_IMPORT_REQUEST,
+            ),
+        ),
+        OperationRoute(
+            "POST",
+            API + "/imports/publish",
+            endpoint(h.publish_imports, body=True),
+            Operation(
+                "publish_imports",
+                "Azurite: publish staged imports, all of them or none",
+                request_body=True,
+                request_schema=PUBLISH_IMPORTS_REQUEST,
+            ),
+        ),
+        _operation(
+            "DELETE",
+            API + "/imports/{collection_id}",
+            h.abandon_import,
+            "abandon_import",
+            "Azurite: abandon a staged import",
         ),
         _unsupported("GET", RECORDS + "/indexing_status", "indexing_status", "Indexing status"),
         OperationRoute(

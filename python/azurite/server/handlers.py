@@ -122,6 +122,11 @@ def reset(call: Call) -> Any:
     return True
 
 
+def backup(call: Call) -> Any:
+    # The engine refuses a destination that holds anything, so a backup never overwrites.
+    return call.database.backup(call.payload("BackupPayload").required_string("path"))
+
+
 # ---- tenants and databases
 
 
@@ -279,6 +284,34 @@ def fork_count(call: Call) -> Any:
 
 def delete_collection(call: Call) -> Any:
     call.database.delete_collection(call.tenant, call.database_name(), call.path["name"])
+    return EMPTY
+
+
+# ---- imports: a staging collection per imported collection, published all at once
+
+
+def stage_import(call: Call) -> Any:
+    body = call.payload("StageImportPayload")
+    configuration = wire.configuration(body, "configuration", update=False)
+    schema = wire.schema(body)
+    model = call.database.stage_import(
+        call.tenant,
+        call.database_name(),
+        body.required_string("name"),
+        json.dumps(configuration) if configuration is not None else None,
+        body.metadata("metadata", allow_null_values=False),
+        json.dumps(schema) if schema is not None else None,
+    )
+    return wire.collection(model)
+
+
+def publish_imports(call: Call) -> Any:
+    ids = call.payload("PublishImportsPayload").strings("ids", required=True)
+    return [wire.collection(model) for model in call.database.publish_imports(ids)]
+
+
+def abandon_import(call: Call) -> Any:
+    call.database.abandon_import(call.path["collection_id"])
     return EMPTY
 
 

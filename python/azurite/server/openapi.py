@@ -106,11 +106,53 @@ FORK_REQUEST: dict[str, Any] = {
     "properties": {"new_name": {"type": "string"}},
 }
 
+#: Azurite's staging of an imported collection: create_collection's fields but
+#: ``get_or_create``.
+STAGE_IMPORT_REQUEST: dict[str, Any] = {
+    "type": "object",
+    "required": ["name"],
+    "properties": {
+        "name": {"type": "string"},
+        "metadata": {"type": ["object", "null"]},
+        "configuration": {"type": ["object", "null"]},
+        "schema": {"type": ["object", "null"]},
+    },
+}
+
+#: The staging collections to publish together.
+PUBLISH_IMPORTS_REQUEST: dict[str, Any] = {
+    "type": "object",
+    "required": ["ids"],
+    "properties": {"ids": {"type": "array", "items": {"type": "string"}}},
+}
+
 #: Chroma's ``ForkCountResponse``.
 FORK_COUNT_RESPONSE: dict[str, Any] = {
     "type": "object",
     "required": ["count"],
     "properties": {"count": {"type": "integer", "minimum": 0}},
+}
+
+#: Azurite's own route: a backup of the whole database into a directory of the server's
+#: machine.
+BACKUP_REQUEST: dict[str, Any] = {
+    "type": "object",
+    "required": ["path"],
+    "properties": {
+        "path": {"type": "string", "description": "A new or empty directory on the server"}
+    },
+}
+
+BACKUP_RESPONSE: dict[str, Any] = {
+    "type": "object",
+    "required": ["seq", "collections", "bytes", "path", "writer_pause_ms"],
+    "properties": {
+        "seq": {"type": "integer", "minimum": 0, "description": "The last write the copy holds"},
+        "collections": {"type": "integer", "minimum": 0},
+        "bytes": {"type": "integer", "minimum": 0},
+        "path": {"type": "string"},
+        "writer_pause_ms": {"type": "number", "minimum": 0},
+    },
 }
 
 

@@ -19,6 +19,8 @@ pub mod filter;
 mod fork_tests;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
+#[cfg(test)]
+mod import_tests;
 mod index;
 mod metadata;
 mod names;
@@ -33,8 +35,8 @@ mod wal;
 pub use batch::{Embeddings, RecordBatch, WriteKind};
 pub use config::HnswConfiguration;
 pub use database::{
-    CHROMA_STORE_FILE, CollectionInfo, Database, DatabaseOptions, Durability, INDEX_DIR, Include,
-    LOCK_FILE, LOG_DIR, QueryResult, Records, STORE_FILE,
+    BackupReport, CHROMA_STORE_FILE, CollectionInfo, Database, DatabaseOptions, Durability,
+    INDEX_DIR, Include, LOCK_FILE, LOG_DIR, QueryResult, Records, STORE_FILE,
 };
 pub use error::{Error, Result};
 pub use index::IndexStats;

@@ -148,7 +148,10 @@ fn a_directory_that_chromadb_wrote_is_refused_and_left_untouched() {
                     chroma.display()
                 )));
                 assert!(message.contains("does not open a Chroma directory in place"));
-                assert!(message.contains("`azurite import --from-chroma`) is planned"));
+                assert!(message.contains(&format!(
+                    "run `azurite import-chroma --from {} --path <new dir>`",
+                    chroma.display()
+                )));
             }
             other => panic!("expected the Chroma directory to be refused, got {other:?}"),
         }

@@ -110,6 +110,23 @@ impl Database {
         })
     }
 
+    /// Copies the database into `dest` (a new or empty directory) while other threads keep
+    /// writing: `{"seq": last write held, "collections": n, "bytes": n, "path": dest,
+    /// "writer_pause_ms": how long writers were held}`.
+    fn backup<'py>(&self, py: Python<'py>, dest: PathBuf) -> PyResult<Bound<'py, PyDict>> {
+        let report = guarded_without_gil(py, || self.inner.backup(&dest))?;
+        let dict = PyDict::new(py);
+        dict.set_item("seq", report.seq)?;
+        dict.set_item("collections", report.collections)?;
+        dict.set_item("bytes", report.bytes)?;
+        dict.set_item("path", dest.to_string_lossy())?;
+        dict.set_item(
+            "writer_pause_ms",
+            report.writer_pause.as_secs_f64() * 1000.0,
+        )?;
+        Ok(dict)
+    }
+
     fn reset(&self, py: Python<'_>) -> PyResult<()> {
         guarded_without_gil(py, || self.inner.reset())
     }
@@ -268,6 +285,60 @@ impl Database {
 
     fn fork_count(&self, py: Python<'_>, id: &str) -> PyResult<u64> {
         guarded_without_gil(py, || self.inner.fork_count(id))
+    }
+
+    /// Begins an import into collection `name`: a hidden staging collection, written with
+    /// the record calls by its own id, then published or abandoned. When `name` exists the
+    /// staging collection starts as a copy of it (no configuration, metadata or schema may
+    /// be given); otherwise it is new, checked as `create_collection` checks one.
+    #[pyo3(signature = (tenant, database, name, configuration_json=None, metadata=None, schema_json=None))]
+    fn stage_import<'py>(
+        &self,
+        py: Python<'py>,
+        tenant: String,
+        database: String,
+        name: String,
+        configuration_json: Option<&str>,
+        metadata: Option<&Bound<'py, PyDict>>,
+        schema_json: Option<&str>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        // Converted in create_collection's order, so that a bad argument gets its error.
+        let metadata = metadata
+            .map(|m| convert::metadata(m, "metadata"))
+            .transpose()?;
+        let configuration = parse_json(py, configuration_json)?;
+        let schema = parse_json(py, schema_json)?;
+        let info = guarded_without_gil(py, || {
+            self.inner.stage_import(
+                &tenant,
+                &database,
+                &name,
+                configuration.as_ref(),
+                schema.as_ref(),
+                metadata.as_ref(),
+            )
+        })?;
+        convert::collection_to_py(py, &info)
+    }
+
+    /// Publishes the imports of the staging collections `ids` in one transaction, all or
+    /// none: each becomes the visible collection of its name (taking the id of the one it
+    /// replaces). Returns their models, in the order given.
+    fn publish_imports<'py>(
+        &self,
+        py: Python<'py>,
+        ids: Vec<String>,
+    ) -> PyResult<Vec<Bound<'py, PyDict>>> {
+        let infos = guarded_without_gil(py, || self.inner.publish_imports(&ids))?;
+        infos
+            .iter()
+            .map(|info| convert::collection_to_py(py, info))
+            .collect()
+    }
+
+    /// Drops the staging collection `id` with its records.
+    fn abandon_import(&self, py: Python<'_>, id: &str) -> PyResult<()> {
+        guarded_without_gil(py, || self.inner.abandon_import(id))
     }
 
     #[pyo3(signature = (id, new_name=None, new_metadata=None, new_configuration_json=None))]

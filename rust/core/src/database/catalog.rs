@@ -40,6 +40,25 @@ fn check_collection_metadata(metadata: Option<&Metadata>, field: &str) -> Result
     Ok(())
 }
 
+/// Checks what a new collection is created with, and reconciles its configuration with
+/// its schema: create_collection's rules, which imports of a new collection follow too.
+pub(super) fn new_collection_settings(
+    name: &str,
+    configuration: Option<&Value>,
+    schema: Option<&Value>,
+    metadata: Option<&Metadata>,
+) -> Result<(CollectionConfiguration, Value)> {
+    // Chroma reads the configuration and the schema before it checks the name, and
+    // reconciles them after.
+    let configuration = CollectionConfiguration::resolve(configuration, metadata)?;
+    if let Some(schema) = schema {
+        schema::check_shape(schema)?;
+    }
+    check_collection_name(name, "name")?;
+    check_collection_metadata(metadata, "metadata")?;
+    schema::reconcile(schema, configuration)
+}
+
 impl Database {
     pub fn reset(&self) -> Result<()> {
         self.check_writable()?;
@@ -121,7 +140,11 @@ impl Database {
     /// The id of a database, if it exists. Collection calls on a database that does not
     /// exist (say, deleted under a client) behave as Chroma's do: nothing is listed, and
     /// named collections do not exist.
-    fn database_id(store: &Store, tenant: &str, database: &str) -> Result<Option<String>> {
+    pub(super) fn database_id(
+        store: &Store,
+        tenant: &str,
+        database: &str,
+    ) -> Result<Option<String>> {
         Ok(store.database(database, tenant)?.map(|record| record.id))
     }
 
@@ -137,15 +160,8 @@ impl Database {
         metadata: Option<&Metadata>,
         get_or_create: bool,
     ) -> Result<CollectionInfo> {
-        // Chroma reads the configuration and the schema before it checks the name, and
-        // reconciles them after.
-        let configuration = CollectionConfiguration::resolve(configuration, metadata)?;
-        if let Some(schema) = schema {
-            schema::check_shape(schema)?;
-        }
-        check_collection_name(name, "name")?;
-        check_collection_metadata(metadata, "metadata")?;
-        let (configuration, schema) = schema::reconcile(schema, configuration)?;
+        let (configuration, schema) =
+            new_collection_settings(name, configuration, schema, metadata)?;
         let mut storage = self.storage()?;
         let database_id = Self::database_id(&storage.store, tenant, database)?
             .ok_or_else(|| Error::invalid(format!("Database [{database}] does not exist")))?;
@@ -281,27 +297,59 @@ impl Database {
         let source_id = record_collection_id(id)?;
         self.check_writable()?;
         check_collection_name(new_name, "new_name")?;
-        let source = self.handle(&source_id)?;
+        self.visible_handle(&source_id)?;
         // Held, no write of the source is between its store rows and its segment.
-        let _writer = source.writer.lock();
-        // A snapshot that lags behind the source is written now, so that the fork can
-        // share it: the source would write it at close anyway, and the fork need not
-        // write a copy of its own. Other collections' writes go on meanwhile.
-        if self.path.is_some() && source.changes_since_checkpoint.load(Ordering::Acquire) > 0 {
-            self.write_snapshot(&source_id, &source);
+        self.with_writer(&source_id, |source| {
+            self.bring_snapshot_up_to_date(&source_id, source);
+            let mut storage = self.storage()?;
+            let record = storage.store.fork_collection(source.key, new_name)?;
+            #[cfg(test)]
+            crate::failpoint::crash_point("fork committed, not published");
+            let handle = self.fork_handle(&source_id, source, &record);
+            self.collections.write().insert(record.id, Arc::new(handle));
+            Ok(CollectionInfo::from(&record))
+        })
+    }
+
+    /// The collection of `id` when the catalog calls may see it: not while an import is
+    /// filling it.
+    pub(super) fn visible_handle(&self, id: &Uuid) -> Result<Arc<CollectionHandle>> {
+        let handle = self.handle(id)?;
+        if handle.staged.load(Ordering::Acquire) {
+            return Err(Error::NotFound(format!(
+                "Collection [{id}] does not exist."
+            )));
         }
-        let mut storage = self.storage()?;
-        let record = storage.store.fork_collection(source.key, new_name)?;
-        #[cfg(test)]
-        crate::failpoint::crash_point("fork committed, not published");
-        let shared_snapshot = self.share_snapshot(&source_id, &source, &record.id);
+        Ok(handle)
+    }
+
+    /// Writes the source's snapshot now if it lags behind, so that a fork can share it:
+    /// the source would write it at close anyway, and the fork need not write a copy of
+    /// its own. The caller holds the source's writer lock; other collections' writes go
+    /// on meanwhile.
+    pub(super) fn bring_snapshot_up_to_date(&self, source_id: &Uuid, source: &CollectionHandle) {
+        if self.path.is_some() && source.changes_since_checkpoint.load(Ordering::Acquire) > 0 {
+            self.write_snapshot(source_id, source);
+        }
+    }
+
+    /// The in-memory side of a fork whose catalog row `record` was just committed: its
+    /// segment opened from the source's snapshot, linked as its own, or else a copy of
+    /// the source's segment. The caller holds the source's writer lock.
+    pub(super) fn fork_handle(
+        &self,
+        source_id: &Uuid,
+        source: &CollectionHandle,
+        record: &CollectionRecord,
+    ) -> CollectionHandle {
+        let shared_snapshot = self.share_snapshot(source_id, source, &record.id);
         // Opened from the shared file, the fork maps the vectors and rows the source
         // mapped (the page cache holds them once) instead of copying them.
         let segment = shared_snapshot
-            .and_then(|_| self.open_shared_snapshot(&record))
+            .and_then(|_| self.open_shared_snapshot(record))
             .unwrap_or_else(|| source.segment.read().fork(record.key));
         let handle = CollectionHandle::new(
-            &record,
+            record,
             segment,
             source.applied_seq.load(Ordering::Acquire),
             shared_snapshot.unwrap_or(0),
@@ -313,8 +361,7 @@ impl Database {
                 .changes_since_checkpoint
                 .store(live, Ordering::Release);
         }
-        self.collections.write().insert(record.id, Arc::new(handle));
-        Ok(CollectionInfo::from(&record))
+        handle
     }
 
     /// Links the source's segment snapshot as the fork's when it holds the source's last
@@ -366,7 +413,7 @@ impl Database {
     /// How many forks the collection's lineage has made (Chroma counts every fork of the
     /// collection it started from and of their forks, the deleted ones too).
     pub fn fork_count(&self, id: &str) -> Result<u64> {
-        let handle = self.handle(&record_collection_id(id)?)?;
+        let handle = self.visible_handle(&record_collection_id(id)?)?;
         self.storage()?.store.fork_count(handle.key)
     }
 

@@ -43,11 +43,22 @@ pub(crate) fn refuse_chroma_directory(dir: &Path) -> Result<()> {
     Err(Error::InvalidArgument(format!(
         "{} is a Chroma database directory (it holds {CHROMA_STORE_FILE}): Azurite does not \
          open a Chroma directory in place, and has not changed anything in it. To bring its \
-         collections over, read them with chromadb and add them to an Azurite client on a \
-         directory of its own; an importer (`azurite import --from-chroma`) is planned but \
-         does not exist yet.{earlier_azurite}",
-        dir.display()
+         collections over, run `azurite import-chroma --from {} --path <new dir>`, which \
+         copies them into an Azurite database in a directory of its own.{earlier_azurite}",
+        dir.display(),
+        shell_word(&dir.display().to_string())
     )))
+}
+
+/// `word` as a shell reads it back: quoted when it holds anything but the characters
+/// paths are usually made of, so that the command a message suggests can be pasted.
+fn shell_word(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "/._-+=:,@%".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', r#"'"'"'"#))
+    }
 }
 
 pub(crate) fn lock_directory(dir: &Path) -> Result<File> {
@@ -89,7 +100,7 @@ pub(crate) fn journal_file(dir: &Path, collection: &Uuid) -> PathBuf {
 }
 
 const JOURNAL_EXTENSION: &str = "graph";
-const JOURNAL_FRAME_HEADER: usize = 4 + 4 + 8 + 8;
+pub(crate) const JOURNAL_FRAME_HEADER: usize = 4 + 4 + 8 + 8;
 
 /// Appends a journal frame: `[payload length u32][crc32 u32][snapshot seq u64][seq u64]
 /// [payload]`, the checksum covering both sequence numbers and the payload. A frame cut

@@ -6,8 +6,10 @@
 //! submodules: `recovery` (open), `catalog` (tenants, databases, collections), `records`
 //! (record writes and reads), and `directory` (the files of a database directory).
 
+mod backup;
 mod catalog;
 mod directory;
+mod imports;
 mod records;
 mod recovery;
 
@@ -28,6 +30,7 @@ use crate::schema::CollectionSchema;
 use crate::segment::Segment;
 use crate::store::{CollectionRecord, Store};
 use crate::wal::Log;
+pub use backup::BackupReport;
 pub use directory::{CHROMA_STORE_FILE, INDEX_DIR, LOCK_FILE, LOG_DIR, STORE_FILE};
 use directory::{append_journal_frame, journal_file, snapshot_file};
 pub(crate) use directory::{lock_directory, refuse_chroma_directory};
@@ -129,6 +132,9 @@ struct CollectionHandle {
     segment: RwLock<Segment>,
     /// Changed only under `writer`, as the store's copy is.
     schema: RwLock<CollectionSchema>,
+    /// A collection that an import is filling: only the record calls reach it, until it
+    /// is published (`imports`).
+    staged: AtomicBool,
 }
 
 struct Storage {
@@ -165,6 +171,7 @@ impl CollectionHandle {
             writer: Mutex::new(()),
             segment: RwLock::new(segment),
             schema: RwLock::new(CollectionSchema::new(record.schema.clone())),
+            staged: AtomicBool::new(false),
         }
     }
 
@@ -327,6 +334,34 @@ impl Database {
             .ok_or_else(|| Error::NotFound(format!("Collection [{collection}] does not exist.")))
     }
 
+    /// Runs `work` under the writer lock of the collection that `id` names once the lock is
+    /// granted: a publish that gave the id to another collection, or a drop, while this
+    /// call waited sends it on to the collection holding the id now (or reports it
+    /// missing), so that no write is acknowledged by a collection nothing reads any more.
+    fn with_writer<T>(
+        &self,
+        id: &Uuid,
+        work: impl FnOnce(&Arc<CollectionHandle>) -> Result<T>,
+    ) -> Result<T> {
+        loop {
+            let handle = self.handle(id)?;
+            let _writer = handle.writer.lock();
+            if self.holds_id(id, &handle) {
+                return work(&handle);
+            }
+        }
+    }
+
+    /// Whether `handle` is the collection that `id` names now. One replaced by a publish,
+    /// or dropped, writes no snapshot or journal any more: the file of that name belongs
+    /// to the collection that took the id, or to none.
+    fn holds_id(&self, id: &Uuid, handle: &CollectionHandle) -> bool {
+        self.collections
+            .read()
+            .get(id)
+            .is_some_and(|current| std::ptr::eq(Arc::as_ptr(current), handle))
+    }
+
     /// The write sequence every record write ends with: `batch` is made durable (log, then
     /// record store), published to memory, and the collection's segment snapshot written
     /// if enough changes have gathered. The caller holds the collection's writer lock and
@@ -424,6 +459,9 @@ impl Database {
     /// The caller holds the collection's writer lock.
     fn write_journal_frame(&self, collection: &Uuid, handle: &CollectionHandle) {
         let Some(dir) = &self.path else { return };
+        if !self.holds_id(collection, handle) {
+            return;
+        }
         let snapshot_seq = handle.snapshot_seq.load(Ordering::Acquire);
         if snapshot_seq == 0 {
             return self.write_snapshot(collection, handle);
@@ -456,6 +494,9 @@ impl Database {
     /// and the write it follows is already durable.
     fn write_snapshot(&self, collection: &Uuid, handle: &CollectionHandle) {
         let Some(dir) = &self.path else { return };
+        if !self.holds_id(collection, handle) {
+            return;
+        }
         let path = snapshot_file(dir, collection);
         let seq = handle.applied_seq.load(Ordering::Acquire);
         let written = handle.segment.read().write_snapshot(&path, seq);

@@ -18,13 +18,13 @@ impl Database {
     pub fn write(&self, collection: &str, kind: WriteKind, batch: &RecordBatch) -> Result<()> {
         let collection = &record_collection_id(collection)?;
         self.check_writable()?;
-        let handle = self.handle(collection)?;
-        let _writer = handle.writer.lock();
-        let resolved = handle.segment.read().resolve(kind, batch)?;
-        if resolved.changes.is_empty() && resolved.dimension.is_none() {
-            return Ok(());
-        }
-        self.commit_and_publish(collection, &handle, resolved)
+        self.with_writer(collection, |handle| {
+            let resolved = handle.segment.read().resolve(kind, batch)?;
+            if resolved.changes.is_empty() && resolved.dimension.is_none() {
+                return Ok(());
+            }
+            self.commit_and_publish(collection, handle, resolved)
+        })
     }
 
     /// Deletes by ids and/or filter and returns Chroma's count: the number of ids given when
@@ -57,26 +57,26 @@ impl Database {
         }
         let collection = &record_collection_id(collection)?;
         self.check_writable()?;
-        let handle = self.handle(collection)?;
-        handle.check_filter(filter)?;
-        let _writer = handle.writer.lock();
-        let (resolved, reported) = {
-            let segment = handle.segment.read();
-            let rows = segment.select(ids, filter);
-            let rows: Vec<u32> = match limit {
-                Some(limit) if filter.is_some() => rows.iter().take(limit as usize).collect(),
-                _ => rows.iter().collect(),
+        self.with_writer(collection, |handle| {
+            handle.check_filter(filter)?;
+            let (resolved, reported) = {
+                let segment = handle.segment.read();
+                let rows = segment.select(ids, filter);
+                let rows: Vec<u32> = match limit {
+                    Some(limit) if filter.is_some() => rows.iter().take(limit as usize).collect(),
+                    _ => rows.iter().collect(),
+                };
+                let reported = match (filter, ids) {
+                    (None, Some(ids)) => ids.len() as u64,
+                    _ => rows.len() as u64,
+                };
+                (segment.resolve_delete(rows), reported)
             };
-            let reported = match (filter, ids) {
-                (None, Some(ids)) => ids.len() as u64,
-                _ => rows.len() as u64,
-            };
-            (segment.resolve_delete(rows), reported)
-        };
-        if !resolved.changes.is_empty() {
-            self.commit_and_publish(collection, &handle, resolved)?;
-        }
-        Ok(reported)
+            if !resolved.changes.is_empty() {
+                self.commit_and_publish(collection, handle, resolved)?;
+            }
+            Ok(reported)
+        })
     }
 
     /// The live records and what the vector index holds for them.

@@ -14,6 +14,7 @@ use super::directory::{
     INDEX_DIR, LOG_DIR, STORE_FILE, check_store_present, journal_file, lock_directory,
     read_journal, refuse_chroma_directory, snapshot_file, tidy_index_dir,
 };
+use super::imports::drop_unfinished_imports;
 use super::{CollectionHandle, Database, DatabaseOptions, Durability, Storage};
 use crate::batch::{Change, PutRecord, ResolvedBatch};
 use crate::error::{Error, Result};
@@ -313,6 +314,8 @@ impl Database {
                     }
                     store.replay(*seq, batch)?;
                 }
+                // After the replay, which may hold their last writes.
+                drop_unfinished_imports(&mut store)?;
                 // Damage cut out of the log (with the store's consent) leaves a gap, or an
                 // end before the store's last write: only what follows a gap is unbroken.
                 let mut unbroken = (recovered.oldest_seq.max(retained_after + 1), retained_after);

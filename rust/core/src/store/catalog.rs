@@ -13,8 +13,12 @@ use crate::error::{Error, Result};
 use crate::metadata::Metadata;
 use crate::schema;
 
-const COLLECTION_COLUMNS: &str = "c.key, c.id, c.name, d.tenant, d.name, c.metadata, \
-    c.configuration, c.dimension, c.next_row, c.schema, c.last_write FROM collections c JOIN databases d ON d.id = c.database_id";
+const COLUMNS: &str = "c.key, c.id, c.name, d.tenant, d.name, c.metadata, c.configuration, \
+    c.dimension, c.next_row, c.schema, c.last_write";
+/// The collections the catalog calls see: not those an import is filling.
+const VISIBLE_COLLECTIONS: &str =
+    "FROM visible_collections c JOIN databases d ON d.id = c.database_id";
+const ALL_COLLECTIONS: &str = "FROM collections c JOIN databases d ON d.id = c.database_id";
 
 impl Store {
     pub fn has_collection(&self, key: i64) -> Result<bool> {
@@ -157,14 +161,24 @@ impl Store {
         })
     }
 
+    /// The visible collections that meet `condition`.
     fn query_collections(
         &self,
         condition: &str,
         params: impl rusqlite::Params,
     ) -> Result<Vec<CollectionRecord>> {
+        self.query_collections_from(VISIBLE_COLLECTIONS, condition, params)
+    }
+
+    pub(super) fn query_collections_from(
+        &self,
+        from: &str,
+        condition: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<Vec<CollectionRecord>> {
         let mut stmt = self
             .conn
-            .prepare_cached(&format!("SELECT {COLLECTION_COLUMNS} {condition}"))?;
+            .prepare_cached(&format!("SELECT {COLUMNS} {from} {condition}"))?;
         let mut rows = stmt.query(params)?;
         let mut found = Vec::new();
         while let Some(row) = rows.next()? {
@@ -177,8 +191,11 @@ impl Store {
         self.query_collections("ORDER BY c.key", [])
     }
 
+    /// The collection of `key`, visible or filled by an import.
     pub fn collection_by_key(&self, key: i64) -> Result<Option<CollectionRecord>> {
-        Ok(self.query_collections("WHERE c.key = ?1", [key])?.pop())
+        Ok(self
+            .query_collections_from(ALL_COLLECTIONS, "WHERE c.key = ?1", [key])?
+            .pop())
     }
 
     pub fn collection_by_name(
@@ -223,7 +240,7 @@ impl Store {
 
     pub fn count_collections(&self, database_id: &str) -> Result<u64> {
         Ok(self.conn.query_row(
-            "SELECT COUNT(*) FROM collections WHERE database_id = ?1",
+            "SELECT COUNT(*) FROM visible_collections WHERE database_id = ?1",
             [database_id],
             |r| r.get::<_, i64>(0),
         )? as u64)
@@ -301,27 +318,7 @@ impl Store {
             )));
         }
         let tx = self.conn.transaction()?;
-        let layer = layers::next_key(&tx)?;
-        // The source feeds one layer: an older fork's layer now reads it through the new
-        // one, which shows what the older one did not copy yet.
-        tx.execute(
-            "UPDATE record_layers SET below = ?1 WHERE below = ?2",
-            [layer, source],
-        )?;
-        tx.execute(
-            "INSERT INTO record_layers (key, below, rows) \
-             SELECT ?1, key, next_row FROM collections WHERE key = ?2",
-            [layer, source],
-        )?;
-        tx.execute(
-            "INSERT INTO collections (id, name, database_id, metadata, configuration, \
-                 dimension, next_row, schema, last_write, below, lineage) \
-             SELECT ?1, ?2, database_id, metadata, configuration, dimension, next_row, \
-                 schema, last_write, ?3, COALESCE(lineage, key) \
-             FROM collections WHERE key = ?4",
-            params![Uuid::new_v4().to_string(), name, layer, source],
-        )?;
-        let key = tx.last_insert_rowid();
+        let key = insert_fork(&tx, source, &Uuid::new_v4(), name)?;
         tx.execute(
             "INSERT INTO lineages (root, forks) \
              SELECT COALESCE(lineage, key), 1 FROM collections WHERE key = ?1 \
@@ -371,6 +368,38 @@ impl Store {
         self.reclaim_free_pages();
         self.checkpoint_catalog()
     }
+}
+
+/// Inserts the catalog row of a fork of `source` (a copy of its row: metadata,
+/// configuration, schema, dimension, rows, last write, lineage) and the layer between
+/// them that shares every record (see `layers`). Returns the fork's key.
+pub(super) fn insert_fork(
+    tx: &rusqlite::Transaction<'_>,
+    source: i64,
+    id: &Uuid,
+    name: &str,
+) -> Result<i64> {
+    let layer = layers::next_key(tx)?;
+    // The source feeds one layer: an older fork's layer now reads it through the new
+    // one, which shows what the older one did not copy yet.
+    tx.execute(
+        "UPDATE record_layers SET below = ?1 WHERE below = ?2",
+        [layer, source],
+    )?;
+    tx.execute(
+        "INSERT INTO record_layers (key, below, rows) \
+         SELECT ?1, key, next_row FROM collections WHERE key = ?2",
+        [layer, source],
+    )?;
+    tx.execute(
+        "INSERT INTO collections (id, name, database_id, metadata, configuration, \
+             dimension, next_row, schema, last_write, below, lineage) \
+         SELECT ?1, ?2, database_id, metadata, configuration, dimension, next_row, \
+             schema, last_write, ?3, COALESCE(lineage, key) \
+         FROM collections WHERE key = ?4",
+        params![id.to_string(), name, layer, source],
+    )?;
+    Ok(tx.last_insert_rowid())
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 //! transaction that applies a resolved batch.
 
 mod catalog;
+mod imports;
 mod layers;
 mod records;
 
@@ -125,6 +126,21 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE collections ADD COLUMN lineage INTEGER;
     -- How many forks each lineage has made (deleted ones included), as Chroma counts.
     CREATE TABLE lineages (root INTEGER PRIMARY KEY, forks INTEGER NOT NULL);
+",
+    "
+    -- Collections that an import is filling (store/imports.rs): hidden from the catalog
+    -- until published as `name`, replacing the collection of key `target` (if there was
+    -- one), which must still have its last write `target_write` then. Their own `name`
+    -- is a placeholder that no collection name can be.
+    CREATE TABLE imports (
+        key INTEGER PRIMARY KEY REFERENCES collections (key) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        target INTEGER,
+        target_write INTEGER
+    );
+    -- What the catalog calls see.
+    CREATE VIEW visible_collections AS
+        SELECT * FROM collections WHERE key NOT IN (SELECT key FROM imports);
 ",
 ];
 
@@ -345,7 +361,7 @@ impl Store {
     pub fn reset(&mut self) -> Result<()> {
         self.conn.execute_batch(
             "DELETE FROM records; DELETE FROM record_masks; DELETE FROM record_layers; \
-             DELETE FROM lineages; DELETE FROM collections; DELETE FROM databases; \
+             DELETE FROM lineages; DELETE FROM imports; DELETE FROM collections; DELETE FROM databases; \
              DELETE FROM tenants;",
         )?;
         self.ensure_defaults()?;
