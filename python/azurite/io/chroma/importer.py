@@ -9,12 +9,12 @@ import random
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from typing import Any, Protocol, cast
+from typing import Any
 
 import numpy as np
 
 from azurite.api.engine import CollectionModel, Engine
-from azurite.errors import AlreadyExistsError, ChromaError, InvalidArgumentError, NotFoundError
+from azurite.errors import AlreadyExistsError, ChromaError, NotFoundError
 from azurite.io.chroma.directory import ChromaCollection, ChromaDirectory
 from azurite.io.chroma.records import RecordBatch
 
@@ -24,23 +24,6 @@ DEFAULT_SAMPLE_SIZE = 100
 
 # Called with (collection, records written so far) after each batch.
 Progress = Callable[[ChromaCollection, int], None]
-_IMPORT_METHODS = ("stage_import", "publish_imports", "abandon_import")
-
-
-class ImportingEngine(Engine, Protocol):
-    """An engine that stages imports: the embedded one (``_core.Database``)."""
-
-    def stage_import(
-        self,
-        tenant: str,
-        database: str,
-        name: str,
-        configuration_json: str | None = None,
-        metadata: dict[str, Any] | None = None,
-        schema_json: str | None = None,
-    ) -> CollectionModel: ...
-    def publish_imports(self, ids: list[str]) -> list[CollectionModel]: ...
-    def abandon_import(self, id: str) -> None: ...
 
 
 @dataclass
@@ -62,6 +45,8 @@ class CollectionReport:
 
 @dataclass
 class ImportReport:
+    """What an import brought over, collection by collection."""
+
     collections: list[CollectionReport]
 
     @property
@@ -95,7 +80,7 @@ def _target_configuration(collection: ChromaCollection) -> str | None:
     return None
 
 
-def _ensure_database(engine: ImportingEngine, tenant: str, database: str) -> bool:
+def _ensure_database(engine: Engine, tenant: str, database: str) -> bool:
     """Creates the tenant and database if the target lacks them; True if it created the
     database."""
     try:
@@ -110,7 +95,7 @@ def _ensure_database(engine: ImportingEngine, tenant: str, database: str) -> boo
     return False
 
 
-def _refuse_existing(engine: ImportingEngine, source: ChromaDirectory) -> None:
+def _refuse_existing(engine: Engine, source: ChromaDirectory) -> None:
     for collection in source.collections:
         try:
             engine.get_collection(collection.tenant, collection.database, collection.name)
@@ -149,7 +134,7 @@ class _Sample:
 
 
 def _write(
-    engine: ImportingEngine,
+    engine: Engine,
     source: ChromaDirectory,
     collection: ChromaCollection,
     staging_id: str,
@@ -177,7 +162,7 @@ def _write(
 
 
 def _verify(
-    engine: ImportingEngine, model: CollectionModel, report: CollectionReport, sample: _Sample
+    engine: Engine, model: CollectionModel, report: CollectionReport, sample: _Sample
 ) -> None:
     report.imported_count = engine.count(model["id"])
     if report.imported_count != report.source_count:
@@ -212,8 +197,8 @@ def _verify(
 
 
 @contextmanager
-def _target_engine(target: Any) -> Iterator[ImportingEngine]:
-    """The engine of a local client, or of a database directory opened for the import."""
+def _target_engine(target: Any) -> Iterator[Engine]:
+    """The engine of a client, or of a database directory opened for the import."""
     if isinstance(target, (str, os.PathLike)):
         from azurite import _core
 
@@ -222,15 +207,8 @@ def _target_engine(target: Any) -> Iterator[ImportingEngine]:
             yield database
         finally:
             database.close()
-        return
-    engine = target._engine
-    if not all(hasattr(engine, method) for method in _IMPORT_METHODS):
-        raise InvalidArgumentError(
-            "import_chroma writes through a local client (PersistentClient or "
-            "EphemeralClient) or into a directory given by its path; this client's "
-            "database is elsewhere"
-        )
-    yield cast(ImportingEngine, engine)
+    else:
+        yield target._engine
 
 
 def import_chroma(
@@ -243,7 +221,7 @@ def import_chroma(
     on_collection: Callable[[ChromaCollection, int], None] | None = None,
 ) -> ImportReport:
     """Imports every tenant, database and collection of the chromadb directory
-    ``chroma_dir`` into Azurite (a local client, or the path of a database directory), with
+    ``chroma_dir`` into Azurite (a client, or the path of a database directory), with
     their vectors, documents, metadata, URIs, configuration and schema; nothing is
     embedded again and ``chroma_dir`` is not modified.
 
