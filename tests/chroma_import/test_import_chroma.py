@@ -10,6 +10,7 @@ from pathlib import Path
 
 import chromadb
 import numpy as np
+from server.servers import azurite_server
 
 import azurite
 from azurite.io.chroma import import_chroma
@@ -30,9 +31,8 @@ def run_cli(*arguments: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def assert_same_collections(reference: Path, target: Path) -> None:
+def assert_same_collections(reference: Path, ours: azurite.ClientAPI) -> None:
     theirs = chromadb.PersistentClient(path=str(reference))
-    ours = azurite.PersistentClient(str(target))
     rng = np.random.default_rng(7)
     for tenant, database, name in ALL_COLLECTIONS:
         theirs.set_tenant(tenant, database)
@@ -68,7 +68,7 @@ def test_import_gives_what_chromadb_gives(
     assert [(c.tenant, c.database, c.name) for c in report.collections] == sorted(ALL_COLLECTIONS)
     assert all(c.sampled == min(c.source_count, 25) or c.sampled > 25 for c in report.collections)
     assert tree_digest(chroma_dir) == before
-    assert_same_collections(chroma_reference, target)
+    assert_same_collections(chroma_reference, azurite.PersistentClient(str(target)))
     # Tenants and databases come along, an empty database too.
     admin = azurite.AdminClient(azurite.Settings(is_persistent=True, persist_directory=str(target)))
     assert [d["name"] for d in admin.list_databases(tenant="team_tenant")] == sorted(
@@ -116,3 +116,16 @@ def test_configuration_of_each_embedding_function(chroma_dir: Path, tmp_path: Pa
             "model_name": "sentence-transformers/all-MiniLM-L6-v2",
         },
     }
+
+
+def test_import_through_a_server(chroma_dir: Path, chroma_reference: Path, tmp_path: Path) -> None:
+    """An HTTP client of ``azurite run`` is a target too: the server stages, publishes and
+    abandons imports through its routes."""
+    with azurite_server(tmp_path) as server:
+        client = azurite.HttpClient(host=server.host, port=server.port)
+        try:
+            report = import_chroma(chroma_dir, client, batch_size=100, sample_size=10)
+            assert report.ok
+            assert_same_collections(chroma_reference, client)
+        finally:
+            client.close()
