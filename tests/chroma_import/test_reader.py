@@ -98,3 +98,31 @@ def test_reading_changes_no_byte_of_the_directory(chroma_dir: Path) -> None:
     with ChromaDirectory(chroma_dir) as directory:
         read_all(directory, 50)
     assert tree_digest(chroma_dir) == before
+
+
+def test_a_directory_of_chromadb_1_4_reads_without_arrays(
+    chroma_dir: Path, chroma_reference: Path
+) -> None:
+    """chromadb 1.3 and 1.4 wrote the same layout without the array-metadata table of
+    1.5.0 (and the migration that creates it): here, the 1.5.9 directory with both taken
+    away reads as chromadb's get, arrays left out."""
+    store = sqlite3.connect(chroma_dir / "chroma.sqlite3")
+    store.execute("DELETE FROM migrations WHERE dir = 'metadb' AND version = 6")
+    store.execute("DROP TABLE embedding_metadata_array")
+    store.commit()
+    store.close()
+    with ChromaDirectory(chroma_dir) as directory:
+        assert not directory.has_array_metadata
+        mine = read_all(directory, 100)
+    client = chromadb.PersistentClient(path=str(chroma_reference))
+    tenant, database, name = "default_tenant", "default_database", "l2_flushed"
+    client.set_tenant(tenant, database)
+    expected = client.get_collection(name).get(include=INCLUDE)
+    without_arrays = [
+        None if m is None else {k: v for k, v in m.items() if not isinstance(v, list)}
+        for m in expected["metadatas"]
+    ]
+    columns = mine[(tenant, database, name)]
+    assert columns["ids"] == expected["ids"]
+    assert typed(columns["metadatas"]) == typed(without_arrays)
+    assert columns["documents"] == expected["documents"]

@@ -38,7 +38,7 @@ def vector_folder(chroma_dir: Path, collection: str) -> Path:
 
 
 def older_layout(chroma_dir: Path) -> None:
-    edit_store(chroma_dir, "DELETE FROM migrations WHERE dir = 'metadb' AND version = 6")
+    edit_store(chroma_dir, "DELETE FROM migrations WHERE dir = 'sysdb' AND version = 10")
 
 
 def zero_x_layout(chroma_dir: Path) -> None:
@@ -121,7 +121,7 @@ def no_store(chroma_dir: Path) -> None:
 
 
 CASES: list[tuple[Callable[[Path], None], type[Exception], str]] = [
-    (older_layout, VersionMismatchError, "written by a chromadb before 1.5"),
+    (older_layout, VersionMismatchError, "written by a chromadb before 1.3"),
     (zero_x_layout, VersionMismatchError, "written by chromadb 0.x"),
     (newer_layout, VersionMismatchError, "written by a newer chromadb"),
     (no_vectors_file, CorruptionError, "data_level0.bin"),

@@ -4,9 +4,11 @@ changing a byte of it.
 ``chroma.sqlite3`` is opened read-only (SQLite's ``mode=ro``: no journal, no migration, no
 file created) inside one read transaction, so the catalog, the records and the log are read
 as of one moment. Which layout a directory has is told by its ``migrations`` table: the
-directories chromadb 1.5.0 to 1.5.9 write carry exactly the migrations below (chromadb adds
-one whenever the layout changes; the array-metadata table arrived in 1.5.0, the schema
-column in 1.3.0). Anything else, and any damage found, is refused before a record is read.
+directories chromadb 1.5.0 to 1.5.9 write carry exactly the migrations below, those of
+1.3.0 to 1.4.x all but the last of ``metadb`` (chromadb adds one whenever the layout
+changes: the array-metadata table arrived in 1.5.0, the schema column in 1.3.0, the
+integer ``max_seq_id`` in 1.0.0). Anything else, and any damage found, is refused before
+a record is read.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from azurite.io.chroma.hnsw import ID_MAP_FILE, HnswVectors, read_id_map
 from azurite.io.chroma.records import CollectionRecords
 
 STORE_FILE = "chroma.sqlite3"
-SUPPORTED_VERSIONS = "chromadb 1.5.0 to 1.5.9"
+SUPPORTED_VERSIONS = "chromadb 1.3.0 to 1.5.9"
 
 # (directory, version) -> (file name, MD5 of its SQL), as chromadb records them.
 _MIGRATIONS_1_5 = {
@@ -57,6 +59,8 @@ _MIGRATIONS_1_5 = {
     ),
     ("sysdb", 10): ("00010-collection-schema.sqlite.sql", "5c3a5ac4b79df76799b4721827ed5e1d"),
 }
+# 1.5.0's table of array metadata; directories of 1.3 and 1.4 have none.
+_ARRAY_MIGRATION = ("metadb", 6)
 _METADATA_SEGMENT = "urn:chroma:segment/metadata/sqlite"
 _VECTOR_SEGMENT = "urn:chroma:segment/vector/hnsw-local-persisted"
 _UPGRADE = (
@@ -164,14 +168,20 @@ class ChromaDirectory:
                 f"{SUPPORTED_VERSIONS} do not know: it was written by a newer chromadb. "
                 f"Supported: directories written by {SUPPORTED_VERSIONS}."
             )
-        missing = sorted(set(_MIGRATIONS_1_5) - set(found))
+        missing = sorted(set(_MIGRATIONS_1_5) - set(found) - {_ARRAY_MIGRATION})
         if missing:
-            written_by = "chromadb 0.x" if ("metadb", 5) in missing else "a chromadb before 1.5"
+            if ("metadb", 5) in missing:
+                written_by = "chromadb 0.x"
+            elif ("sysdb", 10) in missing:
+                written_by = "a chromadb before 1.3"
+            else:
+                written_by = "an unknown chromadb"
             raise VersionMismatchError(
                 f"{store} lacks migration {missing[0][0]}/{_MIGRATIONS_1_5[missing[0]][0]}: it "
                 f"was written by {written_by}, whose layout differs. Supported: directories "
                 f"written by {SUPPORTED_VERSIONS}. {_UPGRADE}"
             )
+        self.has_array_metadata = _ARRAY_MIGRATION in found
         for key, (filename, digest) in found.items():
             if (filename, digest) != _MIGRATIONS_1_5[key]:
                 raise VersionMismatchError(
@@ -290,6 +300,7 @@ class ChromaDirectory:
             hnsw,
             self._max_seq(metadata_segment),
             vector_seq,
+            self.has_array_metadata,
         )
 
     def records(self, collection: ChromaCollection) -> CollectionRecords:

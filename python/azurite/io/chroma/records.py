@@ -73,8 +73,10 @@ class CollectionRecords:
         hnsw: HnswVectors | None,
         metadata_seq: int,
         vector_seq: int,
+        has_array_metadata: bool,
     ) -> None:
         self._connection = connection
+        self._has_array_metadata = has_array_metadata
         self._segment = metadata_segment
         self._dimension = dimension
         self._cosine = cosine
@@ -123,11 +125,16 @@ class CollectionRecords:
                         raise _no_value(key)
                     value = bool(boolean)
                 metadata[key] = value
-        for row, key, value, boolean in self._connection.execute(
-            "SELECT id, key, coalesce(string_value, int_value, float_value), bool_value "
-            "FROM embedding_metadata_array WHERE id BETWEEN ? AND ? ORDER BY id, key, rowid",
-            bounds,
-        ):
+        arrays = (
+            self._connection.execute(
+                "SELECT id, key, coalesce(string_value, int_value, float_value), bool_value "
+                "FROM embedding_metadata_array WHERE id BETWEEN ? AND ? ORDER BY id, key, rowid",
+                bounds,
+            )
+            if self._has_array_metadata
+            else ()
+        )
+        for row, key, value, boolean in arrays:
             metadata = found.get(row)
             if metadata is not None:
                 if value is None:
