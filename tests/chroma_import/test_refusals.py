@@ -37,7 +37,8 @@ def vector_folder(chroma_dir: Path, collection: str) -> Path:
     return chroma_dir / segment
 
 
-def older_layout(chroma_dir: Path) -> None:
+def mixed_layout(chroma_dir: Path) -> None:
+    # 1.5.0's migration without 1.3.0's: a layout no chromadb wrote.
     edit_store(chroma_dir, "DELETE FROM migrations WHERE dir = 'sysdb' AND version = 10")
 
 
@@ -108,6 +109,14 @@ def record_without_vector(chroma_dir: Path) -> None:
     )
 
 
+def configuration_of_chromadb_0_x(chroma_dir: Path) -> None:
+    edit_store(
+        chroma_dir,
+        """UPDATE collections SET config_json_str = '{"_type": "CollectionConfigurationInternal"}'
+        WHERE name = 'l2_flushed'""",
+    )
+
+
 def not_sqlite(chroma_dir: Path) -> None:
     (chroma_dir / "chroma.sqlite3").write_bytes(b"not a database" * 1000)
 
@@ -121,7 +130,7 @@ def no_store(chroma_dir: Path) -> None:
 
 
 CASES: list[tuple[Callable[[Path], None], type[Exception], str]] = [
-    (older_layout, VersionMismatchError, "written by a chromadb before 1.3"),
+    (mixed_layout, VersionMismatchError, "no chromadb wrote it"),
     (zero_x_layout, VersionMismatchError, "written by chromadb 0.x"),
     (newer_layout, VersionMismatchError, "written by a newer chromadb"),
     (no_vectors_file, CorruptionError, "data_level0.bin"),
@@ -133,6 +142,7 @@ CASES: list[tuple[Callable[[Path], None], type[Exception], str]] = [
     (log_vector_of_the_wrong_size, CorruptionError, "holds a vector of 4 bytes"),
     (log_metadata_of_an_unknown_type, CorruptionError, "metadata 'nested' of a type"),
     (record_without_vector, CorruptionError, "record 'orphan' is in the metadata segment"),
+    (configuration_of_chromadb_0_x, VersionMismatchError, "the configuration of chromadb 0.x"),
     (not_sqlite, CorruptionError, "is not a readable SQLite database"),
     (interrupted_write, InvalidArgumentError, "stopped in the middle of a write"),
     (no_store, InvalidArgumentError, "is not a chromadb persistent directory"),

@@ -5,9 +5,9 @@ changing a byte of it.
 file created) inside one read transaction, so the catalog, the records and the log are read
 as of one moment. Which layout a directory has is told by its ``migrations`` table: the
 directories chromadb 1.5.0 to 1.5.9 write carry exactly the migrations below, those of
-1.3.0 to 1.4.x all but the last of ``metadb`` (chromadb adds one whenever the layout
-changes: the array-metadata table arrived in 1.5.0, the schema column in 1.3.0, the
-integer ``max_seq_id`` in 1.0.0). Anything else, and any damage found, is refused before
+1.3.0 to 1.4.x all but the last of ``metadb``, those of 1.0.0 to 1.2.x also all but the
+last of ``sysdb`` (chromadb adds one whenever the layout changes: the array-metadata table
+arrived in 1.5.0, the schema column in 1.3.0, the integer ``max_seq_id`` in 1.0.0). Anything else, and any damage found, is refused before
 a record is read.
 """
 
@@ -27,7 +27,7 @@ from azurite.io.chroma.hnsw import ID_MAP_FILE, HnswVectors, read_id_map
 from azurite.io.chroma.records import CollectionRecords
 
 STORE_FILE = "chroma.sqlite3"
-SUPPORTED_VERSIONS = "chromadb 1.3.0 to 1.5.9"
+SUPPORTED_VERSIONS = "chromadb 1.0.0 to 1.5.9"
 
 # (directory, version) -> (file name, MD5 of its SQL), as chromadb records them.
 _MIGRATIONS_1_5 = {
@@ -59,8 +59,11 @@ _MIGRATIONS_1_5 = {
     ),
     ("sysdb", 10): ("00010-collection-schema.sqlite.sql", "5c3a5ac4b79df76799b4721827ed5e1d"),
 }
-# 1.5.0's table of array metadata; directories of 1.3 and 1.4 have none.
+# 1.5.0's table of array metadata and 1.3.0's schema column: directories of earlier 1.x
+# versions lack them, and are read without them.
 _ARRAY_MIGRATION = ("metadb", 6)
+_SCHEMA_MIGRATION = ("sysdb", 10)
+_LATER_MIGRATIONS = {_ARRAY_MIGRATION, _SCHEMA_MIGRATION}
 _METADATA_SEGMENT = "urn:chroma:segment/metadata/sqlite"
 _VECTOR_SEGMENT = "urn:chroma:segment/vector/hnsw-local-persisted"
 _UPGRADE = (
@@ -98,6 +101,24 @@ def _space(configuration_json: str | None, schema_json: str | None, metadata: An
             return value
     legacy = (metadata or {}).get("hnsw:space")
     return legacy if isinstance(legacy, str) else "l2"
+
+
+def _client_configuration(name: str, parsed: Any, stored: str | None) -> str | None:
+    """A collection's configuration as a client gives it. chromadb 1.0 to 1.2 stored its
+    internal form, with the index settings under ``vector_index``; 1.3 and later store
+    ``{}`` beside the schema. A configuration of chromadb 0.x is refused."""
+    if not isinstance(parsed, dict) or "vector_index" not in parsed:
+        if isinstance(parsed, dict) and "_type" in parsed:
+            raise VersionMismatchError(
+                f"collection {name!r} has the configuration of chromadb 0.x, which "
+                f"{SUPPORTED_VERSIONS} do not read. {_UPGRADE}"
+            )
+        return stored
+    configuration = {
+        kind: settings for kind, settings in parsed["vector_index"].items() if settings
+    }
+    configuration["embedding_function"] = parsed.get("embedding_function")
+    return json.dumps(configuration)
 
 
 class ChromaDirectory:
@@ -168,20 +189,21 @@ class ChromaDirectory:
                 f"{SUPPORTED_VERSIONS} do not know: it was written by a newer chromadb. "
                 f"Supported: directories written by {SUPPORTED_VERSIONS}."
             )
-        missing = sorted(set(_MIGRATIONS_1_5) - set(found) - {_ARRAY_MIGRATION})
+        missing = sorted(set(_MIGRATIONS_1_5) - set(found) - _LATER_MIGRATIONS)
         if missing:
-            if ("metadb", 5) in missing:
-                written_by = "chromadb 0.x"
-            elif ("sysdb", 10) in missing:
-                written_by = "a chromadb before 1.3"
-            else:
-                written_by = "an unknown chromadb"
+            written_by = "chromadb 0.x" if ("metadb", 5) in missing else "an unknown chromadb"
             raise VersionMismatchError(
                 f"{store} lacks migration {missing[0][0]}/{_MIGRATIONS_1_5[missing[0]][0]}: it "
                 f"was written by {written_by}, whose layout differs. Supported: directories "
                 f"written by {SUPPORTED_VERSIONS}. {_UPGRADE}"
             )
         self.has_array_metadata = _ARRAY_MIGRATION in found
+        self.has_schema = _SCHEMA_MIGRATION in found
+        if self.has_array_metadata and not self.has_schema:
+            raise VersionMismatchError(
+                f"{store} has the migration of 1.5.0 without that of 1.3.0: no chromadb "
+                f"wrote it. Supported: directories written by {SUPPORTED_VERSIONS}."
+            )
         for key, (filename, digest) in found.items():
             if (filename, digest) != _MIGRATIONS_1_5[key]:
                 raise VersionMismatchError(
@@ -193,21 +215,23 @@ class ChromaDirectory:
             raise CorruptionError(f"{store} is damaged (SQLite quick_check: {problems[0]})")
 
     def _read_collections(self) -> list[ChromaCollection]:
+        schema_column = "c.schema_str" if self.has_schema else "NULL"
         rows = self._connection.execute(
             "SELECT c.id, c.name, d.tenant_id, d.name, c.dimension, c.config_json_str, "
-            "c.schema_str FROM collections c JOIN databases d ON c.database_id = d.id "
+            f"{schema_column} FROM collections c JOIN databases d ON c.database_id = d.id "
             "ORDER BY d.tenant_id, d.name, c.name"
         ).fetchall()
         collections = []
-        for key, name, tenant, database, dimension, configuration, schema in rows:
+        for key, name, tenant, database, dimension, stored, schema in rows:
             metadata = self._collection_metadata(key)
-            for text, what in ((configuration, "configuration"), (schema, "schema")):
-                try:
-                    json.loads(text) if text else None
-                except ValueError:
-                    raise CorruptionError(
-                        f"collection {name!r} has a {what} that is not JSON"
-                    ) from None
+            try:
+                parsed = json.loads(stored) if stored else None
+                json.loads(schema) if schema else None
+            except ValueError:
+                raise CorruptionError(
+                    f"collection {name!r} has a configuration or schema that is not JSON"
+                ) from None
+            configuration = _client_configuration(name, parsed, stored)
             collections.append(
                 ChromaCollection(
                     id=key,
