@@ -225,8 +225,8 @@ def import_chroma(
     their vectors, documents, metadata, URIs, configuration and schema; nothing is
     embedded again and ``chroma_dir`` is not modified.
 
-    The directory is checked first (a layout other than chromadb 1.5's, or any damage, is
-    refused before anything is written); a collection name the target already has is an
+    The directory is checked first (a layout other than those of chromadb 1.0 to 1.5, or
+    any damage, is refused before anything is written); a collection name the target already has is an
     ``AlreadyExistsError``. Collections are filled as staged imports, invisible until all
     are published in one step, so a failure or a kill leaves the target's collections as
     they were. Afterwards counts and a sample of ``sample_size`` records per collection
@@ -236,15 +236,14 @@ def import_chroma(
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     with ChromaDirectory(chroma_dir) as source, _target_engine(client_or_path) as engine:
         _refuse_existing(engine, source)
-        created = [
-            (tenant, database)
-            for tenant, database in source.databases()
-            if _ensure_database(engine, tenant, database)
-        ]
+        created: list[tuple[str, str]] = []
         staged: list[str] = []
         reports: list[CollectionReport] = []
         samples: list[_Sample] = []
         try:
+            for tenant, database in source.databases():
+                if _ensure_database(engine, tenant, database):
+                    created.append((tenant, database))
             for collection in source.collections:
                 if on_collection is not None:
                     on_collection(collection, source.records(collection).count)
@@ -288,6 +287,7 @@ def import_chroma(
                 with suppress(ChromaError):
                     engine.delete_database(database, tenant)
             raise
-        for model, report, sample in zip(published, reports, samples):
-            _verify(engine, model, report, sample)
+        by_name = {(m["tenant"], m["database"], m["name"]): m for m in published}
+        for report, sample in zip(reports, samples):
+            _verify(engine, by_name[report.tenant, report.database, report.name], report, sample)
         return ImportReport(reports)
