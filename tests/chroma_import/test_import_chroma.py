@@ -13,7 +13,7 @@ import numpy as np
 from server.servers import azurite_server
 
 import azurite
-from azurite.io.chroma import import_chroma
+from azurite.io.chroma import import_chroma, verify_import
 
 from .conftest import INCLUDE, tree_digest, typed, visible_collections
 from .write_chroma_directory import COLLECTIONS, EMPTY_COLLECTION
@@ -129,3 +129,33 @@ def test_import_through_a_server(chroma_dir: Path, chroma_reference: Path, tmp_p
             assert_same_collections(chroma_reference, client)
         finally:
             client.close()
+
+
+def test_verification_finds_each_kind_of_difference(chroma_dir: Path, tmp_path: Path) -> None:
+    target = tmp_path / "azurite"
+    assert import_chroma(chroma_dir, target).ok
+    client = azurite.PersistentClient(str(target))
+    collection = client.get_collection("l2_flushed", embedding_function=None)
+    vector, kept = collection.get(ids=["id-2", "id-10"], include=["embeddings"])["embeddings"]
+    changed = np.array(vector, dtype=np.float32)
+    changed[0] = np.nextafter(changed[0], np.float32(np.inf))
+    collection.update(ids=["id-2"], embeddings=[changed])
+    # 2 where the source has 2.0: equal as numbers, not as stored types.
+    collection.update(ids=["id-8"], metadatas=[{"integral_float": 8}])
+    collection.update(ids=["id-10"], documents=["not the source's"], embeddings=[kept])
+    collection.delete(ids=["id-13"])
+    client.set_tenant("team_tenant", "team_db")
+    client.delete_collection("l2_default")
+    azurite.api.client.SharedSystemClient.clear_system_cache()
+
+    report = verify_import(chroma_dir, target, sample_size=1_000)
+    problems = {(c.name, m) for c in report.collections for m in c.mismatches}
+    assert not report.ok
+    assert problems == {
+        ("l2_flushed", "297 records imported, the source has 298"),
+        ("l2_flushed", "record 'id-2': its embedding differs"),
+        ("l2_flushed", "record 'id-8': its metadata differs"),
+        ("l2_flushed", "record 'id-10': its document differs"),
+        ("l2_flushed", "record 'id-13' is missing"),
+        ("l2_default", "the collection is not in the target"),
+    }

@@ -2,7 +2,7 @@
 import every collection of it into Azurite (``azurite import-chroma``)."""
 
 from azurite.io.chroma.directory import SUPPORTED_VERSIONS, ChromaCollection, ChromaDirectory
-from azurite.io.chroma.importer import CollectionReport, ImportReport, import_chroma
+from azurite.io.chroma.importer import CollectionReport, ImportReport, import_chroma, verify_import
 from azurite.io.chroma.records import RecordBatch
 
 __all__ = [
@@ -13,4 +13,5 @@ __all__ = [
     "ImportReport",
     "RecordBatch",
     "import_chroma",
+    "verify_import",
 ]

@@ -138,13 +138,9 @@ def _write(
     source: ChromaDirectory,
     collection: ChromaCollection,
     staging_id: str,
-    report: CollectionReport,
-    sample: _Sample,
     batch_size: int,
-    sample_size: int,
     progress: Progress | None,
 ) -> None:
-    positions = _sample_positions(report.source_count, sample_size, collection.id)
     written = 0
     for batch in source.records(collection).batches(batch_size):
         engine.add(
@@ -155,10 +151,24 @@ def _write(
             documents=batch.documents,
             uris=batch.uris,
         )
-        sample.keep(batch, written, positions)
         written += len(batch)
         if progress is not None:
             progress(collection, written)
+
+
+def _sample(
+    source: ChromaDirectory, collection: ChromaCollection, size: int, batch_size: int
+) -> _Sample:
+    """``size`` records of the collection read again from the source, at positions drawn
+    from its id (the same each time)."""
+    records = source.records(collection)
+    positions = _sample_positions(records.count, size, collection.id)
+    sample = _Sample()
+    start = 0
+    for batch in records.batches(batch_size):
+        sample.keep(batch, start, positions)
+        start += len(batch)
+    return sample
 
 
 def _verify(
@@ -196,6 +206,27 @@ def _verify(
                 report.mismatches.append(f"record {record_id!r}: its {what} differs")
 
 
+def _compare(
+    source: ChromaDirectory, engine: Engine, sample_size: int, batch_size: int
+) -> ImportReport:
+    reports = []
+    for collection in source.collections:
+        report = CollectionReport(
+            collection.tenant,
+            collection.database,
+            collection.name,
+            source.records(collection).count,
+        )
+        try:
+            model = engine.get_collection(collection.tenant, collection.database, collection.name)
+        except NotFoundError:
+            report.mismatches.append("the collection is not in the target")
+        else:
+            _verify(engine, model, report, _sample(source, collection, sample_size, batch_size))
+        reports.append(report)
+    return ImportReport(reports)
+
+
 @contextmanager
 def _target_engine(target: Any) -> Iterator[Engine]:
     """The engine of a client, or of a database directory opened for the import."""
@@ -229,8 +260,8 @@ def import_chroma(
     any damage, is refused before anything is written); a collection name the target already has is an
     ``AlreadyExistsError``. Collections are filled as staged imports, invisible until all
     are published in one step, so a failure or a kill leaves the target's collections as
-    they were. Afterwards counts and a sample of ``sample_size`` records per collection
-    are compared; the report says what differed.
+    they were. Afterwards ``verify_import`` compares counts and ``sample_size`` records
+    per collection; the report says what differed.
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
@@ -238,8 +269,6 @@ def import_chroma(
         _refuse_existing(engine, source)
         created: list[tuple[str, str]] = []
         staged: list[str] = []
-        reports: list[CollectionReport] = []
-        samples: list[_Sample] = []
         try:
             for tenant, database in source.databases():
                 if _ensure_database(engine, tenant, database):
@@ -256,27 +285,8 @@ def import_chroma(
                     schema_json=collection.schema_json,
                 )
                 staged.append(model["id"])
-                report = CollectionReport(
-                    collection.tenant,
-                    collection.database,
-                    collection.name,
-                    source.records(collection).count,
-                )
-                sample = _Sample()
-                _write(
-                    engine,
-                    source,
-                    collection,
-                    model["id"],
-                    report,
-                    sample,
-                    batch_size,
-                    sample_size,
-                    progress,
-                )
-                reports.append(report)
-                samples.append(sample)
-            published = engine.publish_imports(staged)
+                _write(engine, source, collection, model["id"], batch_size, progress)
+            engine.publish_imports(staged)
         except BaseException:
             for staging_id in staged:
                 # The first error is the one to report; a staged import left behind is
@@ -287,7 +297,19 @@ def import_chroma(
                 with suppress(ChromaError):
                     engine.delete_database(database, tenant)
             raise
-        by_name = {(m["tenant"], m["database"], m["name"]): m for m in published}
-        for report, sample in zip(reports, samples):
-            _verify(engine, by_name[report.tenant, report.database, report.name], report, sample)
-        return ImportReport(reports)
+        return _compare(source, engine, sample_size, batch_size)
+
+
+def verify_import(
+    chroma_dir: str | os.PathLike[str],
+    client_or_path: Any,
+    *,
+    sample_size: int = DEFAULT_SAMPLE_SIZE,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+) -> ImportReport:
+    """Compares an Azurite database with the chromadb directory it was imported from:
+    per collection, the count and ``sample_size`` records (ids, vector bits, documents,
+    metadata with their types, URIs), read again from both. ``import_chroma`` ends with
+    it; on its own it checks an import made earlier (the target may have changed since)."""
+    with ChromaDirectory(chroma_dir) as source, _target_engine(client_or_path) as engine:
+        return _compare(source, engine, sample_size, batch_size)
