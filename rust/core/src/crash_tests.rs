@@ -10,6 +10,7 @@ use crate::database::{Database, DatabaseOptions, INDEX_DIR, Include};
 use crate::error::Error;
 use crate::failpoint;
 use crate::store::{DEFAULT_DATABASE, DEFAULT_TENANT};
+use crate::test_support::{open, snapshotting_collection, vector_batch};
 
 const DIMENSION: usize = 4;
 
@@ -20,33 +21,11 @@ fn vector(i: usize) -> Vec<f32> {
 }
 
 fn batch(ids: std::ops::Range<usize>) -> RecordBatch {
-    let data = ids.clone().flat_map(vector).collect();
-    RecordBatch {
-        ids: ids.map(|i| format!("id{i}")).collect(),
-        embeddings: Some(Embeddings::new(data, DIMENSION).unwrap()),
-        ..RecordBatch::default()
-    }
+    vector_batch(ids, DIMENSION, vector)
 }
 
-fn open(dir: &Path) -> Database {
-    Database::open(Some(dir), DatabaseOptions::default()).unwrap()
-}
-
-/// A collection whose segment snapshot is written after every few writes.
 fn collection(db: &Database) -> String {
-    let configuration = serde_json::json!({"hnsw": {"sync_threshold": 2}});
-    db.create_collection(
-        DEFAULT_TENANT,
-        DEFAULT_DATABASE,
-        "crashes",
-        Some(&configuration),
-        None,
-        None,
-        false,
-    )
-    .unwrap()
-    .id
-    .to_string()
+    snapshotting_collection(db, "crashes", 2)
 }
 
 /// Runs a write that is to crash at the armed failpoint, then drops the database without

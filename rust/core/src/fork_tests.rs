@@ -13,6 +13,7 @@ use crate::error::Error;
 use crate::failpoint;
 use crate::metadata::MetadataValue;
 use crate::store::{DEFAULT_DATABASE, DEFAULT_TENANT};
+use crate::test_support::{open, snapshotting_collection};
 
 const DIMENSION: usize = 3;
 
@@ -38,25 +39,9 @@ impl Rng {
     }
 }
 
-fn open(dir: &Path) -> Database {
-    Database::open(Some(dir), DatabaseOptions::default()).unwrap()
-}
-
 fn create(db: &Database, name: &str) -> String {
     // Snapshots every few writes, so that forks meet current and lagging ones.
-    let configuration = serde_json::json!({"hnsw": {"sync_threshold": 3}});
-    db.create_collection(
-        DEFAULT_TENANT,
-        DEFAULT_DATABASE,
-        name,
-        Some(&configuration),
-        None,
-        None,
-        false,
-    )
-    .unwrap()
-    .id
-    .to_string()
+    snapshotting_collection(db, name, 3)
 }
 
 fn id_of(db: &Database, name: &str) -> String {

@@ -13,15 +13,12 @@ use crate::error::Error;
 use crate::failpoint;
 use crate::metadata::MetadataValue;
 use crate::store::{DEFAULT_DATABASE, DEFAULT_TENANT};
+use crate::test_support::{open, snapshotting_collection};
 
 const DIMENSION: usize = 3;
 
 /// `(id, vector, metadata value)` in row order.
 type Model = Vec<(String, Vec<f32>, i64)>;
-
-fn open(dir: &Path) -> Database {
-    Database::open(Some(dir), DatabaseOptions::default()).unwrap()
-}
 
 /// Distinct for every record of a model: a search by it finds its record first.
 fn vector(i: usize, salt: usize) -> Vec<f32> {
@@ -63,19 +60,7 @@ fn delete(db: &Database, id: &str, ids: &[&str]) {
 
 fn create(db: &Database, name: &str) -> String {
     // A snapshot every few writes, so that imports meet snapshots, journals and links.
-    let configuration = serde_json::json!({"hnsw": {"sync_threshold": 3}});
-    db.create_collection(
-        DEFAULT_TENANT,
-        DEFAULT_DATABASE,
-        name,
-        Some(&configuration),
-        None,
-        None,
-        false,
-    )
-    .unwrap()
-    .id
-    .to_string()
+    snapshotting_collection(db, name, 3)
 }
 
 fn stage(db: &Database, name: &str) -> CollectionInfo {

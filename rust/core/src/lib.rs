@@ -29,6 +29,8 @@ mod schema;
 mod search;
 mod segment;
 mod store;
+#[cfg(test)]
+mod test_support;
 mod threads;
 mod wal;
 

@@ -447,7 +447,7 @@ mod tests {
     use super::*;
     use crate::batch::{Embeddings, RecordBatch, WriteKind};
     use crate::database::{DatabaseOptions, Include};
-    use crate::store::{DEFAULT_DATABASE, DEFAULT_TENANT};
+    use crate::test_support::{open, snapshotting_collection, vector_batch};
 
     const DIMENSION: usize = 8;
 
@@ -465,32 +465,7 @@ mod tests {
     }
 
     fn batch(ids: std::ops::Range<usize>) -> RecordBatch {
-        let data = ids.clone().flat_map(vector).collect();
-        RecordBatch {
-            ids: ids.map(|i| format!("id{i}")).collect(),
-            embeddings: Some(Embeddings::new(data, DIMENSION).unwrap()),
-            ..RecordBatch::default()
-        }
-    }
-
-    fn open(dir: &Path) -> Database {
-        Database::open(Some(dir), DatabaseOptions::default()).unwrap()
-    }
-
-    fn collection(db: &Database, name: &str, sync_threshold: usize) -> String {
-        let configuration = serde_json::json!({"hnsw": {"sync_threshold": sync_threshold}});
-        db.create_collection(
-            DEFAULT_TENANT,
-            DEFAULT_DATABASE,
-            name,
-            Some(&configuration),
-            None,
-            None,
-            false,
-        )
-        .unwrap()
-        .id
-        .to_string()
+        vector_batch(ids, DIMENSION, vector)
     }
 
     fn ids(db: &Database, collection: &str) -> Vec<String> {
@@ -514,8 +489,8 @@ mod tests {
     fn a_backup_under_a_write_load_holds_a_prefix_with_every_acknowledged_write() {
         let dir = tempfile::tempdir().unwrap();
         let db = Arc::new(open(dir.path()));
-        let busy = collection(&db, "busy", 50);
-        let quiet = collection(&db, "quiet", 1000);
+        let busy = snapshotting_collection(&db, "busy", 50);
+        let quiet = snapshotting_collection(&db, "quiet", 1000);
         db.write(&quiet, WriteKind::Add, &batch(0..10)).unwrap();
         const BATCH: usize = 20;
         let acknowledged = Arc::new(AtomicUsize::new(0));
@@ -580,7 +555,7 @@ mod tests {
     fn forks_deletes_and_journals_come_back_as_they_were() {
         let dir = tempfile::tempdir().unwrap();
         let db = open(dir.path());
-        let source = collection(&db, "source", 10);
+        let source = snapshotting_collection(&db, "source", 10);
         db.write(&source, WriteKind::Add, &batch(0..200)).unwrap();
         let fork = db.fork_collection(&source, "fork").unwrap().id.to_string();
         db.delete(
@@ -592,7 +567,7 @@ mod tests {
         .unwrap();
         // Fewer changes than a snapshot waits for, more than a journal frame does.
         db.write(&fork, WriteKind::Add, &batch(200..215)).unwrap();
-        let never_snapshotted = collection(&db, "small", 1000);
+        let never_snapshotted = snapshotting_collection(&db, "small", 1000);
         db.write(&never_snapshotted, WriteKind::Add, &batch(0..5))
             .unwrap();
         let dest = dir.path().with_extension("copy");
@@ -616,7 +591,7 @@ mod tests {
     fn a_destination_that_holds_anything_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let db = open(dir.path());
-        let name = collection(&db, "refusals", 10);
+        let name = snapshotting_collection(&db, "refusals", 10);
         db.write(&name, WriteKind::Add, &batch(0..3)).unwrap();
         let elsewhere = tempfile::tempdir().unwrap();
         let full = elsewhere.path().join("full");
@@ -683,7 +658,7 @@ mod tests {
     fn a_snapshot_behind_by_several_log_segments_is_brought_up_to_date_in_the_copy() {
         let dir = tempfile::tempdir().unwrap();
         let db = open(dir.path());
-        let name = collection(&db, "lagging", 1000);
+        let name = snapshotting_collection(&db, "lagging", 1000);
         db.write(&name, WriteKind::Add, &batch(0..100)).unwrap();
         db.write_all_snapshots();
         // Every commit closes its segment; two closed segments behind a snapshot are
@@ -710,7 +685,7 @@ mod tests {
     fn a_backup_that_crashes_midway_leaves_nothing_at_its_destination() {
         let dir = tempfile::tempdir().unwrap();
         let db = open(dir.path());
-        let name = collection(&db, "interrupted", 10);
+        let name = snapshotting_collection(&db, "interrupted", 10);
         db.write(&name, WriteKind::Add, &batch(0..50)).unwrap();
         let dest = dir.path().with_extension("copy");
         crate::failpoint::arm("backup store copied");
