@@ -159,3 +159,16 @@ def test_verification_finds_each_kind_of_difference(chroma_dir: Path, tmp_path: 
         ("l2_flushed", "record 'id-13' is missing"),
         ("l2_default", "the collection is not in the target"),
     }
+
+
+def test_command_refuses_a_directory_with_one_line(tmp_path: Path) -> None:
+    (tmp_path / "not_chroma").mkdir()
+    target = tmp_path / "azurite"
+    result = run_cli("import-chroma", "--from", str(tmp_path / "not_chroma"), "--path", str(target))
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.strip().splitlines() == [
+        f"Cannot import {tmp_path / 'not_chroma'}: {tmp_path / 'not_chroma'} is not a chromadb "
+        "persistent directory: it has no chroma.sqlite3"
+    ]
+    assert not target.exists()
