@@ -1,7 +1,8 @@
 """The ``azurite`` command: ``azurite run`` serves a database over Chroma's HTTP API v2;
 ``azurite repair`` repairs a damaged database directory; ``azurite backup`` and
 ``azurite restore`` copy one consistently (``backup_cli.py``); ``azurite export`` and
-``azurite import`` move collections to and from files (``azurite.io.commands``).
+``azurite import`` move collections to and from files (``azurite.io.commands``);
+``azurite import-chroma`` imports a chromadb directory (``io/chroma/command.py``).
 
 Every option of ``run`` can also come from an environment variable (``AZURITE_<OPTION>``);
 a flag given on the command line wins over the variable.
@@ -18,6 +19,7 @@ from collections.abc import Sequence
 
 from azurite import __azurite_version__, __version__, backup_cli
 from azurite.io import commands as io_commands
+from azurite.io.chroma.command import add_import_chroma_parser, import_chroma_command
 from azurite.server.config import DEFAULT_MAX_BODY_SIZE, ServerConfig
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
@@ -133,6 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     _repair_parser(subcommands)
     backup_cli.add_parsers(subcommands)
     io_commands.add_parsers(subcommands)
+    add_import_chroma_parser(subcommands)
     subcommands.add_parser("version", help="print Azurite's version")
     return parser
 
@@ -206,6 +209,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(backup_cli.run(arguments))
     elif arguments.command in ("export", "import"):
         sys.exit(io_commands.run(arguments))
+    elif arguments.command == "import-chroma":
+        sys.exit(import_chroma_command(arguments))
     elif arguments.command == "version":
         print(__azurite_version__)
     else:

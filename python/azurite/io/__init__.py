@@ -3,7 +3,8 @@
 The record layout and the header every file carries are described in ``docs/formats.md``
 (:mod:`azurite.io.layout` builds them). :func:`export_collection` writes a collection in
 pages, :func:`import_collection` loads a file or table into a collection atomically, and
-:func:`load_into_chroma` loads an exported file into a chromadb client.
+:func:`load_into_chroma` loads an exported file into a chromadb client;
+:mod:`azurite.io.chroma` imports a chromadb directory.
 
 pyarrow is an optional dependency (``pip install azurite[arrow]``). The names below are
 imported on first use, so that ``azurite.io.commands`` (the CLI) loads without it and a
