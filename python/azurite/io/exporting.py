@@ -12,17 +12,20 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any, Union
+from typing import IO, TYPE_CHECKING, Any, Union
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from azurite.api.collection import Collection
 from azurite.api.engine import CollectionModel
 from azurite.errors import InvalidArgumentError
 from azurite.io.jsonl import header_line, record_lines
 from azurite.io.layout import Header
 from azurite.io.records import Records, to_batch
+
+if TYPE_CHECKING:
+    # Only a type here: the collection's export methods import this module when called.
+    from azurite.api.collection import Collection
 
 #: Every column: what an export includes unless told otherwise.
 ALL_INCLUDE = ["documents", "uris", "embeddings", "metadatas"]

@@ -23,7 +23,7 @@ use std::collections::HashSet;
 
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use super::records::{record_key, record_key_range};
+use super::{record_key, record_key_range};
 use crate::error::Result;
 
 /// A record as stored: id, vector blob, document, metadata blob, URI.

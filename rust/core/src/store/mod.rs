@@ -22,6 +22,18 @@ use crate::config::CollectionConfiguration;
 use crate::error::{Error, Result};
 use crate::metadata::Metadata;
 
+/// A record's key: its collection's key in the high half, its row in the low one, so that
+/// a collection's rows are one range of the rowid B-tree (the records table and the
+/// layers forks read through both address rows by it).
+fn record_key(collection: i64, row: u32) -> i64 {
+    (collection << 32) | i64::from(row)
+}
+
+/// The first and last record key a collection can have.
+fn record_key_range(collection: i64) -> (i64, i64) {
+    (record_key(collection, 0), record_key(collection, u32::MAX))
+}
+
 pub const DEFAULT_TENANT: &str = "default_tenant";
 pub const DEFAULT_DATABASE: &str = "default_database";
 const DEFAULT_DATABASE_ID: &str = "00000000-0000-0000-0000-000000000000";

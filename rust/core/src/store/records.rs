@@ -6,20 +6,11 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use serde_json::Value;
 
 use super::layers::{self, StoredRow};
-use super::{Store, StoredRecord};
+use super::{Store, StoredRecord, record_key, record_key_range};
 use crate::batch::{Change, ResolvedBatch};
 use crate::codec::{decode_metadata, encode_metadata};
 use crate::error::Result;
 use crate::schema::CollectionSchema;
-
-pub(super) fn record_key(collection: i64, row: u32) -> i64 {
-    (collection << 32) | i64::from(row)
-}
-
-/// The first and last record key a collection can have.
-pub(super) fn record_key_range(collection: i64) -> (i64, i64) {
-    (record_key(collection, 0), record_key(collection, u32::MAX))
-}
 
 fn f32s_to_blob(v: &[f32]) -> Vec<u8> {
     v.iter().flat_map(|x| x.to_le_bytes()).collect()
