@@ -32,6 +32,31 @@ fn parse_json(py: Python<'_>, json: Option<&str>) -> PyResult<Option<serde_json:
     .transpose()
 }
 
+/// A new collection's metadata, configuration and schema, copied out of Python. The
+/// metadata converts first, as chromadb's binding converts its arguments before reading
+/// the configuration: a bad key is its TypeError whatever the JSON holds.
+type NewCollectionArguments = (
+    Option<azurite_core::Metadata>,
+    Option<serde_json::Value>,
+    Option<serde_json::Value>,
+);
+
+fn new_collection_arguments(
+    py: Python<'_>,
+    metadata: Option<&Bound<'_, PyDict>>,
+    configuration_json: Option<&str>,
+    schema_json: Option<&str>,
+) -> PyResult<NewCollectionArguments> {
+    let metadata = metadata
+        .map(|m| convert::metadata(m, "metadata"))
+        .transpose()?;
+    Ok((
+        metadata,
+        parse_json(py, configuration_json)?,
+        parse_json(py, schema_json)?,
+    ))
+}
+
 /// The records of an add, update or upsert, copied out of Python. `allow_none_values`:
 /// metadata values of `None` delete the key (update, upsert).
 fn record_batch(
@@ -191,13 +216,8 @@ impl Database {
         get_or_create: bool,
         schema_json: Option<&str>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        // The metadata converts first, as chromadb's binding converts its arguments before
-        // reading the configuration: a bad key is its TypeError whatever the JSON holds.
-        let metadata = metadata
-            .map(|m| convert::metadata(m, "metadata"))
-            .transpose()?;
-        let configuration = parse_json(py, configuration_json)?;
-        let schema = parse_json(py, schema_json)?;
+        let (metadata, configuration, schema) =
+            new_collection_arguments(py, metadata, configuration_json, schema_json)?;
         let info = guarded_without_gil(py, || {
             self.inner.create_collection(
                 &tenant,
@@ -302,12 +322,8 @@ impl Database {
         metadata: Option<&Bound<'py, PyDict>>,
         schema_json: Option<&str>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        // Converted in create_collection's order, so that a bad argument gets its error.
-        let metadata = metadata
-            .map(|m| convert::metadata(m, "metadata"))
-            .transpose()?;
-        let configuration = parse_json(py, configuration_json)?;
-        let schema = parse_json(py, schema_json)?;
+        let (metadata, configuration, schema) =
+            new_collection_arguments(py, metadata, configuration_json, schema_json)?;
         let info = guarded_without_gil(py, || {
             self.inner.stage_import(
                 &tenant,
