@@ -397,8 +397,7 @@ impl Database {
             Segment::open_snapshot(&snapshot, record.key, parameters)
         });
         match opened {
-            Ok((segment, 0)) => Some(segment),
-            Ok(_) => None,
+            Ok(segment) => Some(segment),
             Err(reason) => {
                 log::warn!(
                     "the shared snapshot {} did not open ({reason}); the fork copies its \

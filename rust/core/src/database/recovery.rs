@@ -165,15 +165,15 @@ fn open_collection(
         None => Segment::open_snapshot(&snapshot, record.key, parameters),
         Some(reason) => Err(reason),
     };
-    let (mut segment, inserted) = match opened {
+    let mut segment = match opened {
         Ok(opened) => opened,
         Err(reason) => return unusable(reason),
     };
     // The writes after the snapshot come from the log; the graph's part of those up to
-    // the journal's last frame comes from the journal instead of being redone.
-    // A journal extends the snapshot's graph exactly: not one the open had to complete.
+    // the journal's last frame comes from the journal instead of being redone. (The
+    // snapshot's graph is restored exactly as written, which the journal extends.)
     let journal = dir
-        .filter(|_| tail.unbroken.is_some() && inserted == 0)
+        .filter(|_| tail.unbroken.is_some())
         .map(|dir| read_journal(&journal_file(dir, &record.id), header.seq))
         .unwrap_or_default();
     let journaled = journal
@@ -183,7 +183,7 @@ fn open_collection(
         .last()
         .unwrap_or(header.seq);
     let writes = tail.writes.remove(&record.key).unwrap_or_default();
-    let (mut changes_behind, mut unjournaled) = (inserted, inserted);
+    let (mut changes_behind, mut unjournaled) = (0, 0);
     let mut writes = writes
         .into_iter()
         .filter(|(seq, _)| *seq > header.seq)
@@ -202,6 +202,9 @@ fn open_collection(
             return from_store(store);
         }
     }
+    // Rows a bulk load wrote whose graph the journal does not hold (yet) wait for the
+    // index builder.
+    segment.defer_unindexed_rows();
     for (_, batch) in writes {
         changes_behind += batch.changes.len();
         unjournaled += batch.changes.len();
@@ -385,6 +388,7 @@ impl Database {
             })),
             closed: AtomicBool::new(false),
             collections: RwLock::new(collections),
+            builder_wakeup: Default::default(),
         })
     }
 }

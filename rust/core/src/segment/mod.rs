@@ -179,13 +179,13 @@ impl Segment {
 
     /// A segment opened from its snapshot, as collection `collection` (a fork opens its
     /// source's snapshot until it writes one): vectors and rows stay in the mapped file, the
-    /// graph is decoded, and the id map and metadata index wait for their first use. Also
-    /// returns how many live rows the snapshot's index lacked and had to be inserted.
+    /// graph is decoded, and the id map and metadata index wait for their first use. Live
+    /// rows the snapshot's graph lacks are pending (`build_pending_index`).
     pub fn open_snapshot(
         snapshot: &Snapshot,
         collection: i64,
         index: HnswParameters,
-    ) -> Result<(Segment, usize), String> {
+    ) -> Result<Segment, String> {
         let header = snapshot.header;
         let dimension = header.dimension.ok_or("a snapshot without vectors")? as usize;
         let mut segment = Segment::new(collection, index, Some(dimension), header.next_row);
@@ -227,16 +227,14 @@ impl Segment {
         segment.row_of_id = OnceLock::new();
         segment.metadata_index = OnceLock::new();
         let vectors = segment.vectors.as_ref().expect("set above");
-        let (decoded, inserted) = HnswIndex::decode_section(
+        segment.index = HnswIndex::decode_section(
             index,
             snapshot.bytes(snapshot::Kind::Index),
             vectors,
             &segment.live,
-            &segment.workers,
         )
         .map_err(|e| e.0)?;
-        segment.index = decoded;
-        Ok((segment, inserted))
+        Ok(segment)
     }
 
     /// A copy of this segment for a fork with key `collection`: the same rows, indexes
@@ -311,10 +309,38 @@ impl Segment {
         }
     }
 
+    /// Publishes a batch of a bulk load: its vectors are searchable at once (scanned
+    /// exactly) and enter the graph later, by `build_pending_index`.
+    pub fn apply_deferring_index(&mut self, batch: ResolvedBatch) {
+        let (written, deleted) = self.apply_rows(batch);
+        self.index.remove(&deleted);
+        self.index.defer(&written);
+    }
+
+    /// Live rows not in the graph yet.
+    pub fn pending_rows(&self) -> usize {
+        self.index.pending_rows()
+    }
+
+    /// Inserts up to `limit` pending rows into the graph; returns how many.
+    pub fn build_pending_index(&mut self, limit: usize) -> usize {
+        match &self.vectors {
+            Some(vectors) => self.index.build_pending(limit, vectors, &self.workers),
+            None => 0,
+        }
+    }
+
     /// Publishes a batch whose effect on the vector index a graph journal frame already
     /// holds (replaying the log after a snapshot, up to the journal's last frame).
     pub fn apply_without_index(&mut self, batch: ResolvedBatch) {
         self.apply_rows(batch);
+    }
+
+    /// Once the journal is applied: the live rows its graph has no label for are pending.
+    pub fn defer_unindexed_rows(&mut self) {
+        if self.vectors.is_some() {
+            self.index.defer_unlabelled(&self.live);
+        }
     }
 
     /// The vector index's changes since the last frame or snapshot, as a journal frame:
@@ -750,7 +776,7 @@ mod tests {
         let path = dir.path().join("s.seg");
         assert!(segment.write_snapshot(&path, 4).unwrap());
         let snapshot = Snapshot::open(&path).unwrap().unwrap();
-        let (mut reopened, _) =
+        let mut reopened =
             Segment::open_snapshot(&snapshot, snapshot.header.collection, parameters).unwrap();
         assert!(reopened.sparse_indexes.read().contains_key("sparse"));
         assert_eq!(
@@ -801,7 +827,7 @@ mod tests {
                 .optional_bytes(snapshot::Kind::SparseIndexes)
                 .is_none()
         );
-        let (opened, _) =
+        let opened =
             Segment::open_snapshot(&snapshot, snapshot.header.collection, parameters).unwrap();
         assert!(opened.sparse_indexes.read().is_empty());
         let query = SparseVector {
@@ -899,9 +925,9 @@ mod tests {
 
         let snapshot = Snapshot::open(&path).unwrap().unwrap();
         assert_eq!(snapshot.header.seq, 9);
-        let (mut opened, inserted) =
+        let mut opened =
             Segment::open_snapshot(&snapshot, snapshot.header.collection, parameters).unwrap();
-        assert_eq!(inserted, 0);
+        assert_eq!(opened.index_stats().pending, 0);
         assert_eq!(opened.count(), 5);
         assert_eq!(opened.row_of("id5"), None);
         let two = opened.row(opened.row_of("id2").unwrap());
@@ -928,8 +954,7 @@ mod tests {
         assert_eq!(opened.row(0).id, "id0");
         // The mapped file itself is unchanged: a second open sees the snapshot's state.
         let again = Snapshot::open(&path).unwrap().unwrap();
-        let (reopened, _) =
-            Segment::open_snapshot(&again, again.header.collection, parameters).unwrap();
+        let reopened = Segment::open_snapshot(&again, again.header.collection, parameters).unwrap();
         assert_eq!(reopened.vector(0), [0.0, 1.0]);
         assert_eq!(reopened.count(), 5);
     }

@@ -10,7 +10,6 @@ use super::{HnswIndex, HnswParameters, NO_LABEL};
 use crate::codec::{DecodeError, Decoder, Encoder};
 use crate::index::graph::Graph;
 use crate::index::vectors::VectorStore;
-use crate::threads::Workers;
 
 const CURRENT: u8 = 1;
 const STALE: u8 = 2;
@@ -30,14 +29,15 @@ impl HnswIndex {
 
     /// Restores an index from its snapshot section. `live` are the snapshot's live rows,
     /// whose vectors `vectors` holds: a current label must point at one of them, and a live
-    /// row the section has no label for is inserted (returned: how many).
+    /// row the section has no label for is pending (written by a bulk load whose graph was
+    /// not built yet): the graph stays exactly the one the snapshot holds, which the graph
+    /// journal extends.
     pub fn decode_section(
         parameters: HnswParameters,
         bytes: &[u8],
         vectors: &VectorStore,
         live: &RoaringBitmap,
-        workers: &Workers,
-    ) -> Result<(HnswIndex, usize), DecodeError> {
+    ) -> Result<HnswIndex, DecodeError> {
         let bad = |what: &str| DecodeError(format!("index section: {what}"));
         let mut d = Decoder::new(bytes);
         let mut graph = Graph::decode(parameters.space, &mut d)?;
@@ -64,10 +64,6 @@ impl HnswIndex {
         if !d.is_empty() {
             return Err(bad("trailing bytes"));
         }
-        let missing: Vec<u32> = live
-            .iter()
-            .filter(|&row| label_of_row.get(row as usize) == Some(&NO_LABEL))
-            .collect();
         graph.take_dirty();
         graph.note_store(vectors);
         let mut index = HnswIndex {
@@ -75,9 +71,10 @@ impl HnswIndex {
             graph,
             label_of_row,
             tombstones,
+            pending: RoaringBitmap::new(),
             rebuilt: false,
         };
-        index.insert_rows(&missing, vectors, workers);
-        Ok((index, missing.len()))
+        index.defer_unlabelled(live);
+        Ok(index)
     }
 }

@@ -10,6 +10,11 @@
 //! the filter applied during the walk, widening the beam until enough rows pass, and the
 //! exact scan answers when even a beam spanning the graph finds too few. How the index is
 //! stored in a segment snapshot, and restored, is in `checkpoint.rs`.
+//!
+//! Graph construction can also wait: rows written by a bulk load (an import) are *pending*,
+//! stored but not yet in the graph, and searches scan them exactly beside the graph walk,
+//! so they are found at once and exactly. A builder inserts them later, a chunk at a time
+//! (`build_pending`), while the load itself runs at the speed of storing rows.
 
 mod checkpoint;
 mod journal;
@@ -71,6 +76,8 @@ pub struct IndexStats {
     pub points: usize,
     /// Vectors of deleted or since-replaced rows, skipped by searches until a rebuild.
     pub tombstones: usize,
+    /// Live rows not in the graph yet, which searches scan exactly until they are.
+    pub pending: usize,
     /// Memory held by the index itself (the vectors belong to the segment's store).
     pub bytes: usize,
     /// Memory the segment's store holds per vector: its f32 values and inverse norm, and
@@ -95,6 +102,8 @@ pub struct HnswIndex {
     /// row → its current label, `NO_LABEL` when the row has none.
     label_of_row: Vec<u32>,
     tombstones: usize,
+    /// Live rows whose current vector has no label yet: searched exactly until built.
+    pending: RoaringBitmap,
     /// Rebuilt since the last journal frame or snapshot (see `journal.rs`).
     rebuilt: bool,
 }
@@ -114,6 +123,7 @@ impl HnswIndex {
             graph: new_graph(&parameters),
             label_of_row: Vec::new(),
             tombstones: 0,
+            pending: RoaringBitmap::new(),
             rebuilt: false,
         }
     }
@@ -160,6 +170,7 @@ impl HnswIndex {
     fn insert_rows(&mut self, rows: &[u32], vectors: &VectorStore, workers: &Workers) {
         for &row in rows {
             self.tombstone_replaced_row(row);
+            self.pending.remove(row);
         }
         let labels = self.graph.insert(rows, vectors, workers);
         for (&row, label) in rows.iter().zip(labels) {
@@ -224,9 +235,51 @@ impl HnswIndex {
         self.insert_rows(rows, vectors, workers);
     }
 
+    /// The vectors of `rows` were added or replaced in `vectors`, to be inserted into the
+    /// graph later (`build_pending`); until then searches scan them exactly.
+    pub fn defer(&mut self, rows: &[u32]) {
+        for &row in rows {
+            self.tombstone_replaced_row(row);
+            self.pending.insert(row);
+        }
+    }
+
+    /// Inserts up to `limit` pending rows (the oldest first) into the graph; returns how
+    /// many.
+    pub fn build_pending(
+        &mut self,
+        limit: usize,
+        vectors: &VectorStore,
+        workers: &Workers,
+    ) -> usize {
+        let rows: Vec<u32> = self.pending.iter().take(limit).collect();
+        self.insert_rows(&rows, vectors, workers);
+        rows.len()
+    }
+
+    pub fn pending_rows(&self) -> usize {
+        self.pending.len() as usize
+    }
+
+    /// Makes every row of `live` without a current label pending: after a restore, the
+    /// rows a snapshot or journal holds but its graph does not.
+    pub fn defer_unlabelled(&mut self, live: &RoaringBitmap) {
+        self.pending = live
+            .iter()
+            .filter(|&row| {
+                self.label_of_row
+                    .get(row as usize)
+                    .is_none_or(|&l| l == NO_LABEL)
+            })
+            .collect();
+    }
+
     /// `rows` were deleted; they must never be returned again.
     pub fn remove(&mut self, rows: &[u32]) {
-        rows.iter().for_each(|&row| self.tombstone_deleted_row(row));
+        for &row in rows {
+            self.tombstone_deleted_row(row);
+            self.pending.remove(row);
+        }
     }
 
     /// Rebuilds the graph from the live rows once tombstones make up enough of it, which
@@ -246,15 +299,39 @@ impl HnswIndex {
             self.points(),
             self.tombstones
         );
-        let rows: Vec<u32> = live.iter().collect();
+        // Pending rows stay pending: the builder inserts them in its own time.
+        let pending = std::mem::take(&mut self.pending);
+        let rows: Vec<u32> = (live - &pending).iter().collect();
         *self = HnswIndex::new(self.parameters);
         self.insert_rows(&rows, vectors, workers);
+        self.pending = pending;
         self.rebuilt = true;
     }
 
     /// Up to `k` rows of `allowed` nearest to `query`, ascending by distance, ties by row.
     /// `allowed` only ever holds live rows.
     pub fn search(
+        &self,
+        vectors: &VectorStore,
+        query: &PreparedQuery,
+        k: usize,
+        allowed: &RoaringBitmap,
+        workers: &Workers,
+    ) -> Vec<Hit> {
+        if self.pending.is_empty() || allowed.is_disjoint(&self.pending) {
+            return self.labelled_search(vectors, query, k, allowed, workers);
+        }
+        let pending = allowed & &self.pending;
+        let labelled = allowed - &pending;
+        let mut hits = exact_search(vectors, query, k, &pending, workers);
+        hits.extend(self.labelled_search(vectors, query, k, &labelled, workers));
+        hits.sort_by(|a, b| a.distance.total_cmp(&b.distance).then(a.row.cmp(&b.row)));
+        hits.truncate(k);
+        hits
+    }
+
+    /// [`search`](Self::search) among rows that all have a current label.
+    fn labelled_search(
         &self,
         vectors: &VectorStore,
         query: &PreparedQuery,
@@ -284,6 +361,7 @@ impl HnswIndex {
             kind: "hnsw",
             points: self.points(),
             tombstones: self.tombstones,
+            pending: self.pending.len() as usize,
             bytes: self.graph.memory_bytes() + self.label_of_row.len() * 4,
             f32_bytes_per_vector,
             int8_bytes_per_vector,
@@ -296,7 +374,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_index_section_restores_the_graph_and_inserts_rows_it_lacks() {
+    fn the_index_section_restores_the_graph_and_defers_rows_it_lacks() {
         let mut vectors = random_vectors(3_000, 8, 5);
         let rows: Vec<u32> = (0..3_000).collect();
         let mut index = index(Space::Cosine, &vectors, &rows);
@@ -308,10 +386,9 @@ mod tests {
             .filter(|r| ![7, 8].contains(r))
             .collect();
 
-        let (restored, inserted) =
-            HnswIndex::decode_section(index.parameters, &bytes, &vectors, &live, &workers())
-                .unwrap();
-        assert_eq!(inserted, 0);
+        let restored =
+            HnswIndex::decode_section(index.parameters, &bytes, &vectors, &live).unwrap();
+        assert_eq!(restored.stats().pending, 0);
         let points = |i: &HnswIndex| (i.stats().points, i.stats().tombstones);
         assert_eq!(points(&restored), points(&index));
         for q in [0u32, 77, 2_999] {
@@ -322,22 +399,103 @@ mod tests {
             );
         }
 
-        // Live rows the section has no label for (written after it) are inserted.
+        // Live rows the section has no label for (written after it) are pending: found
+        // by the exact scan until the builder inserts them.
         let fresh = random_vectors(10, 8, 6);
         for (i, row) in (3_000..3_010).enumerate() {
             vectors.set(row, fresh.get(i as u32));
         }
         let mut more = live.clone();
         more.insert_range(3_000..3_010);
-        let (restored, inserted) =
-            HnswIndex::decode_section(index.parameters, &bytes, &vectors, &more, &workers())
-                .unwrap();
-        assert_eq!(inserted, 10);
+        let mut restored =
+            HnswIndex::decode_section(index.parameters, &bytes, &vectors, &more).unwrap();
+        assert_eq!(restored.stats().pending, 10);
+        assert_eq!(points(&restored), points(&index));
         let query = PreparedQuery::new(Space::Cosine, vectors.get(3_005));
         assert_eq!(
             restored.search(&vectors, &query, 1, &more, &workers())[0].row,
             3_005
         );
+        assert_eq!(restored.build_pending(4, &vectors, &workers()), 4);
+        assert_eq!(restored.build_pending(100, &vectors, &workers()), 6);
+        assert_eq!(restored.stats().pending, 0);
+        assert_eq!(restored.stats().points, index.stats().points + 10);
+        assert_eq!(
+            restored.search(&vectors, &query, 1, &more, &workers())[0].row,
+            3_005
+        );
+    }
+
+    #[test]
+    fn pending_rows_are_found_exactly_beside_the_graph_until_built() {
+        let (n, dim) = (12_000u32, 16);
+        let mut vectors = random_vectors(n, dim, 41);
+        let rows: Vec<u32> = (0..n).collect();
+        let live: RoaringBitmap = rows.iter().copied().collect();
+        // Half the rows in the graph, half deferred; a few of the graph's rows then get a
+        // new, deferred vector (their labels turn stale) and a few pending rows are deleted.
+        let mut index = index(Space::L2, &vectors, &rows[..6_000]);
+        index.defer(&rows[6_000..]);
+        let replaced: Vec<u32> = (0..6_000).step_by(50).collect();
+        let fresh = random_vectors(replaced.len() as u32, dim, 42);
+        for (i, &row) in replaced.iter().enumerate() {
+            vectors.set(row, fresh.get(i as u32));
+        }
+        index.defer(&replaced);
+        let deleted: Vec<u32> = (6_000..6_100).collect();
+        index.remove(&deleted);
+        let live = &live - &deleted.iter().copied().collect::<RoaringBitmap>();
+        assert_eq!(index.stats().pending, 6_000 - 100 + replaced.len());
+
+        let queries = random_vectors(30, dim, 43);
+        let check = |index: &HnswIndex, allowed: &RoaringBitmap| {
+            let mut found = 0;
+            for q in 0..30 {
+                let query = PreparedQuery::new(Space::L2, queries.get(q));
+                let truth: Vec<u32> = exact_search(&vectors, &query, 10, allowed, &workers())
+                    .iter()
+                    .map(|h| h.row)
+                    .collect();
+                let hits = index.search(&vectors, &query, 10, allowed, &workers());
+                assert_eq!(hits.len(), 10);
+                assert!(hits.iter().all(|h| allowed.contains(h.row)));
+                assert!(hits.windows(2).all(|w| w[0].distance <= w[1].distance));
+                found += hits.iter().filter(|h| truth.contains(&h.row)).count();
+            }
+            found as f64 / 300.0
+        };
+        let recall = check(&index, &live);
+        assert!(recall >= 0.95, "recall {recall} with pending rows");
+        // A replaced row is found by its new vector, a deleted one never.
+        for &row in &replaced[..10] {
+            let query = PreparedQuery::new(Space::L2, vectors.get(row));
+            assert_eq!(
+                index.search(&vectors, &query, 1, &live, &workers())[0].row,
+                row
+            );
+        }
+        let only_pending: RoaringBitmap = (6_100..n).collect();
+        assert_eq!(
+            check(&index, &only_pending),
+            1.0,
+            "pending rows are scanned exactly"
+        );
+
+        while index.build_pending(1_000, &vectors, &workers()) > 0 {}
+        let stats = index.stats();
+        assert_eq!(stats.pending, 0);
+        assert_eq!(stats.points - stats.tombstones, live.len() as usize);
+        let recall = check(&index, &live);
+        assert!(recall >= 0.9, "recall {recall} once built");
+        for &row in &deleted {
+            let query = PreparedQuery::new(Space::L2, vectors.get(row));
+            assert!(
+                index
+                    .search(&vectors, &query, 5, &live, &workers())
+                    .iter()
+                    .all(|h| h.row != row)
+            );
+        }
     }
 
     #[test]
@@ -348,7 +506,7 @@ mod tests {
         let index = index(Space::L2, &vectors, &rows);
         let bytes = index.encode_section();
         let decode = |bytes: &[u8], live: &RoaringBitmap| {
-            HnswIndex::decode_section(index.parameters, bytes, &vectors, live, &workers())
+            HnswIndex::decode_section(index.parameters, bytes, &vectors, live)
         };
         for cut in [0, 3, 10, bytes.len() / 2, bytes.len() - 1] {
             assert!(decode(&bytes[..cut], &all).is_err());
@@ -492,9 +650,8 @@ mod tests {
             .filter(|r| !(2..=5).contains(&(r % 8)))
             .collect();
         let reloaded = vectors;
-        let (restored, _) =
-            HnswIndex::decode_section(index.parameters, &bytes, &reloaded, &live, &workers())
-                .unwrap();
+        let restored =
+            HnswIndex::decode_section(index.parameters, &bytes, &reloaded, &live).unwrap();
         assert_eq!(restored.stats().tombstones, 12_500);
         let mut found = 0;
         let queries = random_vectors(40, dim, 34);
