@@ -22,6 +22,8 @@ pub mod fuzzing;
 #[cfg(test)]
 mod import_tests;
 mod index;
+#[cfg(test)]
+mod index_builder_tests;
 mod metadata;
 mod names;
 mod repair;

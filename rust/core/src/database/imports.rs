@@ -278,6 +278,7 @@ impl Database {
             collections.insert(id, handle);
             infos.push(CollectionInfo::from(&import.record));
         }
+        self.builder_wakeup.notify();
         Ok(infos)
     }
 

@@ -10,6 +10,7 @@ mod backup;
 mod catalog;
 mod directory;
 mod imports;
+mod index_builder;
 mod records;
 mod recovery;
 
@@ -231,6 +232,8 @@ pub struct Database {
     /// a writer's commit.
     closed: AtomicBool,
     collections: RwLock<HashMap<Uuid, Arc<CollectionHandle>>>,
+    /// Wakes the index builder thread (`index_builder`), if one was started.
+    builder_wakeup: Arc<index_builder::Wakeup>,
 }
 
 impl Database {
@@ -386,7 +389,14 @@ impl Database {
             *handle.schema.write() = schema;
         }
         let changes = batch.changes.len();
-        handle.segment.write().apply(batch);
+        {
+            let mut segment = handle.segment.write();
+            if handle.staged.load(Ordering::Acquire) {
+                segment.apply_deferring_index(batch);
+            } else {
+                segment.apply(batch);
+            }
+        }
         handle.applied_seq.store(seq, Ordering::Release);
         self.checkpoint_if_due(collection, handle, changes);
         if log_segments_closed > 0 {
@@ -446,6 +456,11 @@ impl Database {
             .changes_since_journal
             .fetch_add(changes, Ordering::AcqRel)
             + changes;
+        // A staged import is invisible and dropped if it is never published: its records
+        // are durable in the store, and the snapshot waits for the publish.
+        if handle.staged.load(Ordering::Acquire) {
+            return;
+        }
         let live = handle.segment.read().count() as usize;
         if pending >= handle.sync_threshold.max(live / 4) {
             self.write_snapshot(collection, handle);
