@@ -116,7 +116,9 @@ class Collection(CollectionCore):
         """Azurite: the state of the vector index. ``live`` records; ``index`` kind;
         ``points`` vectors in the index; ``tombstones`` among them that belong to deleted
         or replaced records (searches skip them; past 30% the index is rebuilt without
-        them, giving the memory back); ``index_bytes`` the index's own memory;
+        them, giving the memory back); ``pending`` live records an import wrote that the
+        index builder has not inserted yet (searches scan them exactly meanwhile);
+        ``index_bytes`` the index's own memory;
         ``f32_bytes_per_vector`` and ``int8_bytes_per_vector`` what each vector takes in
         float32 and in the int8 copy exact scans read first; ``bytes_per_vector`` all of
         it, with each vector's share of the index."""
@@ -358,7 +360,9 @@ class AsyncCollection(CollectionCore):
         """Azurite: the state of the vector index. ``live`` records; ``index`` kind;
         ``points`` vectors in the index; ``tombstones`` among them that belong to deleted
         or replaced records (searches skip them; past 30% the index is rebuilt without
-        them, giving the memory back); ``index_bytes`` the index's own memory;
+        them, giving the memory back); ``pending`` live records an import wrote that the
+        index builder has not inserted yet (searches scan them exactly meanwhile);
+        ``index_bytes`` the index's own memory;
         ``f32_bytes_per_vector`` and ``int8_bytes_per_vector`` what each vector takes in
         float32 and in the int8 copy exact scans read first; ``bytes_per_vector`` all of
         it, with each vector's share of the index."""

@@ -93,6 +93,7 @@ class IndexStats(TypedDict):
     index: str
     points: int
     tombstones: int
+    pending: int
     index_bytes: int
     f32_bytes_per_vector: int
     int8_bytes_per_vector: int

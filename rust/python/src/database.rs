@@ -113,12 +113,11 @@ impl Database {
             durability,
             read_only,
         };
-        let inner = guarded_without_gil(py, || {
+        let inner = Arc::new(guarded_without_gil(py, || {
             azurite_core::Database::open(path.as_deref(), options)
-        })?;
-        Ok(Database {
-            inner: Arc::new(inner),
-        })
+        })?);
+        azurite_core::Database::start_index_builder(&inner).map_err(|e| to_py_err(py, e))?;
+        Ok(Database { inner })
     }
 
     #[getter]
@@ -445,9 +444,10 @@ impl Database {
         })
     }
 
-    /// `{"live", "index", "points", "tombstones", "index_bytes", "f32_bytes_per_vector",
-    /// "int8_bytes_per_vector", "bytes_per_vector"}`: live records, the index kind, vectors
-    /// in the index, how many of them belong to deleted or replaced records, the memory the
+    /// `{"live", "index", "points", "tombstones", "pending", "index_bytes",
+    /// "f32_bytes_per_vector", "int8_bytes_per_vector", "bytes_per_vector"}`: live records,
+    /// the index kind, vectors in the index, how many of them belong to deleted or replaced
+    /// records, live records not in the index yet (scanned exactly), the memory the
     /// index holds beyond the vectors, what each vector's f32 copy and int8 copy take, and
     /// all a vector costs (both copies and its share of the index).
     fn index_stats<'py>(&self, py: Python<'py>, collection: &str) -> PyResult<Bound<'py, PyDict>> {
@@ -457,6 +457,7 @@ impl Database {
         dict.set_item("index", stats.kind)?;
         dict.set_item("points", stats.points)?;
         dict.set_item("tombstones", stats.tombstones)?;
+        dict.set_item("pending", stats.pending)?;
         dict.set_item("index_bytes", stats.bytes)?;
         dict.set_item("f32_bytes_per_vector", stats.f32_bytes_per_vector)?;
         dict.set_item("int8_bytes_per_vector", stats.int8_bytes_per_vector)?;
