@@ -57,6 +57,13 @@ def edge_records(seed: int = 0, dimension: int = DIMENSION) -> dict[str, Any]:
     }
 
 
+def finite(records: dict[str, Any]) -> dict[str, Any]:
+    """The edge records but the one holding infinities, which Chroma's JSON wire cannot
+    carry."""
+    keep = [row for row, metadata in enumerate(EDGE_METADATAS) if "g" not in (metadata or {})]
+    return {name: [column[row] for row in keep] for name, column in records.items()}
+
+
 def typed(value: Any) -> Any:
     """``value`` with every leaf paired with its type, floats by their bits, so that
     equality is exact: 1 != 1.0 != True, -0.0 != 0.0."""

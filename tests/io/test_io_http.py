@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from records_support import EDGE_METADATAS, all_records, edge_records
+from records_support import all_records, edge_records, finite
 from server.servers import azurite_server
 
 import azurite
@@ -21,13 +21,6 @@ def http_client(tmp_path: Path) -> Iterator[azurite.ClientAPI]:
         client = azurite.HttpClient(host=server.host, port=server.port)
         yield client
         client.close()
-
-
-def finite(records: dict[str, list[object]]) -> dict[str, list[object]]:
-    """The edge records but the one holding infinities, which Chroma's JSON wire cannot
-    carry."""
-    keep = [row for row, metadata in enumerate(EDGE_METADATAS) if "g" not in (metadata or {})]
-    return {name: [column[row] for row in keep] for name, column in records.items()}
 
 
 def test_an_http_client_exports_and_imports(http_client: azurite.ClientAPI, tmp_path: Path) -> None:

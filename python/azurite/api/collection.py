@@ -227,11 +227,9 @@ class Collection(CollectionCore):
         types (``pandas.ArrowDtype``): numpy-backed columns would turn the integers of a
         metadata kind that some records lack into floats, losing large ones."""
         table = self.to_arrow(where, where_document, include)
-        try:
-            import pandas
-        except ImportError:
-            raise ImportError("to_pandas needs pandas: pip install pandas") from None
-        return table.to_pandas(types_mapper=pandas.ArrowDtype)
+        from azurite.io.exporting import pandas_frame
+
+        return pandas_frame(table)
 
     def to_polars(
         self,
@@ -241,11 +239,9 @@ class Collection(CollectionCore):
     ) -> Any:
         """Azurite: :meth:`to_arrow` as a polars DataFrame."""
         table = self.to_arrow(where, where_document, include)
-        try:
-            import polars
-        except ImportError:
-            raise ImportError("to_polars needs polars: pip install polars") from None
-        return polars.from_arrow(table)
+        from azurite.io.exporting import polars_frame
+
+        return polars_frame(table)
 
     def export_to(
         self,
@@ -440,6 +436,71 @@ class AsyncCollection(CollectionCore):
         """Runs one ``Search`` or a list of them; see ``Collection.search``."""
         call = self._prepare_search(searches, read_level)
         return self._search_result(await self._engine.search(*call))
+
+    # ---- export and import (see Collection's; pages and batches go over the network
+    # awaited, and are read from or written to files in the event loop's thread)
+
+    async def to_arrow(
+        self,
+        where: dict[str, Any] | None = None,
+        where_document: dict[str, Any] | None = None,
+        include: list[str] | None = None,
+    ) -> Any:
+        """Azurite: the records as a ``pyarrow.Table``; see ``Collection.to_arrow``."""
+        from azurite.io import to_arrow_async
+
+        return await to_arrow_async(self, where, where_document, include)
+
+    async def to_pandas(
+        self,
+        where: dict[str, Any] | None = None,
+        where_document: dict[str, Any] | None = None,
+        include: list[str] | None = None,
+    ) -> Any:
+        """Azurite: :meth:`to_arrow` as a pandas DataFrame whose columns keep their Arrow
+        types; see ``Collection.to_pandas``."""
+        table = await self.to_arrow(where, where_document, include)
+        from azurite.io.exporting import pandas_frame
+
+        return pandas_frame(table)
+
+    async def to_polars(
+        self,
+        where: dict[str, Any] | None = None,
+        where_document: dict[str, Any] | None = None,
+        include: list[str] | None = None,
+    ) -> Any:
+        """Azurite: :meth:`to_arrow` as a polars DataFrame."""
+        table = await self.to_arrow(where, where_document, include)
+        from azurite.io.exporting import polars_frame
+
+        return polars_frame(table)
+
+    async def export_to(
+        self,
+        path_or_sink: Any,
+        format: str | None = None,
+        batch_size: int = 10_000,
+        include: list[str] | None = None,
+    ) -> int:
+        """Azurite: writes the records to a file or a binary stream; see
+        ``Collection.export_to``."""
+        from azurite.io import export_collection_async
+
+        return await export_collection_async(self, path_or_sink, format, batch_size, include)
+
+    async def import_from(
+        self,
+        source: Any,
+        mode: str = "upsert",
+        format: str | None = None,
+        batch_size: int = 10_000,
+    ) -> None:
+        """Azurite: loads a file, a table or a data frame into this collection, all or
+        nothing; see ``Collection.import_from``."""
+        from azurite.io import import_into_async
+
+        await import_into_async(self, source, mode, format, batch_size)
 
 
 __all__ = ["AsyncCollection", "Collection"]

@@ -16,14 +16,16 @@ collection's embedding function.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, Protocol
 
 import numpy as np
 
 from azurite.api import embedding
-from azurite.api.collection import Collection, EngineSource
-from azurite.api.engine import CollectionModel, Engine
+from azurite.api.collection import AsyncCollection, Collection
+from azurite.api.collection_core import CollectionCore, WriteCall
+from azurite.api.engine import AsyncEngine, CollectionModel, Engine
 from azurite.errors import AlreadyExistsError, InvalidArgumentError, NotFoundError
 from azurite.io.exporting import DEFAULT_BATCH_SIZE
 from azurite.io.records import Records
@@ -43,20 +45,13 @@ class Client(Protocol):
     def _engine(self) -> Engine: ...
 
 
-def _existing(engine: Engine, tenant: str, database: str, name: str) -> CollectionModel | None:
-    try:
-        return engine.get_collection(tenant, database, name)
-    except NotFoundError:
-        return None
-
-
 def _dimension_error(expected: int, got: int) -> InvalidArgumentError:
     return InvalidArgumentError(
         f"Collection expecting embedding with dimension of {expected}, got {got}"
     )
 
 
-def _embed_missing(records: Records, staged: Collection, description: str) -> None:
+def _embed_missing(records: Records, staged: CollectionCore, description: str) -> None:
     """Gives every record without a vector the embedding of its document."""
     missing = records.missing_embeddings
     if records.embeddings is None:
@@ -81,70 +76,124 @@ def _embed_missing(records: Records, staged: Collection, description: str) -> No
     records.missing_embeddings = None
 
 
-def _load(
-    client: EngineSource,
-    source: Source,
-    tenant: str,
-    database: str,
-    name: str,
-    mode: str,
-    batch_size: int,
-    progress: Progress | None,
-    embedding_function: Any,
-) -> CollectionModel:
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size}")
-    engine = client._engine
-    target = _existing(engine, tenant, database, name)
-    if target is not None and mode == "create":
-        raise AlreadyExistsError(f"Collection [{name}] already exists")
-    dimension = source.dimension
-    expected = target["dimension"] if target is not None else None
-    if expected is not None and dimension is not None and dimension != expected:
-        raise _dimension_error(expected, dimension)
-    header = source.header
-    if target is None and header is not None:
-        # The schema alone: it holds the configuration (the vector index, the embedding
-        # function) as well as every key's indexes, and chromadb refuses both at once.
-        has_schema = bool(json.loads(header.schema_json or "null"))
-        staged_model = engine.stage_import(
-            tenant,
-            database,
-            name,
-            configuration_json=None if has_schema else header.configuration_json,
-            metadata=header.metadata,
-            schema_json=header.schema_json if has_schema else None,
-        )
-    else:
-        staged_model = engine.stage_import(tenant, database, name)
-    staged_id = staged_model["id"]
-    try:
-        staged = Collection(client, staged_model, embedding_function)
-        write = engine.add if mode in ("create", "add") else engine.upsert
-        for records in source.batches(batch_size):
-            _embed_missing(records, staged, source.description)
+class _Import:
+    """One import of an opened source into the collection ``name``, as far as it is
+    decided without the engine: the checks of its arguments, what to stage once the
+    target is known, and the write of each batch. The sync and async loaders do only
+    the engine calls."""
+
+    def __init__(
+        self,
+        source: Source,
+        tenant: str,
+        database: str,
+        name: str,
+        mode: str,
+        batch_size: int,
+        progress: Progress | None,
+        embedding_function: Any,
+    ) -> None:
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size}")
+        self.source = source
+        self.tenant, self.database, self.name = tenant, database, name
+        self.adds = mode in ("create", "add")
+        self._mode = mode
+        self._batch_size = batch_size
+        self._progress = progress
+        self._embedding_function = embedding_function
+
+    def staging(self, target: CollectionModel | None) -> dict[str, Any]:
+        """The arguments of ``stage_import`` for an import into ``target`` (None when
+        there is no collection of that name yet), once what the target refuses is
+        refused."""
+        if target is not None and self._mode == "create":
+            raise AlreadyExistsError(f"Collection [{self.name}] already exists")
+        dimension = self.source.dimension
+        expected = target["dimension"] if target is not None else None
+        if expected is not None and dimension is not None and dimension != expected:
+            raise _dimension_error(expected, dimension)
+        header = self.source.header
+        arguments: dict[str, Any] = {
+            "tenant": self.tenant,
+            "database": self.database,
+            "name": self.name,
+        }
+        if target is None and header is not None:
+            # The schema alone: it holds the configuration (the vector index, the
+            # embedding function) as well as every key's indexes, and chromadb refuses
+            # both at once.
+            has_schema = bool(json.loads(header.schema_json or "null"))
+            arguments["configuration_json"] = None if has_schema else header.configuration_json
+            arguments["metadata"] = header.metadata
+            arguments["schema_json"] = header.schema_json if has_schema else None
+        return arguments
+
+    def writes(self, staged_model: CollectionModel) -> Iterator[WriteCall]:
+        """The engine's arguments of each batch's write into the staging collection,
+        vectors embedded where the source has none; progress is told of a batch when
+        the next is asked for, that is once it is written."""
+        staged = CollectionCore(staged_model, self._embedding_function)
+        dimension = self.source.dimension
+        for records in self.source.batches(self._batch_size):
+            _embed_missing(records, staged, self.source.description)
             found = records.embeddings.shape[1] if records.embeddings is not None else None
             if found is not None and dimension is not None and found != dimension:
-                # A header whose dimension its vectors contradict: refused as a target of
-                # that dimension would refuse them.
+                # A header whose dimension its vectors contradict: refused as a target
+                # of that dimension would refuse them.
                 raise _dimension_error(dimension, found)
-            write(
-                staged_id,
+            yield WriteCall(
+                staged_model["id"],
                 records.ids,
                 records.embeddings,
                 records.metadatas,
                 records.documents,
                 records.uris,
             )
-            if progress is not None:
-                progress(len(records))
-        (published,) = engine.publish_imports([staged_id])
+            if self._progress is not None:
+                self._progress(len(records))
+
+
+def _load(engine: Engine, plan: _Import) -> CollectionModel:
+    try:
+        target: CollectionModel | None = engine.get_collection(
+            plan.tenant, plan.database, plan.name
+        )
+    except NotFoundError:
+        target = None
+    staged = engine.stage_import(**plan.staging(target))
+    # Published after the last write, abandoned on any error, a KeyboardInterrupt too.
+    try:
+        write = engine.add if plan.adds else engine.upsert
+        for call in plan.writes(staged):
+            write(*call)
+        return engine.publish_imports([staged["id"]])[0]
     except BaseException:
-        engine.abandon_import(staged_id)
+        engine.abandon_import(staged["id"])
         raise
-    return published
+
+
+async def _load_async(engine: AsyncEngine, plan: _Import) -> CollectionModel:
+    """:func:`_load` awaiting an asynchronous engine: the staging collection is written
+    and published over the network without blocking the event loop, and abandoned when
+    the task is cancelled as on any error."""
+    try:
+        target: CollectionModel | None = await engine.get_collection(
+            plan.tenant, plan.database, plan.name
+        )
+    except NotFoundError:
+        target = None
+    staged = await engine.stage_import(**plan.staging(target))
+    try:
+        write = engine.add if plan.adds else engine.upsert
+        for call in plan.writes(staged):
+            await write(*call)
+        return (await engine.publish_imports([staged["id"]]))[0]
+    except BaseException:
+        await engine.abandon_import(staged["id"])
+        raise
 
 
 def import_collection(
@@ -163,7 +212,6 @@ def import_collection(
     exported from) of the client's tenant and database, ``batch_size`` records at a time,
     atomically. A new collection gets the configuration, metadata and schema the file
     records. Returns the collection; calls ``progress`` with each batch's size."""
-    tenant, database = client.tenant, client.database
     with open_source(source, format) as opened:
         target = name if name is not None else (opened.header.name if opened.header else None)
         if target is None:
@@ -171,18 +219,44 @@ def import_collection(
                 f"{opened.description} names no collection (it has no azurite header): give "
                 "the name to import it as"
             )
-        model = _load(
-            client,
+        plan = _Import(
             opened,
-            tenant,
-            database,
+            client.tenant,
+            client.database,
             target,
             mode,
             batch_size,
             progress,
             embedding_function,
         )
+        model = _load(client._engine, plan)
     return Collection(client, model, embedding_function)
+
+
+@contextmanager
+def _import_into(
+    collection: CollectionCore,
+    source: Any,
+    mode: str,
+    format: str | None,
+    batch_size: int,
+    progress: Progress | None,
+) -> Iterator[_Import]:
+    """The import of ``source`` into the existing ``collection``, its source open for
+    the block."""
+    if mode == "create":
+        raise ValueError("mode='create' makes a new collection: use import_collection")
+    with open_source(source, format) as opened:
+        yield _Import(
+            opened,
+            collection.tenant,
+            collection.database,
+            collection.name,
+            mode,
+            batch_size,
+            progress,
+            collection._embedding_function,
+        )
 
 
 def import_into(
@@ -196,18 +270,18 @@ def import_into(
     """Loads ``source`` (as :func:`import_collection` reads it) into ``collection``,
     atomically: ``mode="upsert"`` (the default) or ``"add"``. ``collection`` then shows
     the imported records."""
-    if mode == "create":
-        raise ValueError("mode='create' makes a new collection: use import_collection")
-    with open_source(source, format) as opened:
-        model = _load(
-            collection._client,
-            opened,
-            collection.tenant,
-            collection.database,
-            collection.name,
-            mode,
-            batch_size,
-            progress,
-            collection._embedding_function,
-        )
-    collection._model = model
+    with _import_into(collection, source, mode, format, batch_size, progress) as plan:
+        collection._model = _load(collection._engine, plan)
+
+
+async def import_into_async(
+    collection: AsyncCollection,
+    source: Any,
+    mode: str = "upsert",
+    format: str | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+) -> None:
+    """:func:`import_into` for an asynchronous client's collection. The source is read
+    in the event loop's thread, a batch at a time."""
+    with _import_into(collection, source, mode, format, batch_size, None) as plan:
+        collection._model = await _load_async(collection._engine, plan)
