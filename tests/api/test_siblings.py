@@ -170,6 +170,7 @@ def test_index_stats_of_a_collection(any_client: Any, request: pytest.FixtureReq
         "index": "hnsw",
         "points": 3,
         "tombstones": 1,
+        "pending": 0,
         "f32_bytes_per_vector": 12,
         "int8_bytes_per_vector": 18,
         "bytes_per_vector": 12 + 18 + index_bytes // 3,

@@ -33,7 +33,13 @@ def test_graph_search_recall_deletes_updates_and_stats() -> None:
     # 32 float32 values and an inverse norm; 32 int8 codes and their 16-byte scaling.
     assert (stats.pop("f32_bytes_per_vector"), stats.pop("int8_bytes_per_vector")) == (132, 48)
     assert per_vector == 132 + 48 + index_bytes // 8_000
-    assert stats == {"live": 8_000, "index": "hnsw", "points": 8_000, "tombstones": 0}
+    assert stats == {
+        "live": 8_000,
+        "index": "hnsw",
+        "points": 8_000,
+        "tombstones": 0,
+        "pending": 0,
+    }
     # Links only: the graph keeps no copy of the 8,000 x 32 float32 vectors (1 MB).
     assert 0 < index_bytes < vectors.nbytes + 8_000 * 2 * 16 * 4
 

@@ -252,6 +252,7 @@ EXCHANGES: dict[tuple[str, str], Exchange] = {
                 "index",
                 "points",
                 "tombstones",
+                "pending",
                 "index_bytes",
                 "f32_bytes_per_vector",
                 "int8_bytes_per_vector",

@@ -428,7 +428,7 @@ def test_index_stats(http: httpx.Client) -> None:
     assert stats.pop("int8_bytes_per_vector") == 18
     assert stats.pop("bytes_per_vector") == 12 + 18 + index_bytes // 2
     # The deleted record's vector stays in the index, as a tombstone, until a rebuild.
-    assert stats == {"live": 1, "index": "hnsw", "points": 2, "tombstones": 1}
+    assert stats == {"live": 1, "index": "hnsw", "points": 2, "tombstones": 1, "pending": 0}
     missing = str(uuid.uuid4())
     status, name, message = error_of(http.get(f"{DEFAULT}/collections/{missing}/index_stats"))
     assert (status, name) == (404, "NotFoundError")
