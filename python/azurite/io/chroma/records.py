@@ -42,8 +42,13 @@ class RecordBatch:
         return len(self.ids)
 
 
-def _no_value(key: str) -> CorruptionError:
-    return CorruptionError(f"metadata key {key!r} of a record has no value")
+def _stored_value(key: str, value: Any, boolean: Any) -> Any:
+    """A metadata value as chromadb stores it: one of its typed columns, or a bool."""
+    if value is not None:
+        return value
+    if boolean is None:
+        raise CorruptionError(f"metadata key {key!r} of a record has no value")
+    return bool(boolean)
 
 
 def _split(metadata: Metadata | None) -> tuple[str | None, str | None, Metadata | None]:
@@ -120,11 +125,7 @@ class CollectionRecords:
         ):
             metadata = found.get(row)
             if metadata is not None:
-                if value is None:
-                    if boolean is None:
-                        raise _no_value(key)
-                    value = bool(boolean)
-                metadata[key] = value
+                metadata[key] = _stored_value(key, value, boolean)
         arrays = (
             self._connection.execute(
                 "SELECT id, key, coalesce(string_value, int_value, float_value), bool_value "
@@ -137,10 +138,7 @@ class CollectionRecords:
         for row, key, value, boolean in arrays:
             metadata = found.get(row)
             if metadata is not None:
-                if value is None:
-                    if boolean is None:
-                        raise _no_value(key)
-                    value = bool(boolean)
+                value = _stored_value(key, value, boolean)
                 elements = metadata.get(key)
                 if isinstance(elements, list):
                     elements.append(value)

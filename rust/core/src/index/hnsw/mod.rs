@@ -318,10 +318,13 @@ impl HnswIndex {
         allowed: &RoaringBitmap,
         workers: &Workers,
     ) -> Vec<Hit> {
-        if self.pending.is_empty() || allowed.is_disjoint(&self.pending) {
+        if self.pending.is_empty() {
             return self.labelled_search(vectors, query, k, allowed, workers);
         }
         let pending = allowed & &self.pending;
+        if pending.is_empty() {
+            return self.labelled_search(vectors, query, k, allowed, workers);
+        }
         let labelled = allowed - &pending;
         let mut hits = exact_search(vectors, query, k, &pending, workers);
         hits.extend(self.labelled_search(vectors, query, k, &labelled, workers));
