@@ -16,8 +16,8 @@ collection's embedding function.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from typing import Any, Protocol
 
 import numpy as np
@@ -77,14 +77,14 @@ def _embed_missing(records: Records, staged: CollectionCore, description: str) -
 
 
 class _Import:
-    """One import of an opened source into the collection ``name``, as far as it is
+    """One import of opened sources into the collection ``name``, as far as it is
     decided without the engine: the checks of its arguments, what to stage once the
     target is known, and the write of each batch. The sync and async loaders do only
-    the engine calls."""
+    the engine calls. Several sources are one import: staged together, published once."""
 
     def __init__(
         self,
-        source: Source,
+        sources: Sequence[Source],
         tenant: str,
         database: str,
         name: str,
@@ -97,7 +97,7 @@ class _Import:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
         if batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size}")
-        self.source = source
+        self.sources = sources
         self.tenant, self.database, self.name = tenant, database, name
         self.adds = mode in ("create", "add")
         self._mode = mode
@@ -111,11 +111,15 @@ class _Import:
         refused."""
         if target is not None and self._mode == "create":
             raise AlreadyExistsError(f"Collection [{self.name}] already exists")
-        dimension = self.source.dimension
+        dimension = None
+        for source in self.sources:
+            if dimension is not None and source.dimension not in (None, dimension):
+                raise _dimension_error(dimension, source.dimension)
+            dimension = dimension if dimension is not None else source.dimension
         expected = target["dimension"] if target is not None else None
         if expected is not None and dimension is not None and dimension != expected:
             raise _dimension_error(expected, dimension)
-        header = self.source.header
+        header = next((s.header for s in self.sources if s.header is not None), None)
         arguments: dict[str, Any] = {
             "tenant": self.tenant,
             "database": self.database,
@@ -136,24 +140,25 @@ class _Import:
         vectors embedded where the source has none; progress is told of a batch when
         the next is asked for, that is once it is written."""
         staged = CollectionCore(staged_model, self._embedding_function)
-        dimension = self.source.dimension
-        for records in self.source.batches(self._batch_size):
-            _embed_missing(records, staged, self.source.description)
-            found = records.embeddings.shape[1] if records.embeddings is not None else None
-            if found is not None and dimension is not None and found != dimension:
-                # A header whose dimension its vectors contradict: refused as a target
-                # of that dimension would refuse them.
-                raise _dimension_error(dimension, found)
-            yield WriteCall(
-                staged_model["id"],
-                records.ids,
-                records.embeddings,
-                records.metadatas,
-                records.documents,
-                records.uris,
-            )
-            if self._progress is not None:
-                self._progress(len(records))
+        for source in self.sources:
+            dimension = source.dimension
+            for records in source.batches(self._batch_size):
+                _embed_missing(records, staged, source.description)
+                found = records.embeddings.shape[1] if records.embeddings is not None else None
+                if found is not None and dimension is not None and found != dimension:
+                    # A header whose dimension its vectors contradict: refused as a target
+                    # of that dimension would refuse them.
+                    raise _dimension_error(dimension, found)
+                yield WriteCall(
+                    staged_model["id"],
+                    records.ids,
+                    records.embeddings,
+                    records.metadatas,
+                    records.documents,
+                    records.uris,
+                )
+                if self._progress is not None:
+                    self._progress(len(records))
 
 
 def _load(engine: Engine, plan: _Import) -> CollectionModel:
@@ -220,10 +225,41 @@ def import_collection(
                 "the name to import it as"
             )
         plan = _Import(
-            opened,
+            [opened],
             client.tenant,
             client.database,
             target,
+            mode,
+            batch_size,
+            progress,
+            embedding_function,
+        )
+        model = _load(client._engine, plan)
+    return Collection(client, model, embedding_function)
+
+
+def import_sources(
+    client: Client,
+    sources: Sequence[Any],
+    name: str,
+    mode: str = "upsert",
+    format: str | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    embedding_function: Any = embedding.DEFAULT_EMBEDDING_FUNCTION,
+    progress: Progress | None = None,
+) -> Collection:
+    """Loads every one of ``sources`` (each as :func:`import_collection` reads it) into
+    the collection ``name`` as one import: the collection shows all their records or, on
+    any error, none of them. A new collection gets the configuration the first source
+    with a header records. The parts of a dataset written by many processes are loaded
+    so."""
+    with ExitStack() as opened_sources:
+        opened = [opened_sources.enter_context(open_source(s, format)) for s in sources]
+        plan = _Import(
+            opened,
+            client.tenant,
+            client.database,
+            name,
             mode,
             batch_size,
             progress,
@@ -248,7 +284,7 @@ def _import_into(
         raise ValueError("mode='create' makes a new collection: use import_collection")
     with open_source(source, format) as opened:
         yield _Import(
-            opened,
+            [opened],
             collection.tenant,
             collection.database,
             collection.name,

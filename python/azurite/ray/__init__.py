@@ -1,0 +1,16 @@
+"""Collections written from and read as Ray datasets (``pip install azurite[ray]``).
+
+:func:`write_collection` loads a Ray dataset into a collection of a local database
+directory: Ray's write tasks lay their blocks out as records (``docs/formats.md``) in
+Parquet files of a staging folder beside the directory, and the driver loads all of them
+as one import, so that the collection shows every row of the job or, when the job fails,
+none. :func:`read_collection` reads a collection back as a Ray dataset, a page of ids per
+read task.
+"""
+
+from __future__ import annotations
+
+from azurite.ray.reading import read_collection
+from azurite.ray.writing import CollectionDatasink, write_collection
+
+__all__ = ["CollectionDatasink", "read_collection", "write_collection"]

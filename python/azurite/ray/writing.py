@@ -1,0 +1,250 @@
+"""A Ray dataset into a collection of a local database directory, all or nothing.
+
+Each write task turns its blocks into record tables (:func:`record_table`) and writes
+each as a Parquet file into a staging folder beside the database directory, under a
+temporary name renamed once the file is whole, and returns the names of its files. The
+driver, once every task succeeded, loads exactly those files as one import
+(:func:`azurite.io.importing.import_sources`), so that a retried task's abandoned
+attempt is never read, and removes the folder; when the job fails the folder is removed
+and nothing is published. The write tasks run on the driver's node only: the staging
+folder is on its disk.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+from ray.data import Dataset
+from ray.data.block import Block, BlockAccessor
+from ray.data.datasource import Datasink, WriteResult
+from ray.data.datasource.datasink import TaskContext
+
+from azurite.api import embedding
+from azurite.api.client import DEFAULT_DATABASE, DEFAULT_TENANT, PersistentClient
+from azurite.config import Settings
+from azurite.errors import InvalidArgumentError
+from azurite.io.exporting import DEFAULT_BATCH_SIZE
+from azurite.io.importing import import_sources
+from azurite.io.layout import DOCUMENT, EMBEDDING, ID, METADATA, URI
+from azurite.io.records import check_schema
+
+MODES = ("add", "upsert")
+
+
+def _whole_column(block: pa.Table, name: str) -> pa.Array:
+    column = block.column(name)
+    return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+
+
+def _embedding_column(array: pa.Array, name: str) -> pa.Array:
+    """``array`` as lists of floats: list and fixed-size list columns as they are, a Ray
+    tensor column (what a numpy ndarray column of a Ray dataset becomes) as the
+    fixed-size list of its rows."""
+    if not isinstance(array.type, pa.BaseExtensionType):
+        return array
+    rows = array.to_numpy(zero_copy_only=False)
+    if rows.dtype == object:
+        # A column of variable-shaped tensors: one vector per row, each its own array.
+        rows = np.stack(list(rows)) if len(rows) else np.zeros((0, 0), dtype=np.float32)
+    if rows.ndim != 2 or not np.issubdtype(rows.dtype, np.floating):
+        raise InvalidArgumentError(
+            f"the {name!r} column must hold one vector of floats per row, got tensors of "
+            f"shape {rows.shape[1:]} and type {rows.dtype}"
+        )
+    values = pa.array(np.ascontiguousarray(rows, dtype=np.float32).reshape(-1))
+    return pa.FixedSizeListArray.from_arrays(values, rows.shape[1])
+
+
+class _Columns:
+    """Which of a dataset's columns hold a record's id, document, URI, vector and
+    metadata values."""
+
+    def __init__(
+        self,
+        id_column: str,
+        embedding_column: str | None,
+        document_column: str | None,
+        uri_column: str | None,
+        metadata_columns: Sequence[str] | None,
+    ) -> None:
+        if isinstance(metadata_columns, str):
+            raise TypeError("metadata_columns must be a list of column names, not a string")
+        self.sources = {
+            ID: id_column,
+            EMBEDDING: embedding_column,
+            DOCUMENT: document_column,
+            URI: uri_column,
+        }
+        self.metadata = list(metadata_columns or ())
+
+    def record_table(self, block: pa.Table, description: str) -> pa.Table:
+        """The records of ``block`` in the import layout, refused (naming ``description``)
+        when a column is missing or of a type the records cannot hold."""
+        wanted = [name for name in self.sources.values() if name is not None] + self.metadata
+        missing = [name for name in wanted if name not in block.column_names]
+        if missing:
+            raise InvalidArgumentError(
+                f"{description}: no column {missing[0]!r} (the columns are "
+                f"{block.column_names})"
+            )
+        names, arrays = [], []
+        for column, source in self.sources.items():
+            if source is None:
+                continue
+            array = _whole_column(block, source)
+            names.append(column)
+            arrays.append(_embedding_column(array, source) if column == EMBEDDING else array)
+        if self.metadata:
+            keys = [_whole_column(block, name) for name in self.metadata]
+            names.append(METADATA)
+            arrays.append(pa.StructArray.from_arrays(keys, names=self.metadata))
+        table = pa.Table.from_arrays(arrays, names=names)
+        check_schema(table.schema, description)
+        return table
+
+
+class CollectionDatasink(Datasink[list[str]]):
+    """The Ray ``Datasink`` of :func:`write_collection` (for
+    ``dataset.write_datasink(sink)``): its write tasks stage Parquet files, its
+    completion imports them into the collection as one import."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        collection: str,
+        mode: str = "add",
+        id_column: str = "id",
+        embedding_column: str | None = None,
+        document_column: str | None = None,
+        uri_column: str | None = None,
+        metadata_columns: Sequence[str] | None = None,
+        tenant: str = DEFAULT_TENANT,
+        database: str = DEFAULT_DATABASE,
+        settings: Settings | None = None,
+        embedding_function: Any = embedding.DEFAULT_EMBEDDING_FUNCTION,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+    ) -> None:
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+        if embedding_column is None and document_column is None:
+            raise ValueError(
+                "write_collection needs an embedding_column, or a document_column to embed"
+            )
+        self._path = Path(path).absolute()
+        self._collection = collection
+        self._mode = mode
+        self._columns = _Columns(
+            id_column, embedding_column, document_column, uri_column, metadata_columns
+        )
+        self._tenant, self._database = tenant, database
+        self._settings = settings
+        self._embedding_function = embedding_function
+        self._batch_size = batch_size
+        # Beside the directory, not in it: the database owns what its directory holds.
+        self.staging = self._path.parent / f".{self._path.name}.ray-{uuid.uuid4().hex}"
+
+    @property
+    def supports_distributed_writes(self) -> bool:
+        return False
+
+    def on_write_start(self, schema: pa.Schema | None = None) -> None:
+        self.staging.mkdir(parents=True)
+
+    def write(self, blocks: Iterable[Block], ctx: TaskContext) -> list[str]:
+        written = []
+        for number, block in enumerate(blocks):
+            table = BlockAccessor.for_block(block).to_arrow()
+            if not table.num_rows:
+                continue
+            name = f"{ctx.task_idx:06d}-{number:06d}-{uuid.uuid4().hex}.parquet"
+            records = self._columns.record_table(table, f"block {number} of write task {ctx.task_idx}")
+            partial = self.staging / f"{name}.partial"
+            pq.write_table(records, partial)
+            os.replace(partial, self.staging / name)
+            written.append(name)
+        return written
+
+    def on_write_complete(self, write_result: WriteResult[list[str]]) -> None:
+        try:
+            files = [self.staging / name for names in write_result.write_returns for name in names]
+            with PersistentClient(
+                self._path, self._settings, self._tenant, self._database
+            ) as client:
+                import_sources(
+                    client,
+                    files,
+                    self._collection,
+                    mode=self._mode,
+                    format="parquet",
+                    batch_size=self._batch_size,
+                    embedding_function=self._embedding_function,
+                )
+        finally:
+            self.remove_staging()
+
+    def on_write_failed(self, error: Exception) -> None:
+        self.remove_staging()
+
+    def remove_staging(self) -> None:
+        shutil.rmtree(self.staging, ignore_errors=True)
+
+
+def write_collection(
+    ds: Dataset,
+    path: str | os.PathLike[str],
+    collection: str,
+    mode: str = "add",
+    id_column: str = "id",
+    embedding_column: str | None = None,
+    document_column: str | None = None,
+    uri_column: str | None = None,
+    metadata_columns: Sequence[str] | None = None,
+    tenant: str = DEFAULT_TENANT,
+    database: str = DEFAULT_DATABASE,
+    settings: Settings | None = None,
+    embedding_function: Any = embedding.DEFAULT_EMBEDDING_FUNCTION,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    concurrency: int | None = None,
+) -> None:
+    """Writes the rows of ``ds`` into the collection ``collection`` of the database
+    directory ``path`` (created when missing), as one import: the collection shows all
+    of them once this returns, and none when the job fails (a new collection stays
+    absent, an existing one unchanged). ``mode="add"`` skips the ids the collection
+    holds already, ``"upsert"`` updates them, so that running a job again converges to
+    the same collection.
+
+    A row's id is in ``id_column`` (strings), its vector in ``embedding_column`` (lists,
+    fixed-size lists or numpy arrays of floats), its document and URI in
+    ``document_column`` and ``uri_column``, and each of ``metadata_columns`` is a metadata
+    key (strings, integers, floats, booleans or lists of them; a null is a key the row
+    lacks). Rows without a vector are embedded from their documents by
+    ``embedding_function`` when the driver imports them."""
+    sink = CollectionDatasink(
+        path,
+        collection,
+        mode=mode,
+        id_column=id_column,
+        embedding_column=embedding_column,
+        document_column=document_column,
+        uri_column=uri_column,
+        metadata_columns=metadata_columns,
+        tenant=tenant,
+        database=database,
+        settings=settings,
+        embedding_function=embedding_function,
+        batch_size=batch_size,
+    )
+    try:
+        ds.write_datasink(sink, concurrency=concurrency)
+    finally:
+        # Ray calls on_write_failed for an Exception only; an interrupt leaves the
+        # folder too.
+        sink.remove_staging()

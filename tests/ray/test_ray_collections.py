@@ -1,0 +1,216 @@
+"""Ray datasets written into and read from a local database directory (azurite.ray), on a
+local Ray cluster of two CPUs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pytest
+import ray
+
+import azurite
+from azurite.errors import NotFoundError
+from azurite.io.records import from_batch
+from azurite.ray import read_collection, write_collection
+
+pytestmark = [
+    pytest.mark.ray,
+    # Ray's own code warns of its own deprecated settings, which it reads itself.
+    pytest.mark.filterwarnings("ignore::DeprecationWarning:ray.*"),
+]
+
+ROWS = 20_000
+DIMENSION = 8
+
+
+@pytest.fixture(scope="module", autouse=True)
+def local_cluster() -> Iterator[None]:
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield
+    ray.shutdown()
+
+
+def rows_table(count: int = ROWS, start: int = 0) -> pa.Table:
+    """``count`` rows with a vector, a document and metadata of every plain kind, some
+    rows lacking a key."""
+    numbers = np.arange(start, start + count)
+    rng = np.random.default_rng(7)
+    vectors = rng.standard_normal((count, DIMENSION)).astype(np.float32)
+    vectors[0, 0] = -0.0
+    return pa.table(
+        {
+            "id": [f"row-{n}" for n in numbers],
+            "text": [f"document {n}" for n in numbers],
+            "vector": pa.FixedSizeListArray.from_arrays(pa.array(vectors.reshape(-1)), DIMENSION),
+            "author": [f"author {n % 13}" for n in numbers],
+            "year": pa.array([int(n) * 1_000_003 for n in numbers], pa.int64()),
+            "score": [float(n) / 7 for n in numbers],
+            "published": [bool(n % 2) for n in numbers],
+            "tags": [["a", f"t{n % 5}"] for n in numbers],
+            "edition": [int(n) if n % 3 else None for n in numbers],
+        }
+    )
+
+
+METADATA_COLUMNS = ["author", "year", "score", "published", "tags", "edition"]
+
+
+def expected_records(table: pa.Table) -> dict[str, tuple[bytes, str, dict[str, Any]]]:
+    """Each id with its vector's bytes, its document and its metadata."""
+    vectors = table.column("vector").combine_chunks().flatten().to_numpy()
+    vectors = vectors.reshape(-1, DIMENSION)
+    rows = table.select(METADATA_COLUMNS).to_pylist()
+    return {
+        identifier: (
+            vectors[row].tobytes(),
+            document,
+            {key: value for key, value in rows[row].items() if value is not None},
+        )
+        for row, (identifier, document) in enumerate(
+            zip(table.column("id").to_pylist(), table.column("text").to_pylist())
+        )
+    }
+
+
+def stored_records(path: Path, name: str) -> dict[str, tuple[bytes, str, dict[str, Any]]]:
+    """The collection's records read back as a Ray dataset, in the same form."""
+    dataset = read_collection(path, name)
+    records = from_batch(pa.concat_tables(ray.get(dataset.to_arrow_refs())), "the dataset")
+    assert records.embeddings is not None and records.documents and records.metadatas
+    return {
+        identifier: (vector.tobytes(), document, metadata)
+        for identifier, vector, document, metadata in zip(
+            records.ids, records.embeddings, records.documents, records.metadatas
+        )
+    }
+
+
+def write(table: pa.Table, path: Path, mode: str = "add", **kwargs: Any) -> None:
+    write_collection(
+        ray.data.from_arrow(table).repartition(8),
+        path=path,
+        collection="docs",
+        mode=mode,
+        embedding_column="vector",
+        document_column="text",
+        metadata_columns=METADATA_COLUMNS,
+        **kwargs,
+    )
+
+
+def leftovers(path: Path) -> list[str]:
+    """What the job left beside the database directory."""
+    return sorted(entry.name for entry in path.parent.iterdir() if entry != path)
+
+
+def test_rows_read_back_equal(tmp_path: Path) -> None:
+    path = tmp_path / "db"
+    table = rows_table()
+    write(table, path)
+    stored = stored_records(path, "docs")
+    expected = expected_records(table)
+    assert stored == expected
+    assert type(stored["row-1"][2]["year"]) is int
+    assert type(stored["row-1"][2]["score"]) is float
+    assert type(stored["row-1"][2]["published"]) is bool
+    assert leftovers(path) == []
+
+
+def test_tensor_and_list_embedding_columns(tmp_path: Path) -> None:
+    path = tmp_path / "db"
+    vectors = np.arange(300 * DIMENSION, dtype=np.float32).reshape(300, DIMENSION)
+    ids = [f"t{n}" for n in range(300)]
+    tensors = ray.data.from_items(
+        [{"id": identifier, "vector": vector} for identifier, vector in zip(ids, vectors)]
+    )
+    write_collection(tensors, path=path, collection="tensors", embedding_column="vector")
+    lists = ray.data.from_arrow(pa.table({"id": ids, "vector": vectors.tolist()}))
+    write_collection(lists, path=path, collection="lists", embedding_column="vector")
+    for name in ("tensors", "lists"):
+        got = azurite.PersistentClient(path).get_collection(name).get(
+            ids=ids, include=["embeddings"]
+        )
+        # The rows are imported in the order the write tasks finish.
+        stored = dict(zip(got["ids"], np.asarray(got["embeddings"], dtype=np.float32)))
+        assert sorted(stored) == sorted(ids)
+        assert all(stored[i].tobytes() == vector.tobytes() for i, vector in zip(ids, vectors))
+
+
+def test_failed_job_publishes_nothing_and_upsert_converges(tmp_path: Path) -> None:
+    halfway = f"row-{ROWS // 2}"
+
+    # Local, so that Ray ships it by value: workers cannot import the test modules.
+    def fail_halfway(batch: dict[str, Any]) -> dict[str, Any]:
+        if halfway in list(batch["id"]):
+            raise RuntimeError("the job fails halfway")
+        return batch
+
+    path = tmp_path / "db"
+    table = rows_table()
+    failing = ray.data.from_arrow(table).repartition(8).map_batches(fail_halfway)
+    with pytest.raises(Exception, match="the job fails halfway"):
+        write_collection(
+            failing,
+            path=path,
+            collection="docs",
+            embedding_column="vector",
+            document_column="text",
+            metadata_columns=METADATA_COLUMNS,
+        )
+    with pytest.raises(NotFoundError):
+        azurite.PersistentClient(path).get_collection("docs")
+    assert leftovers(path) == []
+
+    # An existing collection is left as it was by a failed job.
+    first_half = table.slice(0, ROWS // 4)
+    write(first_half, path, mode="upsert")
+    with pytest.raises(Exception, match="the job fails halfway"):
+        write_collection(
+            failing,
+            path=path,
+            collection="docs",
+            mode="upsert",
+            embedding_column="vector",
+            document_column="text",
+            metadata_columns=METADATA_COLUMNS,
+        )
+    assert stored_records(path, "docs") == expected_records(first_half)
+    assert leftovers(path) == []
+
+    # Rerunning the whole job converges, whatever the earlier attempts left.
+    write(table, path, mode="upsert")
+    write(table, path, mode="upsert")
+    assert stored_records(path, "docs") == expected_records(table)
+    assert azurite.PersistentClient(path).get_collection("docs").count() == ROWS
+    assert leftovers(path) == []
+
+
+def test_read_with_where(tmp_path: Path) -> None:
+    path = tmp_path / "db"
+    table = rows_table(2_000)
+    write(table, path)
+    dataset = read_collection(path, "docs", where={"author": "author 3"}, page_size=50)
+    got = from_batch(pa.concat_tables(ray.get(dataset.to_arrow_refs())), "the dataset")
+    expected = [row["id"] for row in table.to_pylist() if row["author"] == "author 3"]
+    assert sorted(got.ids) == sorted(expected)
+    assert got.metadatas is not None
+    assert all(metadata["author"] == "author 3" for metadata in got.metadatas if metadata)
+
+
+def test_bad_columns_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "db"
+    dataset = ray.data.from_arrow(pa.table({"id": ["a"], "vector": [[1.0, 2.0]]}))
+    with pytest.raises(Exception, match="no column 'missing'"):
+        write_collection(
+            dataset, path=path, collection="c", embedding_column="vector",
+            metadata_columns=["missing"],
+        )
+    with pytest.raises(ValueError, match="mode must be one of add, upsert"):
+        write_collection(dataset, path=path, collection="c", mode="create", embedding_column="vector")
+    with pytest.raises(ValueError, match="needs an embedding_column"):
+        write_collection(dataset, path=path, collection="c")
+    assert leftovers(path) == []
