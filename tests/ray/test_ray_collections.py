@@ -131,8 +131,8 @@ def test_tensor_and_list_embedding_columns(tmp_path: Path) -> None:
     lists = ray.data.from_arrow(pa.table({"id": ids, "vector": vectors.tolist()}))
     write_collection(lists, path=path, collection="lists", embedding_column="vector")
     for name in ("tensors", "lists"):
-        got = azurite.PersistentClient(path).get_collection(name).get(
-            ids=ids, include=["embeddings"]
+        got = (
+            azurite.PersistentClient(path).get_collection(name).get(ids=ids, include=["embeddings"])
         )
         # The rows are imported in the order the write tasks finish.
         stored = dict(zip(got["ids"], np.asarray(got["embeddings"], dtype=np.float32)))
@@ -144,14 +144,16 @@ def test_failed_job_publishes_nothing_and_upsert_converges(tmp_path: Path) -> No
     halfway = f"row-{ROWS // 2}"
 
     # Local, so that Ray ships it by value: workers cannot import the test modules.
-    def fail_halfway(batch: dict[str, Any]) -> dict[str, Any]:
-        if halfway in list(batch["id"]):
+    def fail_halfway(batch: pa.Table) -> pa.Table:
+        if halfway in batch.column("id").to_pylist():
             raise RuntimeError("the job fails halfway")
         return batch
 
     path = tmp_path / "db"
     table = rows_table()
-    failing = ray.data.from_arrow(table).repartition(8).map_batches(fail_halfway)
+    failing = (
+        ray.data.from_arrow(table).repartition(8).map_batches(fail_halfway, batch_format="pyarrow")
+    )
     with pytest.raises(Exception, match="the job fails halfway"):
         write_collection(
             failing,
@@ -206,11 +208,16 @@ def test_bad_columns_are_refused(tmp_path: Path) -> None:
     dataset = ray.data.from_arrow(pa.table({"id": ["a"], "vector": [[1.0, 2.0]]}))
     with pytest.raises(Exception, match="no column 'missing'"):
         write_collection(
-            dataset, path=path, collection="c", embedding_column="vector",
+            dataset,
+            path=path,
+            collection="c",
+            embedding_column="vector",
             metadata_columns=["missing"],
         )
     with pytest.raises(ValueError, match="mode must be one of add, upsert"):
-        write_collection(dataset, path=path, collection="c", mode="create", embedding_column="vector")
+        write_collection(
+            dataset, path=path, collection="c", mode="create", embedding_column="vector"
+        )
     with pytest.raises(ValueError, match="needs an embedding_column"):
         write_collection(dataset, path=path, collection="c")
     assert leftovers(path) == []

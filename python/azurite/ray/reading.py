@@ -106,8 +106,5 @@ def read_collection(
         return ray.data.from_arrow(header.arrow_schema().empty_table())
     pages = [ids[start : start + page_size] for start in range(0, len(ids), page_size)]
     return ray.data.from_arrow_refs(
-        [
-            _read_page.remote(directory, tenant, database, collection, page, header)
-            for page in pages
-        ]
+        [_read_page.remote(directory, tenant, database, collection, page, header) for page in pages]
     )

@@ -92,8 +92,7 @@ class _Columns:
         missing = [name for name in wanted if name not in block.column_names]
         if missing:
             raise InvalidArgumentError(
-                f"{description}: no column {missing[0]!r} (the columns are "
-                f"{block.column_names})"
+                f"{description}: no column {missing[0]!r} (the columns are {block.column_names})"
             )
         names, arrays = [], []
         for column, source in self.sources.items():
@@ -165,7 +164,9 @@ class CollectionDatasink(Datasink[list[str]]):
             if not table.num_rows:
                 continue
             name = f"{ctx.task_idx:06d}-{number:06d}-{uuid.uuid4().hex}.parquet"
-            records = self._columns.record_table(table, f"block {number} of write task {ctx.task_idx}")
+            records = self._columns.record_table(
+                table, f"block {number} of write task {ctx.task_idx}"
+            )
             partial = self.staging / f"{name}.partial"
             pq.write_table(records, partial)
             os.replace(partial, self.staging / name)
