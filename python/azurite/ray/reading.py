@@ -105,6 +105,8 @@ def read_collection(
     if not ids:
         return ray.data.from_arrow(header.arrow_schema().empty_table())
     pages = [ids[start : start + page_size] for start in range(0, len(ids), page_size)]
-    return ray.data.from_arrow_refs(
-        [_read_page.remote(directory, tenant, database, collection, page, header) for page in pages]
-    )
+    # Ray's stubs type a task's result as another ObjectRef class than from_arrow_refs takes.
+    refs: list[Any] = [
+        _read_page.remote(directory, tenant, database, collection, page, header) for page in pages
+    ]
+    return ray.data.from_arrow_refs(refs)

@@ -23,9 +23,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 from ray.data import Dataset
+from ray.data._internal.execution.interfaces import TaskContext
 from ray.data.block import Block, BlockAccessor
 from ray.data.datasource import Datasink, WriteResult
-from ray.data.datasource.datasink import TaskContext
 
 from azurite.api import embedding
 from azurite.api.client import DEFAULT_DATABASE, DEFAULT_TENANT, PersistentClient
