@@ -8,7 +8,7 @@ PIP := $(PYTHON) -m pip
 # and `cargo test --release` reuses its dependency artifacts.
 PYTEST_WORKERS ?= auto
 
-.PHONY: demo test lint rust-test python-test bench install install-test js-install chroma-suite-record
+.PHONY: demo test lint rust-test python-test ray-test bench install install-test js-install chroma-suite-record
 
 $(PYTHON):
 	python3 -m venv $(VENV)
@@ -49,9 +49,16 @@ js-install:
 	cd tests/server/js && npm ci --omit=optional --no-audit --no-fund
 
 python-test: install-test js-install
-	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile --ignore=tests/ray
 
-test: lint rust-test python-test fuzz-short
+# azurite.ray on a local Ray cluster. Ray is installed for these tests only (the `ray`
+# extra), after the other tests ran without it; each test module starts its own cluster,
+# which uses every core, so the modules run one after another.
+ray-test: install-test
+	$(PIP) install --quiet -e '.[test,ray]'
+	$(VENV)/bin/pytest -p no:xdist tests/ray
+
+test: lint rust-test python-test ray-test fuzz-short
 
 # chromadb's own test suite (tests/chroma_suite): runs it against `chroma run` and
 # `azurite run` and rewrites the reference outcomes and the known failures (their written
