@@ -326,3 +326,9 @@ def test_a_server_that_is_down_fails_before_any_write() -> None:
     dataset = ray.data.from_arrow(pa.table({"id": ["a"], "vector": [[1.0, 2.0]]}))
     with pytest.raises(ValueError, match=f"Could not connect to the server at {url}"):
         write_collection(dataset, url, "nowhere", embedding_column="vector")
+
+
+def test_a_collection_name_the_server_refuses_fails_before_any_write(server: Server) -> None:
+    dataset = ray.data.from_arrow(pa.table({"id": ["a"], "vector": [[1.0, 2.0]]}))
+    with pytest.raises(InvalidArgumentError, match="Expected a name containing 3-512 characters"):
+        write_collection(dataset, server.url, "x", embedding_column="vector")
