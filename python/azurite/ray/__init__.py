@@ -4,13 +4,16 @@
 directory: Ray's write tasks lay their blocks out as records (``docs/formats.md``) in
 Parquet files of a staging folder beside the directory, and the driver loads all of them
 as one import, so that the collection shows every row of the job or, when the job fails,
-none. :func:`read_collection` reads a collection back as a Ray dataset, a page of ids per
-read task.
+none. Given a server's URL instead of a directory, :func:`write_collection` sends the
+rows from write tasks on any node (:class:`ServerCollectionDatasink`), in requests that
+the server applies whole. :func:`read_collection` reads a collection of either back as a
+Ray dataset, a page of ids per read task.
 """
 
 from __future__ import annotations
 
 from azurite.ray.reading import read_collection
+from azurite.ray.serving import ServerCollectionDatasink
 from azurite.ray.writing import CollectionDatasink, write_collection
 
-__all__ = ["CollectionDatasink", "read_collection", "write_collection"]
+__all__ = ["CollectionDatasink", "ServerCollectionDatasink", "read_collection", "write_collection"]

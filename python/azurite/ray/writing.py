@@ -110,6 +110,24 @@ class _Columns:
         return table
 
 
+def checked_columns(
+    mode: str,
+    id_column: str,
+    embedding_column: str | None,
+    document_column: str | None,
+    uri_column: str | None,
+    metadata_columns: Sequence[str] | None,
+) -> _Columns:
+    """The columns of a write in ``mode``, refused when no column gives a vector."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+    if embedding_column is None and document_column is None:
+        raise ValueError(
+            "write_collection needs an embedding_column, or a document_column to embed"
+        )
+    return _Columns(id_column, embedding_column, document_column, uri_column, metadata_columns)
+
+
 class CollectionDatasink(Datasink[list[str]]):
     """The Ray ``Datasink`` of :func:`write_collection` (for
     ``dataset.write_datasink(sink)``): its write tasks stage Parquet files, its
@@ -131,18 +149,12 @@ class CollectionDatasink(Datasink[list[str]]):
         embedding_function: Any = embedding.DEFAULT_EMBEDDING_FUNCTION,
         batch_size: int = DEFAULT_BATCH_SIZE,
     ) -> None:
-        if mode not in MODES:
-            raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
-        if embedding_column is None and document_column is None:
-            raise ValueError(
-                "write_collection needs an embedding_column, or a document_column to embed"
-            )
+        self._columns = checked_columns(
+            mode, id_column, embedding_column, document_column, uri_column, metadata_columns
+        )
         self._path = Path(path).absolute()
         self._collection = collection
         self._mode = mode
-        self._columns = _Columns(
-            id_column, embedding_column, document_column, uri_column, metadata_columns
-        )
         self._tenant, self._database = tenant, database
         self._settings = settings
         self._embedding_function = embedding_function
@@ -214,6 +226,7 @@ def write_collection(
     embedding_function: Any = embedding.DEFAULT_EMBEDDING_FUNCTION,
     batch_size: int = DEFAULT_BATCH_SIZE,
     concurrency: int | None = None,
+    headers: dict[str, str] | None = None,
 ) -> None:
     """Writes the rows of ``ds`` into the collection ``collection`` of the database
     directory ``path`` (created when missing), as one import: the collection shows all
@@ -222,12 +235,44 @@ def write_collection(
     holds already, ``"upsert"`` updates them, so that running a job again converges to
     the same collection.
 
+    ``path`` may instead be the URL of a server (``"http://host:port"``, sent
+    ``headers`` and the client ``settings``, for credentials): the write tasks then run on
+    any node and send the rows in requests of ``batch_size`` records, each applied whole
+    by the server as it arrives, so that a failed job leaves the requests sent before it
+    failed (:mod:`azurite.ray.serving`); with ``mode="upsert"`` rerunning it converges.
+
     A row's id is in ``id_column`` (strings), its vector in ``embedding_column`` (lists,
     fixed-size lists or numpy arrays of floats), its document and URI in
     ``document_column`` and ``uri_column``, and each of ``metadata_columns`` is a metadata
     key (strings, integers, floats, booleans or lists of them; a null is a key the row
     lacks). Rows without a vector are embedded from their documents by
-    ``embedding_function`` when the driver imports them."""
+    ``embedding_function``, when the driver imports them (a directory) or in the write
+    task (a server)."""
+    # Here, not at the top: the server target builds on this module's column rules.
+    from azurite.ray.serving import ServerCollectionDatasink, is_server_url
+
+    if is_server_url(path):
+        assert isinstance(path, str)
+        server_sink = ServerCollectionDatasink(
+            path,
+            collection,
+            mode=mode,
+            id_column=id_column,
+            embedding_column=embedding_column,
+            document_column=document_column,
+            uri_column=uri_column,
+            metadata_columns=metadata_columns,
+            tenant=tenant,
+            database=database,
+            headers=headers,
+            settings=settings,
+            embedding_function=embedding_function,
+            batch_size=batch_size,
+        )
+        ds.write_datasink(server_sink, concurrency=concurrency)
+        return
+    if headers is not None:
+        raise ValueError("headers are sent to a server: the target is a directory")
     sink = CollectionDatasink(
         path,
         collection,
