@@ -3,6 +3,8 @@ local Ray cluster of two CPUs."""
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,7 @@ import ray
 import azurite
 from azurite.errors import NotFoundError
 from azurite.io.records import from_batch
-from azurite.ray import read_collection, write_collection
+from azurite.ray import CollectionDatasink, read_collection, write_collection
 
 pytestmark = [
     pytest.mark.ray,
@@ -89,9 +91,10 @@ def stored_records(path: Path, name: str) -> dict[str, tuple[bytes, str, dict[st
     }
 
 
-def write(table: pa.Table, path: Path, mode: str = "add", **kwargs: Any) -> None:
+def write(rows: pa.Table | ray.data.Dataset, path: Path, mode: str = "add", **kwargs: Any) -> None:
+    dataset = ray.data.from_arrow(rows).repartition(8) if isinstance(rows, pa.Table) else rows
     write_collection(
-        ray.data.from_arrow(table).repartition(8),
+        dataset,
         path=path,
         collection="docs",
         mode=mode,
@@ -220,4 +223,83 @@ def test_bad_columns_are_refused(tmp_path: Path) -> None:
         )
     with pytest.raises(ValueError, match="needs an embedding_column"):
         write_collection(dataset, path=path, collection="c")
+    assert leftovers(path) == []
+
+
+def test_a_hundred_thousand_rows_read_back_equal(tmp_path: Path) -> None:
+    path = tmp_path / "db"
+    table = rows_table(100_000)
+    write(table, path)
+    assert stored_records(path, "docs") == expected_records(table)
+    assert azurite.PersistentClient(path).get_collection("docs").count() == 100_000
+    assert leftovers(path) == []
+
+
+def test_a_worker_killed_after_staging_a_file_is_retried_into_exactly_the_rows(
+    tmp_path: Path,
+) -> None:
+    """A write task's process dies after its first file is staged: Ray runs the task again,
+    and the import reads the files of the attempts that returned only, so that the
+    killed attempt's file adds no row twice."""
+    # The job's own folder: the markers beside it are the test's.
+    path = tmp_path / "job" / "db"
+    marker = tmp_path / "killed"
+    staged_by_the_killed_attempt = tmp_path / "staged"
+
+    class DyingSink(CollectionDatasink):
+        def write(self, blocks: Any, ctx: Any) -> list[str]:
+            written = super().write(blocks, ctx)
+            if not marker.exists():
+                marker.touch()
+                staged_by_the_killed_attempt.write_text("\n".join(written))
+                os.kill(os.getpid(), signal.SIGKILL)
+            return written
+
+    sink = DyingSink(
+        path,
+        "docs",
+        embedding_column="vector",
+        document_column="text",
+        metadata_columns=METADATA_COLUMNS,
+    )
+    table = rows_table()
+    try:
+        ray.data.from_arrow(table).repartition(8).write_datasink(sink)
+    finally:
+        sink.remove_staging()
+    assert marker.exists()
+    assert staged_by_the_killed_attempt.read_text()
+    assert stored_records(path, "docs") == expected_records(table)
+    assert azurite.PersistentClient(path).get_collection("docs").count() == ROWS
+    assert leftovers(path) == []
+
+
+def test_a_worker_killed_mid_job_leaves_an_existing_collection_unchanged_until_it_succeeds(
+    tmp_path: Path,
+) -> None:
+    """The driver reads the collection while the job runs, after a worker was killed:
+    the collection shows none of the job's rows until the job is done, then all."""
+    # The job's own folder: the markers beside it are the test's.
+    path = tmp_path / "job" / "db"
+    before = rows_table(1_000, start=ROWS)
+    write(before, path)
+    marker = tmp_path / "killed"
+    seen_while_running = tmp_path / "seen"
+    chosen = f"row-{ROWS // 2}"
+
+    def kill_once(batch: pa.Table) -> pa.Table:
+        if chosen in batch.column("id").to_pylist() and not marker.exists():
+            marker.touch()
+            with azurite.PersistentClient(path, azurite.Settings(azurite_read_only=True)) as probe:
+                seen_while_running.write_text(str(probe.get_collection("docs").count()))
+            os.kill(os.getpid(), signal.SIGKILL)
+        return batch
+
+    table = rows_table()
+    write(
+        ray.data.from_arrow(table).repartition(8).map_batches(kill_once, batch_format="pyarrow"),
+        path,
+    )
+    assert int(seen_while_running.read_text()) == 1_000
+    assert stored_records(path, "docs") == expected_records(pa.concat_tables([before, table]))
     assert leftovers(path) == []

@@ -226,6 +226,7 @@ def write_collection(
     embedding_function: Any = embedding.DEFAULT_EMBEDDING_FUNCTION,
     batch_size: int = DEFAULT_BATCH_SIZE,
     concurrency: int | None = None,
+    ray_remote_args: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
 ) -> None:
     """Writes the rows of ``ds`` into the collection ``collection`` of the database
@@ -247,7 +248,9 @@ def write_collection(
     key (strings, integers, floats, booleans or lists of them; a null is a key the row
     lacks). Rows without a vector are embedded from their documents by
     ``embedding_function``, when the driver imports them (a directory) or in the write
-    task (a server)."""
+    task (a server). ``concurrency`` and ``ray_remote_args`` are those of the write
+    tasks (``Dataset.write_datasink``): give them ``{"num_cpus": 0}`` when actors upstream,
+    such as :func:`~azurite.ray.embed_documents`'s, hold every CPU of the cluster."""
     # Here, not at the top: the server target builds on this module's column rules.
     from azurite.ray.serving import ServerCollectionDatasink, is_server_url
 
@@ -269,7 +272,7 @@ def write_collection(
             embedding_function=embedding_function,
             batch_size=batch_size,
         )
-        ds.write_datasink(server_sink, concurrency=concurrency)
+        ds.write_datasink(server_sink, ray_remote_args=ray_remote_args, concurrency=concurrency)
         return
     if headers is not None:
         raise ValueError("headers are sent to a server: the target is a directory")
@@ -289,7 +292,7 @@ def write_collection(
         batch_size=batch_size,
     )
     try:
-        ds.write_datasink(sink, concurrency=concurrency)
+        ds.write_datasink(sink, ray_remote_args=ray_remote_args, concurrency=concurrency)
     finally:
         # Ray calls on_write_failed for an Exception only; an interrupt leaves the
         # folder too.
