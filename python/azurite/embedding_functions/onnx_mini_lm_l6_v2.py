@@ -35,6 +35,16 @@ SORT_WINDOW = 4096
 _IGNORED_PROVIDERS = ("CoreMLExecutionProvider",)  # chromadb drops it as well
 
 
+def _threads_allowed() -> int:
+    """The threads a session may compute on: ``OMP_NUM_THREADS`` when set (Ray sets it to
+    a worker's CPUs, so that the actors of a pool do not each start a thread per core of
+    the machine and fight over them), else 0, onnxruntime's one per physical core."""
+    try:
+        return max(0, int(os.environ.get("OMP_NUM_THREADS", "0")))
+    except ValueError:
+        return 0
+
+
 class MiniLMEncoder:
     """A loaded tokenizer and onnxruntime session; ``encode`` is thread-safe."""
 
@@ -52,6 +62,7 @@ class MiniLMEncoder:
         options = ort.SessionOptions()
         options.log_severity_level = 3
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.intra_op_num_threads = _threads_allowed()
         self._session = ort.InferenceSession(
             str(model_dir / _minilm_files.MODEL_FILE),
             sess_options=options,
