@@ -4,7 +4,7 @@ The driver gets or creates the collection before any write task starts (so a ser
 is down, or a collection the server refuses, fails the job at once). Each write task,
 on any node, opens one HTTP client and sends its blocks as ``add`` or ``upsert``
 requests of at most ``batch_size`` records, laid out by the same column rules as the
-local target (:meth:`azurite.ray.writing._Columns.record_table`), rows without a vector
+local target (:meth:`azurite.ray.columns.Columns.record_table`), rows without a vector
 embedded first by the collection's embedding function.
 
 What a failed job leaves: the server applies one write request as one batch, one log
@@ -42,7 +42,7 @@ from azurite.errors import ChromaError
 from azurite.io.exporting import DEFAULT_BATCH_SIZE
 from azurite.io.importing import _embed_missing
 from azurite.io.records import from_batch
-from azurite.ray.writing import checked_columns
+from azurite.ray.columns import checked_columns
 
 #: How often a request is sent again after a failure that may be transient, and the
 #: pause before the first resend (doubled before each next one: 0.5 + 1 + ... + 8 s, long
