@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,7 @@ import azurite
 from azurite.errors import NotFoundError
 from azurite.io.records import from_batch
 from azurite.ray import CollectionDatasink, read_collection, write_collection
+from azurite.ray.writing import STAGING_LOCK
 
 pytestmark = [
     pytest.mark.ray,
@@ -303,3 +306,40 @@ def test_a_worker_killed_mid_job_leaves_an_existing_collection_unchanged_until_i
     assert int(seen_while_running.read_text()) == 1_000
     assert stored_records(path, "docs") == expected_records(pa.concat_tables([before, table]))
     assert leftovers(path) == []
+
+
+def test_a_job_removes_the_staging_folders_of_dead_drivers_only(tmp_path: Path) -> None:
+    path = tmp_path / "db"
+    dead = tmp_path / ".db.ray-0123456789abcdef"
+    dead.mkdir()
+    (dead / STAGING_LOCK).touch()
+    (dead / "000000-000000-x.parquet").write_bytes(b"left by a killed driver")
+    running = tmp_path / ".db.ray-fedcba9876543210"
+    running.mkdir()
+    (running / STAGING_LOCK).touch()
+    other_database = tmp_path / ".other.ray-0123456789abcdef"
+    other_database.mkdir()
+    (other_database / STAGING_LOCK).touch()
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, os, sys, time\n"
+            f"fd = os.open({str(running / STAGING_LOCK)!r}, os.O_RDWR)\n"
+            "fcntl.flock(fd, fcntl.LOCK_EX)\n"
+            "print('held', flush=True)\n"
+            "time.sleep(600)\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        write(rows_table(500), path)
+        assert sorted(leftovers(path)) == sorted([running.name, other_database.name])
+    finally:
+        holder.kill()
+        holder.communicate()
+    write(rows_table(500, start=500), path)
+    assert sorted(leftovers(path)) == [other_database.name]
+    assert azurite.PersistentClient(path).get_collection("docs").count() == 1_000

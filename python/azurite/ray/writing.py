@@ -8,6 +8,12 @@ driver, once every task succeeded, loads exactly those files as one import
 attempt is never read, and removes the folder; when the job fails the folder is removed
 and nothing is published. The write tasks run on the driver's node only: the staging
 folder is on its disk.
+
+A driver that dies (killed, or its machine) cannot remove its folder. So each driver
+holds an exclusive lock on a file in its folder for as long as the job runs (the folder
+is made under another name and renamed once locked, so that no folder of the staging
+name is ever unlocked while its job lives), and a job starting beside the same directory
+removes the folders whose lock it can take: their drivers are gone.
 """
 
 from __future__ import annotations
@@ -33,6 +39,58 @@ from azurite.io.exporting import DEFAULT_BATCH_SIZE
 from azurite.io.importing import import_sources
 from azurite.ray.columns import checked_columns
 from azurite.ray.serving import ServerCollectionDatasink, is_server_url
+
+try:
+    import fcntl
+except ImportError:  # Windows: staging folders of dead drivers are left for the user
+    fcntl = None  # type: ignore[assignment]
+
+#: The file of a staging folder its driver holds locked while the job runs.
+STAGING_LOCK = ".driver.lock"
+#: Open descriptors of the staging locks this process holds, by folder: a sink is
+#: pickled to its write tasks, and a descriptor must not travel with it.
+_held_locks: dict[Path, int] = {}
+
+
+def _staging_prefix(directory: Path) -> str:
+    return f".{directory.name}.ray-"
+
+
+def remove_abandoned_staging(directory: Path) -> list[Path]:
+    """Removes the staging folders beside ``directory`` whose driver no longer holds
+    their lock, and returns them."""
+    removed: list[Path] = []
+    if fcntl is None or not directory.parent.is_dir():
+        return removed
+    for folder in directory.parent.glob(_staging_prefix(directory) + "*"):
+        if folder in _held_locks:
+            continue
+        try:
+            descriptor = os.open(folder / STAGING_LOCK, os.O_RDWR)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            continue  # a running job's
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+        finally:
+            os.close(descriptor)
+    return removed
+
+
+def _make_locked_staging(folder: Path) -> None:
+    """Makes ``folder`` with its lock held by this process: made under a name no sweep
+    reads, locked, then renamed."""
+    unlocked = folder.with_name(folder.name.replace(".ray-", ".ray~", 1))
+    unlocked.mkdir(parents=True)
+    descriptor = os.open(unlocked / STAGING_LOCK, os.O_CREAT | os.O_RDWR, 0o644)
+    if fcntl is not None:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+    os.rename(unlocked, folder)
+    _held_locks[folder] = descriptor
 
 
 class CollectionDatasink(Datasink[list[str]]):
@@ -67,14 +125,15 @@ class CollectionDatasink(Datasink[list[str]]):
         self._embedding_function = embedding_function
         self._batch_size = batch_size
         # Beside the directory, not in it: the database owns what its directory holds.
-        self.staging = self._path.parent / f".{self._path.name}.ray-{uuid.uuid4().hex}"
+        self.staging = self._path.parent / f"{_staging_prefix(self._path)}{uuid.uuid4().hex}"
 
     @property
     def supports_distributed_writes(self) -> bool:
         return False
 
     def on_write_start(self, schema: pa.Schema | None = None) -> None:
-        self.staging.mkdir(parents=True)
+        remove_abandoned_staging(self._path)
+        _make_locked_staging(self.staging)
 
     def write(self, blocks: Iterable[Block], ctx: TaskContext) -> list[str]:
         written = []
@@ -115,6 +174,9 @@ class CollectionDatasink(Datasink[list[str]]):
 
     def remove_staging(self) -> None:
         shutil.rmtree(self.staging, ignore_errors=True)
+        descriptor = _held_locks.pop(self.staging, None)
+        if descriptor is not None:
+            os.close(descriptor)
 
 
 def write_collection(
