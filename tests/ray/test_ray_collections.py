@@ -15,6 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 import ray
+from ray_rows import DIMENSION, METADATA_COLUMNS, expected_records, read_back, rows_table
 
 import azurite
 from azurite.errors import NotFoundError
@@ -29,7 +30,6 @@ pytestmark = [
 ]
 
 ROWS = 20_000
-DIMENSION = 8
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -37,61 +37,6 @@ def local_cluster() -> Iterator[None]:
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     yield
     ray.shutdown()
-
-
-def rows_table(count: int = ROWS, start: int = 0) -> pa.Table:
-    """``count`` rows with a vector, a document and metadata of every plain kind, some
-    rows lacking a key."""
-    numbers = np.arange(start, start + count)
-    rng = np.random.default_rng(7)
-    vectors = rng.standard_normal((count, DIMENSION)).astype(np.float32)
-    vectors[0, 0] = -0.0
-    return pa.table(
-        {
-            "id": [f"row-{n}" for n in numbers],
-            "text": [f"document {n}" for n in numbers],
-            "vector": pa.FixedSizeListArray.from_arrays(pa.array(vectors.reshape(-1)), DIMENSION),
-            "author": [f"author {n % 13}" for n in numbers],
-            "year": pa.array([int(n) * 1_000_003 for n in numbers], pa.int64()),
-            "score": [float(n) / 7 for n in numbers],
-            "published": [bool(n % 2) for n in numbers],
-            "tags": [["a", f"t{n % 5}"] for n in numbers],
-            "edition": [int(n) if n % 3 else None for n in numbers],
-        }
-    )
-
-
-METADATA_COLUMNS = ["author", "year", "score", "published", "tags", "edition"]
-
-
-def expected_records(table: pa.Table) -> dict[str, tuple[bytes, str, dict[str, Any]]]:
-    """Each id with its vector's bytes, its document and its metadata."""
-    vectors = table.column("vector").combine_chunks().flatten().to_numpy()
-    vectors = vectors.reshape(-1, DIMENSION)
-    rows = table.select(METADATA_COLUMNS).to_pylist()
-    return {
-        identifier: (
-            vectors[row].tobytes(),
-            document,
-            {key: value for key, value in rows[row].items() if value is not None},
-        )
-        for row, (identifier, document) in enumerate(
-            zip(table.column("id").to_pylist(), table.column("text").to_pylist())
-        )
-    }
-
-
-def stored_records(path: Path, name: str) -> dict[str, tuple[bytes, str, dict[str, Any]]]:
-    """The collection's records read back as a Ray dataset, in the same form."""
-    dataset = read_collection(path, name)
-    records = from_batch(pa.concat_tables(ray.get(dataset.to_arrow_refs())), "the dataset")
-    assert records.embeddings is not None and records.documents and records.metadatas
-    return {
-        identifier: (vector.tobytes(), document, metadata)
-        for identifier, vector, document, metadata in zip(
-            records.ids, records.embeddings, records.documents, records.metadatas
-        )
-    }
 
 
 def write(rows: pa.Table | ray.data.Dataset, path: Path, mode: str = "add", **kwargs: Any) -> None:
@@ -115,12 +60,12 @@ def leftovers(path: Path) -> list[str]:
 
 def test_rows_read_back_equal(tmp_path: Path) -> None:
     path = tmp_path / "db"
-    table = rows_table()
+    table = rows_table(ROWS)
     write(table, path)
-    stored = stored_records(path, "docs")
+    stored = read_back(path, "docs")
     expected = expected_records(table)
     assert stored == expected
-    assert type(stored["row-1"][2]["year"]) is int
+    assert type(stored["row-1"][2]["serial"]) is int
     assert type(stored["row-1"][2]["score"]) is float
     assert type(stored["row-1"][2]["published"]) is bool
     assert leftovers(path) == []
@@ -156,7 +101,7 @@ def test_failed_job_publishes_nothing_and_upsert_converges(tmp_path: Path) -> No
         return batch
 
     path = tmp_path / "db"
-    table = rows_table()
+    table = rows_table(ROWS)
     failing = (
         ray.data.from_arrow(table).repartition(8).map_batches(fail_halfway, batch_format="pyarrow")
     )
@@ -186,13 +131,13 @@ def test_failed_job_publishes_nothing_and_upsert_converges(tmp_path: Path) -> No
             document_column="text",
             metadata_columns=METADATA_COLUMNS,
         )
-    assert stored_records(path, "docs") == expected_records(first_half)
+    assert read_back(path, "docs") == expected_records(first_half)
     assert leftovers(path) == []
 
     # Rerunning the whole job converges, whatever the earlier attempts left.
     write(table, path, mode="upsert")
     write(table, path, mode="upsert")
-    assert stored_records(path, "docs") == expected_records(table)
+    assert read_back(path, "docs") == expected_records(table)
     assert azurite.PersistentClient(path).get_collection("docs").count() == ROWS
     assert leftovers(path) == []
 
@@ -233,7 +178,7 @@ def test_a_hundred_thousand_rows_read_back_equal(tmp_path: Path) -> None:
     path = tmp_path / "db"
     table = rows_table(100_000)
     write(table, path)
-    assert stored_records(path, "docs") == expected_records(table)
+    assert read_back(path, "docs") == expected_records(table)
     assert azurite.PersistentClient(path).get_collection("docs").count() == 100_000
     assert leftovers(path) == []
 
@@ -265,14 +210,14 @@ def test_a_worker_killed_after_staging_a_file_is_retried_into_exactly_the_rows(
         document_column="text",
         metadata_columns=METADATA_COLUMNS,
     )
-    table = rows_table()
+    table = rows_table(ROWS)
     try:
         ray.data.from_arrow(table).repartition(8).write_datasink(sink)
     finally:
         sink.remove_staging()
     assert marker.exists()
     assert staged_by_the_killed_attempt.read_text()
-    assert stored_records(path, "docs") == expected_records(table)
+    assert read_back(path, "docs") == expected_records(table)
     assert azurite.PersistentClient(path).get_collection("docs").count() == ROWS
     assert leftovers(path) == []
 
@@ -298,13 +243,13 @@ def test_a_worker_killed_mid_job_leaves_an_existing_collection_unchanged_until_i
             os.kill(os.getpid(), signal.SIGKILL)
         return batch
 
-    table = rows_table()
+    table = rows_table(ROWS)
     write(
         ray.data.from_arrow(table).repartition(8).map_batches(kill_once, batch_format="pyarrow"),
         path,
     )
     assert int(seen_while_running.read_text()) == 1_000
-    assert stored_records(path, "docs") == expected_records(pa.concat_tables([before, table]))
+    assert read_back(path, "docs") == expected_records(pa.concat_tables([before, table]))
     assert leftovers(path) == []
 
 

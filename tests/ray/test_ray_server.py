@@ -16,6 +16,13 @@ import numpy as np
 import pyarrow as pa
 import pytest
 import ray
+from ray_rows import (
+    METADATA_COLUMNS,
+    Stored,
+    expected_records,
+    read_back,
+    rows_table,
+)
 from server.servers import AZURITE, Server, azurite_server, free_port, running
 
 import azurite
@@ -30,9 +37,6 @@ pytestmark = [
 ]
 
 ROWS = 100_000
-DIMENSION = 8
-METADATA_COLUMNS = ["author", "serial", "score", "published", "tags", "weights", "edition"]
-Stored = dict[str, tuple[bytes, str, dict[str, Any]]]
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -52,60 +56,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 def client(server: Server) -> Iterator[azurite.ClientAPI]:
     with azurite.HttpClient(host=server.host, port=server.port) as http_client:
         yield http_client
-
-
-def rows_table(count: int) -> pa.Table:
-    """``count`` rows with a vector, a document and metadata of every plain kind: integers
-    beyond 2^53, floats (some whole), booleans, lists, and a key some rows lack."""
-    numbers = np.arange(count)
-    rng = np.random.default_rng(11)
-    vectors = rng.standard_normal((count, DIMENSION)).astype(np.float32)
-    vectors[0, 0] = -0.0
-    return pa.table(
-        {
-            "id": [f"row-{n}" for n in numbers],
-            "text": [f"document {n}" for n in numbers],
-            "vector": pa.FixedSizeListArray.from_arrays(pa.array(vectors.reshape(-1)), DIMENSION),
-            "author": [f"author {n % 13}" for n in numbers],
-            "serial": pa.array([2**60 + int(n) for n in numbers], pa.int64()),
-            "score": [float(n) / 7 for n in numbers],
-            "published": [bool(n % 2) for n in numbers],
-            "tags": [["a", f"t{n % 5}"] for n in numbers],
-            "weights": [[0.5, float(n)] for n in numbers],
-            "edition": [int(n) if n % 3 else None for n in numbers],
-        }
-    )
-
-
-def expected_records(table: pa.Table) -> Stored:
-    """Each id with its vector's bytes, its document and its metadata (a null: no key)."""
-    vectors = table.column("vector").combine_chunks().flatten().to_numpy()
-    vectors = vectors.reshape(-1, DIMENSION)
-    rows = table.select(METADATA_COLUMNS).to_pylist()
-    return {
-        identifier: (
-            vectors[row].tobytes(),
-            document,
-            {key: value for key, value in rows[row].items() if value is not None},
-        )
-        for row, (identifier, document) in enumerate(
-            zip(table.column("id").to_pylist(), table.column("text").to_pylist())
-        )
-    }
-
-
-def read_back(url: str, name: str) -> Stored:
-    """The collection read as a Ray dataset from the server, in the form above."""
-    dataset = read_collection(url, name)
-    records = from_batch(pa.concat_tables(ray.get(dataset.to_arrow_refs())), "the dataset")
-    assert records.embeddings is not None and records.documents and records.metadatas
-    assert len(set(records.ids)) == len(records.ids)
-    return {
-        identifier: (vector.tobytes(), document, metadata)
-        for identifier, vector, document, metadata in zip(
-            records.ids, records.embeddings, records.documents, records.metadatas
-        )
-    }
 
 
 def fetched(client: azurite.ClientAPI, name: str) -> Stored:
