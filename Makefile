@@ -34,7 +34,8 @@ lint: install-test
 	cargo clippy --release --locked --all-targets -- -D warnings
 	$(VENV)/bin/ruff check python tests benches examples clients
 	$(VENV)/bin/ruff format --check python tests benches examples clients
-	$(VENV)/bin/mypy
+	# azurite.ray is type-checked against Ray's own annotations, in ray-test, once Ray is in.
+	$(VENV)/bin/mypy --exclude 'python/azurite/ray/'
 	$(PYTHON) -m mypy.stubtest azurite._core
 
 rust-test:
@@ -56,6 +57,7 @@ python-test: install-test js-install
 # which uses every core, so the modules run one after another.
 ray-test: install-test
 	$(PIP) install --quiet -e '.[test,ray]'
+	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest -p no:xdist tests/ray
 
 test: lint rust-test python-test ray-test fuzz-short
