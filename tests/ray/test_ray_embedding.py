@@ -178,3 +178,16 @@ def test_bad_functions_and_columns_are_refused() -> None:
     numbers = ray.data.from_arrow(pa.table({"id": ["a"], "text": [1]}))
     with pytest.raises(Exception, match="the 'text' column must hold strings to embed"):
         embedded(embed_documents(numbers, document_column="text", concurrency=1))
+
+
+def test_a_row_without_a_document_gets_no_vector() -> None:
+    texts = real_text(3)
+    table = pa.table({"id": ["a", "b", "c"], "text": [texts[0], None, texts[2]]})
+    got = embedded(
+        embed_documents(ray.data.from_arrow(table), document_column="text", concurrency=1)
+    )
+    vectors = got.column("embedding").to_pylist()
+    assert vectors[1] is None
+    expected = DefaultEmbeddingFunction()([texts[0], texts[2]])
+    np.testing.assert_allclose(vectors[0], expected[0], atol=1e-6)
+    np.testing.assert_allclose(vectors[2], expected[1], atol=1e-6)
