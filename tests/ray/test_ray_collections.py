@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,13 +29,6 @@ pytestmark = [
 ]
 
 ROWS = 20_000
-
-
-@pytest.fixture(scope="module", autouse=True)
-def local_cluster() -> Iterator[None]:
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    yield
-    ray.shutdown()
 
 
 def write(rows: pa.Table | ray.data.Dataset, path: Path, mode: str = "add", **kwargs: Any) -> None:

@@ -39,13 +39,6 @@ pytestmark = [
 ROWS = 100_000
 
 
-@pytest.fixture(scope="module", autouse=True)
-def local_cluster() -> Iterator[None]:
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    yield
-    ray.shutdown()
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     with azurite_server(tmp_path_factory.mktemp("server")) as running:

@@ -152,18 +152,24 @@ def register_embedding_function(ef_class: _EF | None = None) -> _EF | Callable[[
     return register if ef_class is None else register(ef_class)
 
 
-def config_to_embedding_function(entry: dict[str, Any]) -> EmbeddingFunction[Any] | None:
-    """Rebuilds the function recorded in a collection configuration, ``None`` for a
-    legacy (unnamed) one."""
-    if entry.get("type") == "legacy" or entry.get("name") is None:
-        return None
-    name = entry["name"]
+def registered_class(name: str) -> type[EmbeddingFunction[Any]]:
+    """The class registered as ``name``, refused as chromadb refuses an unknown one."""
     cls = known_embedding_functions.get(name)
     if cls is None:
         raise ValueError(
             f"Embedding function {name} not found. Add @register_embedding_function "
             "decorator to the class definition."
         )
+    return cls
+
+
+def config_to_embedding_function(entry: dict[str, Any]) -> EmbeddingFunction[Any] | None:
+    """Rebuilds the function recorded in a collection configuration, ``None`` for a
+    legacy (unnamed) one."""
+    if entry.get("type") == "legacy" or entry.get("name") is None:
+        return None
+    name = entry["name"]
+    cls = registered_class(name)
     config = entry.get("config") or {}
     try:
         cls.validate_config(config)

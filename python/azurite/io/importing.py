@@ -224,18 +224,9 @@ def import_collection(
                 f"{opened.description} names no collection (it has no azurite header): give "
                 "the name to import it as"
             )
-        plan = _Import(
-            [opened],
-            client.tenant,
-            client.database,
-            target,
-            mode,
-            batch_size,
-            progress,
-            embedding_function,
+        return _import_opened(
+            client, [opened], target, mode, batch_size, progress, embedding_function
         )
-        model = _load(client._engine, plan)
-    return Collection(client, model, embedding_function)
 
 
 def import_sources(
@@ -255,18 +246,30 @@ def import_sources(
     so."""
     with ExitStack() as opened_sources:
         opened = [opened_sources.enter_context(open_source(s, format)) for s in sources]
-        plan = _Import(
-            opened,
-            client.tenant,
-            client.database,
-            name,
-            mode,
-            batch_size,
-            progress,
-            embedding_function,
-        )
-        model = _load(client._engine, plan)
-    return Collection(client, model, embedding_function)
+        return _import_opened(client, opened, name, mode, batch_size, progress, embedding_function)
+
+
+def _import_opened(
+    client: Client,
+    opened: list[Source],
+    name: str,
+    mode: str,
+    batch_size: int,
+    progress: Progress | None,
+    embedding_function: Any,
+) -> Collection:
+    """The one import of the open sources ``opened`` into the collection ``name``."""
+    plan = _Import(
+        opened,
+        client.tenant,
+        client.database,
+        name,
+        mode,
+        batch_size,
+        progress,
+        embedding_function,
+    )
+    return Collection(client, _load(client._engine, plan), embedding_function)
 
 
 @contextmanager

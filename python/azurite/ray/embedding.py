@@ -24,7 +24,7 @@ from ray.data import Dataset
 
 from azurite.api import embedding
 from azurite.api.client import DEFAULT_DATABASE, DEFAULT_TENANT, PersistentClient
-from azurite.embedding_functions import known_embedding_functions
+from azurite.embedding_functions.base import registered_class
 from azurite.errors import InvalidArgumentError
 from azurite.io.layout import EMBEDDING
 
@@ -46,12 +46,7 @@ class _Recipe:
             function = {"name": function, "config": {}}
         if isinstance(function, dict):
             name, self.config = function.get("name"), function.get("config") or {}
-            self.cls = known_embedding_functions.get(str(name))
-            if self.cls is None:
-                raise ValueError(
-                    f"Embedding function {name} not found. Add @register_embedding_function "
-                    "decorator to the class definition."
-                )
+            self.cls = registered_class(str(name))
             self.cls.validate_config(self.config)
             return
         embedding.validate_signature(function)
